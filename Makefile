@@ -1,0 +1,56 @@
+# ecommerce-platform — every target does its own set-up on a fresh machine (only python3 and pip needed).
+#   make preview [STACK=dev|prod]   the offline plan of a stack, printed like `pulumi preview`, plus the policy run
+#   make test                       the whole test suite
+#   make lint                       ruff + mypy
+#   make bench                      offline preview timings against the SDK floor, and the test suite's wall time
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+STACK ?= dev
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+
+BOOT := .bootstrap
+UV := $(BOOT)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: preview test lint bench venv clean help lock
+
+help:
+	@sed -n '2,6p' Makefile
+
+$(UV):
+	$(PYTHON) -m venv $(BOOT)
+	$(BOOT)/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+# The same virtualenv `pulumi up` uses (Pulumi.yaml: toolchain pip, virtualenv .venv), so a real run executes
+# exactly the code and SDK versions the tests ran.
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(UV)
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+	$(UV) pip sync --quiet --python $(PY) requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.installed
+
+preview: venv
+	$(PY) -m tools.offline preview --stack $(STACK)
+
+test: venv
+	$(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+bench: venv
+	$(PY) -m tools.bench
+
+clean:
+	rm -rf build $(VENV) $(BOOT) policies/.venv .pytest_cache .mypy_cache .ruff_cache
+
+# Re-pin requirements*.txt from the ranges in pyproject.toml (commit the result).
+lock: | $(UV)
+	$(UV) pip compile --quiet --python-version 3.11 --no-header pyproject.toml -o requirements.txt
+	$(UV) pip compile --quiet --python-version 3.11 --no-header --extra dev pyproject.toml -o requirements-dev.txt
