@@ -18,7 +18,7 @@ aws_provider = aws.Provider(
 )
 platform = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
-network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment, alb_origin_port=80,
+network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment, alb_origin_port=settings.edge.origin_port,
                        opts=platform)  # fmt: skip
 
 pulumi.export("vpcId", network.vpc_id)

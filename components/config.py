@@ -165,6 +165,25 @@ class ClusterSettings:
 
 
 @dataclass(frozen=True)
+class EdgeSettings:
+    """The public entry: domain, CloudFront and WAF (`CdnEdge`), and the ALB's TLS (`ServiceMesh`)."""
+
+    domain_name: str = setting(
+        "domainName", "Apex domain with a Route 53 hosted zone; empty: CloudFront's own domain, HTTP to the ALB.", ""
+    )
+
+    @property
+    def origin_host(self) -> str:
+        """Host name CloudFront uses for the ALB when a domain is set (regional certificate, alias record)."""
+        return f"origin.{self.domain_name}" if self.domain_name else ""
+
+    @property
+    def origin_port(self) -> int:
+        """The one port CloudFront reaches the ALB on: 443 with a domain (and so a certificate), else 80."""
+        return 443 if self.domain_name else 80
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program is configured by, validated. Built once, by `load_settings`."""
 
@@ -178,6 +197,7 @@ class Settings:
     )  # fmt: skip
     network: NetworkSettings = setting("network", "Network settings (below).", NetworkSettings())
     cluster: ClusterSettings = setting("cluster", "Node group settings (below).", ClusterSettings())
+    edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
 
     @property
     def is_prod(self) -> bool:
@@ -411,7 +431,14 @@ def _top_level_rules(s: Settings, problems: list[str]) -> None:
                         "and _ . : / = + - @)")  # fmt: skip
 
 
-RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules)
+def _edge_rules(s: Settings, problems: list[str]) -> None:
+    d = s.edge.domain_name
+    if d and not re.fullmatch(r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", d):
+        problems.append(f"edge.domainName: {d!r} is not a lower-case DNS name such as shop.example.com; "
+                        "leave it empty to use CloudFront's own domain")  # fmt: skip
+
+
+RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules)
 
 
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None) -> Settings:

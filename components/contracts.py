@@ -110,3 +110,21 @@ class ServiceStores:
 
 #: service name -> its stores; the DataTier fills one entry per name in `SERVICES`.
 DataContract = Mapping[str, ServiceStores]
+
+
+#: The header CloudFront adds to every origin request and the ALB's listener rules require.
+ORIGIN_VERIFY_HEADER = "X-Origin-Verify"
+
+
+@dataclass(frozen=True)
+class AlbOrigin:
+    """The ServiceMesh's ALB as CloudFront's `/api/*` origin."""
+
+    domain_name: pulumi.Output[str]
+    """Host CloudFront connects to: `origin.<domain>` (matches the ALB's certificate) or the ALB's DNS name."""
+    protocol: str
+    """`https-only` with a domain (regional certificate on the ALB), `http-only` without."""
+    port: int
+    verify_header_value: pulumi.Output[str]
+    """Secret value of `ORIGIN_VERIFY_HEADER`; the ALB answers 403 to requests without it."""
+    alb_arn: pulumi.Output[str]
