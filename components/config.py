@@ -94,6 +94,10 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       3288, 3653)  # fmt: skip
 
 #: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
+#: EKS standard-support Kubernetes versions this program is tested against (kubernetes-validate schemas).
+KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
+WORKLOAD_PROFILES = ("small", "standard")
+
 NODE_INSTANCE_TYPES: Mapping[str, tuple[str, ...]] = {
     "dev": ("t3.micro", "t3.small", "t3.medium"),
     "prod": ("t3.medium", "t3.large", "t3.xlarge", "m6i.large", "m6i.xlarge", "m7i.large", "m7i.xlarge"),
@@ -156,12 +160,45 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """The EKS node group's size (`ServiceMesh`)."""
+    """The EKS cluster, its node group and the workloads' sizing (`ServiceMesh`, `k8s/`)."""
 
     node_instance_type: str = setting("nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium")
     node_min_size: int = setting("nodeMinSize", "Minimum node count (the capacity check plans for this).", 2)
     node_desired_size: int = setting("nodeDesiredSize", "Node count at creation.", 2)
     node_max_size: int = setting("nodeMaxSize", "Maximum node count the autoscaler may reach.", 6)
+    kubernetes_version: str = setting(
+        "kubernetesVersion", "Kubernetes minor version of the control plane and nodes.", "1.33"
+    )
+    public_access_cidrs: tuple[str, ...] = setting(
+        "publicAccessCidrs", "CIDRs allowed to reach the public API endpoint (deployers, CI runners' egress); "
+        "empty: private endpoint only.", (),
+    )  # fmt: skip
+    admin_role_arns: tuple[str, ...] = setting(
+        "adminRoleArns", "IAM role ARNs granted cluster admin through EKS access entries (besides the creator).", ()
+    )
+    prefix_delegation: bool = setting(
+        "prefixDelegation", "VPC CNI prefix delegation: /28 prefixes per ENI slot, lifting the pods-per-node cap.",
+        False,
+    )  # fmt: skip
+    max_pods_per_node: int = setting(
+        "maxPodsPerNode", "kubelet maxPods; 0: the instance type's own limit (ENI formula, 110 with prefixes). "
+        "Lower values leave more memory (kube-reserved grows 11 MiB per pod slot).", 0,
+    )  # fmt: skip
+    root_volume_size_gib: int = setting("rootVolumeSizeGib", "Encrypted gp3 root volume of each node (GiB).", 20)
+    workload_profile: Literal["small", "standard"] = setting(
+        "workloadProfile", "Sizing of the eight services from the catalogue: small (1 replica, tiny requests) or "
+        "standard (2+ replicas, HA).", "standard",
+    )  # fmt: skip
+    image_tag: str = setting(
+        "imageTag", "Image tag every service runs (ECR tags are immutable; CI sets it per deploy).", "0.1.0"
+    )
+    system_replicas: int = setting(
+        "systemReplicas", "Replicas of CoreDNS and the Load Balancer Controller (2 for HA).", 2
+    )
+    alb_deletion_protection: bool = setting(
+        "albDeletionProtection", "Deletion protection on the ALB (turn off before `pulumi destroy`).", True
+    )
+    alb_log_retention_days: int = setting("albLogRetentionDays", "Days ALB access logs are kept in S3.", 90)
 
 
 @dataclass(frozen=True)
@@ -196,7 +233,8 @@ class Settings:
         True,
     )  # fmt: skip
     network: NetworkSettings = setting("network", "Network settings (below).", NetworkSettings())
-    cluster: ClusterSettings = setting("cluster", "Node group settings (below).", ClusterSettings())
+    cluster: ClusterSettings = setting("cluster", "EKS cluster, node group and workload settings (below).",
+                                       ClusterSettings())  # fmt: skip
     edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
 
     @property
@@ -421,6 +459,44 @@ def _cluster_rules(s: Settings, problems: list[str]) -> None:
                         f"max {c.node_max_size} does not hold; set nodeMinSize <= nodeDesiredSize <= nodeMaxSize")  # fmt: skip
 
 
+def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
+    c = s.cluster
+    if c.kubernetes_version not in KUBERNETES_VERSIONS:
+        problems.append(f"cluster.kubernetesVersion: {c.kubernetes_version!r} is not supported; allowed: "
+                        f"{', '.join(KUBERNETES_VERSIONS)}")  # fmt: skip
+    for i, cidr in enumerate(c.public_access_cidrs):
+        try:
+            net = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+            continue
+        if net.prefixlen < 8:
+            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
+                            "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
+    for i, arn in enumerate(c.admin_role_arns):
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
+            problems.append(f"cluster.adminRoleArns[{i}]: {arn!r} is not an IAM role ARN "
+                            "(arn:aws:iam::<account>:role/<name>)")  # fmt: skip
+    if c.max_pods_per_node != 0 and not 8 <= c.max_pods_per_node <= 110:
+        problems.append(f"cluster.maxPodsPerNode: {c.max_pods_per_node} is out of range; allowed: 0 (the "
+                        "instance's limit) or 8 to 110")  # fmt: skip
+    if not 20 <= c.root_volume_size_gib <= 200:
+        problems.append(f"cluster.rootVolumeSizeGib: {c.root_volume_size_gib} is out of range; allowed: 20 to 200 "
+                        "(the EKS AMI needs 20)")  # fmt: skip
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", c.image_tag) or c.image_tag == "latest":
+        problems.append(f"cluster.imageTag: {c.image_tag!r} is not a usable immutable tag (1-128 of letters, digits, "
+                        "_ . -; not 'latest')")  # fmt: skip
+    if not 1 <= c.system_replicas <= 3:
+        problems.append(f"cluster.systemReplicas: {c.system_replicas} is out of range; allowed: 1 to 3")
+    if c.alb_log_retention_days < 1:
+        problems.append(f"cluster.albLogRetentionDays: {c.alb_log_retention_days} is below 1")
+    if not problems:
+        # Imported here: the capacity check reads the catalogue, which reads these settings.
+        from k8s.capacity import capacity_problems
+
+        problems.extend(capacity_problems(s))
+
+
 def _top_level_rules(s: Settings, problems: list[str]) -> None:
     if s.dr_region == s.region:
         problems.append(f"drRegion: {s.dr_region!r} is the primary region; choose another region")
@@ -438,7 +514,7 @@ def _edge_rules(s: Settings, problems: list[str]) -> None:
                         "leave it empty to use CloudFront's own domain")  # fmt: skip
 
 
-RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules)
+RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules, _cluster_more_rules)
 
 
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None) -> Settings:
