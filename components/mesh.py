@@ -18,7 +18,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -48,12 +48,25 @@ CLUSTER_AUTOSCALER_CHART = ("cluster-autoscaler", "9.43.2", "https://kubernetes.
 POSTGRES_PORT, REDIS_PORT = 5432, 6379
 
 _WRITE_TABLE = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-_READ_TABLE = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
-               "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable")  # fmt: skip
-_COGNITO_ADMIN = ("cognito-idp:AdminCreateUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminInitiateAuth",
-                  "cognito-idp:AdminRespondToAuthChallenge", "cognito-idp:AdminUpdateUserAttributes",
-                  "cognito-idp:AdminSetUserPassword", "cognito-idp:AdminDeleteUser", "cognito-idp:AdminUserGlobalSignOut",
-                  "cognito-idp:ListUsers")  # fmt: skip
+_READ_TABLE = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DescribeTable",
+)
+_COGNITO_ADMIN = (
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminGetUser",
+    "cognito-idp:AdminInitiateAuth",
+    "cognito-idp:AdminRespondToAuthChallenge",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminSetUserPassword",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminUserGlobalSignOut",
+    "cognito-idp:ListUsers",
+)
 
 
 @dataclass(frozen=True)
@@ -70,7 +83,11 @@ class MeshNetwork:
 
 
 def service_statements(
-    stores: ServiceStores, *, partition: pulumi.Input[str], region: pulumi.Input[str], account_id: pulumi.Input[str]
+    stores: ServiceStores,
+    *,
+    partition: pulumi.Input[str],
+    region: pulumi.Input[str],
+    account_id: pulumi.Input[str],
 ) -> list[iam.Statement]:
     """The IAM statements of one service's role, built only from that service's stores."""
     st: list[iam.Statement] = []
@@ -78,34 +95,67 @@ def service_statements(
         actions = _READ_TABLE + (_WRITE_TABLE if t.write else ())
         st.append(iam.allow(actions, [t.arn, pulumi.Output.concat(t.arn, "/index/*")], sid=f"Table{i}"))
     if stores.secrets:
-        st.append(iam.allow(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                            [s.arn for s in stores.secrets], sid="ReadOwnSecrets"))  # fmt: skip
+        st.append(
+            iam.allow(
+                ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                [s.arn for s in stores.secrets],
+                sid="ReadOwnSecrets",
+            )
+        )
     if stores.database is not None:
         db = stores.database
-        user = pulumi.Output.format("arn:{0}:rds-db:{1}:{2}:dbuser:{3}/{4}", partition, region, account_id,
-                                    db.cluster_resource_id, db.db_user)  # fmt: skip
+        user = pulumi.Output.format(
+            "arn:{0}:rds-db:{1}:{2}:dbuser:{3}/{4}",
+            partition,
+            region,
+            account_id,
+            db.cluster_resource_id,
+            db.db_user,
+        )
         st.append(iam.allow(["rds-db:connect"], [user], sid="ConnectAsOwnDatabaseUser"))
     if stores.publishes:
         st.append(iam.allow(["sns:Publish"], [t.arn for t in stores.publishes], sid="PublishOwnTopics"))
     if stores.consumes:
-        st.append(iam.allow(["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
-                             "sqs:GetQueueAttributes"], [q.arn for q in stores.consumes], sid="ConsumeOwnQueues"))  # fmt: skip
+        st.append(
+            iam.allow(
+                [
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:ChangeMessageVisibility",
+                    "sqs:GetQueueAttributes",
+                ],
+                [q.arn for q in stores.consumes],
+                sid="ConsumeOwnQueues",
+            )
+        )
     if stores.search is not None:
         arn = stores.search.domain_arn
-        st.append(iam.allow(["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
-                            [arn, pulumi.Output.concat(arn, "/*")], sid="SearchOwnDomain"))  # fmt: skip
+        st.append(
+            iam.allow(
+                ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
+                [arn, pulumi.Output.concat(arn, "/*")],
+                sid="SearchOwnDomain",
+            )
+        )
     if stores.user_pool is not None:
         st.append(iam.allow(_COGNITO_ADMIN, [stores.user_pool.arn], sid="AdministerOwnUserPool"))
     if stores.kms_key_arns:
-        st.append(iam.allow(["kms:Decrypt", "kms:GenerateDataKey"], list(stores.kms_key_arns), sid="UseStoreKeys"))
+        st.append(
+            iam.allow(["kms:Decrypt", "kms:GenerateDataKey"], list(stores.kms_key_arns), sid="UseStoreKeys")
+        )
     return st
 
 
 def service_config(svc: Service, stores: ServiceStores, region: pulumi.Input[str]) -> dict[str, Any]:
     """The service's ConfigMap data: non-secret values only (ARNs of secrets, never their values)."""
     ports = {s.name: s.port for s in CATALOGUE}
-    data: dict[str, Any] = {"SERVICE_NAME": svc.name, "AWS_REGION": region, "AWS_STS_REGIONAL_ENDPOINTS": "regional",
-                            **svc.env, **workloads.service_urls(svc, ports)}  # fmt: skip
+    data: dict[str, Any] = {
+        "SERVICE_NAME": svc.name,
+        "AWS_REGION": region,
+        "AWS_STS_REGIONAL_ENDPOINTS": "regional",
+        **svc.env,
+        **workloads.service_urls(svc, ports),
+    }
     for s in stores.secrets:
         data[s.env_var] = s.arn
     for t in stores.publishes:
@@ -149,7 +199,9 @@ class ServiceMesh(pulumi.ComponentResource):
         c, n, env = settings.cluster, settings.network, settings.environment
         problems = catalogue_problems(n.service_ports.from_port, n.service_ports.to_port, tuple(stores))
         if problems:
-            raise pulumi.RunError("The service catalogue is inconsistent; nothing was created:\n  " + "\n  ".join(problems))
+            raise pulumi.RunError(
+                "The service catalogue is inconsistent; nothing was created:\n  " + "\n  ".join(problems)
+            )
         child = pulumi.ResourceOptions(parent=self)
         account_id, partition, region = iam.caller(self)
         prefix = f"ecommerce-{env}"
@@ -172,39 +224,69 @@ class ServiceMesh(pulumi.ComponentResource):
                         # volumes through its service-linked role.
                         "sid": "AutoScalingEncryptsNodeVolumes",
                         "effect": "Allow",
-                        "principals": [{"type": "AWS", "identifiers": [pulumi.Output.format(
-                            "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
-                            "AWSServiceRoleForAutoScaling", partition, account_id)]}],
-                        "actions": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                                    "kms:DescribeKey", "kms:CreateGrant"],
+                        "principals": [
+                            {
+                                "type": "AWS",
+                                "identifiers": [
+                                    pulumi.Output.format(
+                                        "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
+                                        "AWSServiceRoleForAutoScaling",
+                                        partition,
+                                        account_id,
+                                    )
+                                ],
+                            }
+                        ],
+                        "actions": [
+                            "kms:Encrypt",
+                            "kms:Decrypt",
+                            "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*",
+                            "kms:DescribeKey",
+                            "kms:CreateGrant",
+                        ],
                         "resources": ["*"],
                     }
                 ],
-            ),  # fmt: skip
+            ),
             tags=tags(COMPONENT, f"{name}-cluster-key"),
             opts=child,
         )
         aws.kms.Alias(f"{name}-cluster-key", name=f"alias/{prefix}-eks", target_key_id=key.key_id, opts=child)
 
         # --- IAM roles named for their job (the seed's EKSClusterRole and EKSNodeRole) ---
-        def managed(role: aws.iam.Role, role_name: str, policies: Sequence[str]) -> list[aws.iam.RolePolicyAttachment]:
+        def managed(
+            role: aws.iam.Role, role_name: str, policies: Sequence[str]
+        ) -> list[aws.iam.RolePolicyAttachment]:
             return [
                 aws.iam.RolePolicyAttachment(
-                    f"{name}-{role_name}-{p}", role=role.name,
-                    policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, p), opts=child,
-                )  # fmt: skip
+                    f"{name}-{role_name}-{p}",
+                    role=role.name,
+                    policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, p),
+                    opts=child,
+                )
                 for p in policies
             ]
 
         def service_principal_trust(service: str, actions: Sequence[str]) -> pulumi.Output[str]:
-            return iam.policy_json(self, [{"effect": "Allow", "actions": list(actions),
-                                           "principals": [{"type": "Service", "identifiers": [service]}]}])  # fmt: skip
+            return iam.policy_json(
+                self,
+                [
+                    {
+                        "effect": "Allow",
+                        "actions": list(actions),
+                        "principals": [{"type": "Service", "identifiers": [service]}],
+                    }
+                ],
+            )
 
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
             name=f"{prefix}-EKSClusterRole",
             description="EKS control plane of the e-commerce cluster",
-            assume_role_policy=service_principal_trust("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]),
+            assume_role_policy=service_principal_trust(
+                "eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]
+            ),
             tags=tags(COMPONENT, f"{prefix}-EKSClusterRole"),
             opts=child,
         )
@@ -219,18 +301,25 @@ class ServiceMesh(pulumi.ComponentResource):
         )
         # The CNI policy stays on the node role: aws-node runs on the host network before any IRSA token exists on
         # a fresh node, and hop limit 1 keeps every other pod away from these credentials.
-        node_policies = managed(node_role, "node-role", ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy",
-                                                         "AmazonEC2ContainerRegistryPullOnly"])  # fmt: skip
+        node_policies = managed(
+            node_role,
+            "node-role",
+            ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryPullOnly"],
+        )
 
         # --- the cluster: private endpoint, public only for listed CIDRs, access entries, encrypted, logged ---
         access_entries = {
             f"admin-{i}": eks.AccessEntryArgs(
                 principal_arn=arn,
-                access_policies={"cluster-admin": eks.AccessPolicyAssociationArgs(
-                    policy_arn=pulumi.Output.format("arn:{0}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
-                                                    partition),
-                    access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"))},
-            )  # fmt: skip
+                access_policies={
+                    "cluster-admin": eks.AccessPolicyAssociationArgs(
+                        policy_arn=pulumi.Output.format(
+                            "arn:{0}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", partition
+                        ),
+                        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                    )
+                },
+            )
             for i, arn in enumerate(c.admin_role_arns)
         }
         cluster = eks.Cluster(
@@ -261,10 +350,18 @@ class ServiceMesh(pulumi.ComponentResource):
                 enable_network_policy=True,
                 warm_prefix_target=1 if c.prefix_delegation else None,
             ),
-            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=True, configuration_values={
-                "replicaCount": c.system_replicas,
-                "resources": {"requests": {"cpu": f"{capacity.COREDNS.cpu_m}m",
-                                           "memory": f"{capacity.COREDNS.memory_mib}Mi"}}}),  # fmt: skip
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
+                enabled=True,
+                configuration_values={
+                    "replicaCount": c.system_replicas,
+                    "resources": {
+                        "requests": {
+                            "cpu": f"{capacity.COREDNS.cpu_m}m",
+                            "memory": f"{capacity.COREDNS.memory_mib}Mi",
+                        }
+                    },
+                },
+            ),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=True),
             tags=tags(COMPONENT, prefix),
             opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_policies),
@@ -287,22 +384,32 @@ class ServiceMesh(pulumi.ComponentResource):
             # Hop limit 1: pods (one hop further) cannot reach IMDS and so never get the node role's credentials;
             # the services use IRSA and the controllers get vpcId/region passed in, so none needs IMDS.
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1,
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
                 instance_metadata_tags="disabled",
-            ),  # fmt: skip
-            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                device_name="/dev/xvda",
-                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                    volume_size=c.root_volume_size_gib, volume_type="gp3", encrypted="true", kms_key_id=key.arn,
-                    delete_on_termination="true"),
-            )],  # fmt: skip
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=c.root_volume_size_gib,
+                        volume_type="gp3",
+                        encrypted="true",
+                        kms_key_id=key.arn,
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
             # With a launch template EKS adds no group itself: the cluster SG (control plane <-> nodes) and the
             # seed's nodes SG (ALB -> service ports, node <-> node, data tier and endpoints).
             vpc_security_group_ids=[cluster.cluster_security_group_id, network.nodes_security_group_id],
             # The kubelet's pod slots must match what the capacity check planned for (see k8s/capacity.py).
             user_data=base64.b64encode(user_data.encode()).decode(),
             tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=rt, tags=tags(COMPONENT, f"{prefix}-node"))
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type=rt, tags=tags(COMPONENT, f"{prefix}-node")
+                )
                 for rt in ("instance", "volume")
             ],
             tags=tags(COMPONENT, f"{name}-nodes"),
@@ -349,18 +456,34 @@ class ServiceMesh(pulumi.ComponentResource):
         on_cluster = pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[node_group])
 
         def irsa_role(role: str, namespace: str, service_account: str, description: str) -> aws.iam.Role:
-            trust = iam.policy_json(self, [{
-                "effect": "Allow",
-                "actions": ["sts:AssumeRoleWithWebIdentity"],
-                "principals": [{"type": "Federated", "identifiers": [cluster.oidc_provider_arn]}],
-                "conditions": [
-                    iam.condition("StringEquals", pulumi.Output.concat(oidc_issuer, ":sub"),
-                                  f"system:serviceaccount:{namespace}:{service_account}"),
-                    iam.condition("StringEquals", pulumi.Output.concat(oidc_issuer, ":aud"), "sts.amazonaws.com"),
+            trust = iam.policy_json(
+                self,
+                [
+                    {
+                        "effect": "Allow",
+                        "actions": ["sts:AssumeRoleWithWebIdentity"],
+                        "principals": [{"type": "Federated", "identifiers": [cluster.oidc_provider_arn]}],
+                        "conditions": [
+                            iam.condition(
+                                "StringEquals",
+                                pulumi.Output.concat(oidc_issuer, ":sub"),
+                                f"system:serviceaccount:{namespace}:{service_account}",
+                            ),
+                            iam.condition(
+                                "StringEquals", pulumi.Output.concat(oidc_issuer, ":aud"), "sts.amazonaws.com"
+                            ),
+                        ],
+                    }
                 ],
-            }])  # fmt: skip
-            return aws.iam.Role(f"{name}-{role}", name=f"{prefix}-{role}", description=description,
-                                assume_role_policy=trust, tags=tags(COMPONENT, f"{prefix}-{role}"), opts=child)  # fmt: skip
+            )
+            return aws.iam.Role(
+                f"{name}-{role}",
+                name=f"{prefix}-{role}",
+                description=description,
+                assume_role_policy=trust,
+                tags=tags(COMPONENT, f"{prefix}-{role}"),
+                opts=child,
+            )
 
         # --- ECR: one repository per service; immutable tags, scanned, KMS, old images expire ---
         ecr_key = aws.kms.Key(
@@ -372,14 +495,33 @@ class ServiceMesh(pulumi.ComponentResource):
             tags=tags(COMPONENT, f"{name}-ecr-key"),
             opts=child,
         )
-        lifecycle = pulumi.Output.json_dumps({"rules": [
-            {"rulePriority": 1, "description": "Untagged layers go after a week",
-             "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 7},
-             "action": {"type": "expire"}},
-            {"rulePriority": 2, "description": "Keep the 50 newest tagged images (rollbacks)",
-             "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 50},
-             "action": {"type": "expire"}},
-        ]})  # fmt: skip
+        lifecycle = pulumi.Output.json_dumps(
+            {
+                "rules": [
+                    {
+                        "rulePriority": 1,
+                        "description": "Untagged layers go after a week",
+                        "selection": {
+                            "tagStatus": "untagged",
+                            "countType": "sinceImagePushed",
+                            "countUnit": "days",
+                            "countNumber": 7,
+                        },
+                        "action": {"type": "expire"},
+                    },
+                    {
+                        "rulePriority": 2,
+                        "description": "Keep the 50 newest tagged images (rollbacks)",
+                        "selection": {
+                            "tagStatus": "any",
+                            "countType": "imageCountMoreThan",
+                            "countNumber": 50,
+                        },
+                        "action": {"type": "expire"},
+                    },
+                ]
+            }
+        )
         self.repository_urls = {}
         self.service_role_arns = {}
         roles: dict[str, aws.iam.Role] = {}
@@ -388,21 +530,30 @@ class ServiceMesh(pulumi.ComponentResource):
                 f"{name}-{svc.name}",
                 name=f"{prefix}/{svc.name}",
                 image_tag_mutability="IMMUTABLE",
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-                encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(
-                    encryption_type="KMS", kms_key=ecr_key.arn)],
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
+                    scan_on_push=True
+                ),
+                encryption_configurations=[
+                    aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=ecr_key.arn)
+                ],
                 force_delete=not settings.protect_data,
                 tags=tags(COMPONENT, f"{prefix}/{svc.name}", Service=svc.name),
                 opts=child,
-            )  # fmt: skip
+            )
             aws.ecr.LifecyclePolicy(f"{name}-{svc.name}", repository=repo.name, policy=lifecycle, opts=child)
             self.repository_urls[svc.name] = repo.repository_url
 
             role = irsa_role(f"svc-{svc.name}", NAMESPACE, svc.name, f"IRSA role of the {svc.name} service")
-            statements = service_statements(stores[svc.name], partition=partition, region=region, account_id=account_id)
+            statements = service_statements(
+                stores[svc.name], partition=partition, region=region, account_id=account_id
+            )
             if statements:
-                aws.iam.RolePolicy(f"{name}-svc-{svc.name}", role=role.id, policy=iam.policy_json(self, statements),
-                                   opts=child)  # fmt: skip
+                aws.iam.RolePolicy(
+                    f"{name}-svc-{svc.name}",
+                    role=role.id,
+                    policy=iam.policy_json(self, statements),
+                    opts=child,
+                )
             roles[svc.name] = role
             self.service_role_arns[svc.name] = role.arn
 
@@ -411,20 +562,48 @@ class ServiceMesh(pulumi.ComponentResource):
 
         # --- controllers: Load Balancer Controller (target registration only) and Cluster Autoscaler ---
         lbc_sa = "aws-load-balancer-controller"
-        lbc_role = irsa_role("aws-load-balancer-controller", "kube-system", lbc_sa,
-                             "AWS Load Balancer Controller: registers pod IPs in Pulumi's target groups")  # fmt: skip
-        aws.iam.RolePolicy(f"{name}-aws-load-balancer-controller", role=lbc_role.id, policy=iam.policy_json(self, [
-            # Describe* calls support no resource-level permissions: AWS allows only "*" for them.
-            iam.allow(["elasticloadbalancing:DescribeLoadBalancers", "elasticloadbalancing:DescribeTargetGroups",
-                       "elasticloadbalancing:DescribeTargetHealth", "elasticloadbalancing:DescribeListeners",
-                       "elasticloadbalancing:DescribeRules", "elasticloadbalancing:DescribeTags",
-                       "elasticloadbalancing:DescribeTargetGroupAttributes",
-                       "elasticloadbalancing:DescribeLoadBalancerAttributes", "ec2:DescribeInstances",
-                       "ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                       "ec2:DescribeNetworkInterfaces", "ec2:DescribeAvailabilityZones"], ["*"], sid="Discover"),
-            iam.allow(["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
-                      [tg.arn for tg in target_groups.values()], sid="RegisterPodsInOwnTargetGroups"),
-        ]), opts=child)  # fmt: skip
+        lbc_role = irsa_role(
+            "aws-load-balancer-controller",
+            "kube-system",
+            lbc_sa,
+            "AWS Load Balancer Controller: registers pod IPs in Pulumi's target groups",
+        )
+        aws.iam.RolePolicy(
+            f"{name}-aws-load-balancer-controller",
+            role=lbc_role.id,
+            policy=iam.policy_json(
+                self,
+                [
+                    # Describe* calls support no resource-level permissions: AWS allows only "*" for them.
+                    iam.allow(
+                        [
+                            "elasticloadbalancing:DescribeLoadBalancers",
+                            "elasticloadbalancing:DescribeTargetGroups",
+                            "elasticloadbalancing:DescribeTargetHealth",
+                            "elasticloadbalancing:DescribeListeners",
+                            "elasticloadbalancing:DescribeRules",
+                            "elasticloadbalancing:DescribeTags",
+                            "elasticloadbalancing:DescribeTargetGroupAttributes",
+                            "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                            "ec2:DescribeInstances",
+                            "ec2:DescribeVpcs",
+                            "ec2:DescribeSubnets",
+                            "ec2:DescribeSecurityGroups",
+                            "ec2:DescribeNetworkInterfaces",
+                            "ec2:DescribeAvailabilityZones",
+                        ],
+                        ["*"],
+                        sid="Discover",
+                    ),
+                    iam.allow(
+                        ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+                        [tg.arn for tg in target_groups.values()],
+                        sid="RegisterPodsInOwnTargetGroups",
+                    ),
+                ],
+            ),
+            opts=child,
+        )
         lbc = k8s.helm.v3.Release(
             f"{name}-aws-load-balancer-controller",
             name="aws-load-balancer-controller",
@@ -439,37 +618,81 @@ class ServiceMesh(pulumi.ComponentResource):
                 "region": region,
                 "vpcId": network.vpc_id,
                 "replicaCount": c.system_replicas,
-                "serviceAccount": {"create": True, "name": lbc_sa,
-                                   "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn}},
+                "serviceAccount": {
+                    "create": True,
+                    "name": lbc_sa,
+                    "annotations": {"eks.amazonaws.com/role-arn": lbc_role.arn},
+                },
                 # Private nodes reach no WAF/Shield endpoint, and the ALB's protection is CdnEdge's job.
                 "enableShield": False,
                 "enableWaf": False,
                 "enableWafv2": False,
                 "createIngressClassResource": False,
                 "enableServiceMutatorWebhook": False,
-                "resources": {"requests": {"cpu": f"{capacity.LB_CONTROLLER.cpu_m}m",
-                                           "memory": f"{capacity.LB_CONTROLLER.memory_mib}Mi"},
-                              "limits": {"memory": f"{2 * capacity.LB_CONTROLLER.memory_mib}Mi"}},
-            },  # fmt: skip
+                "resources": {
+                    "requests": {
+                        "cpu": f"{capacity.LB_CONTROLLER.cpu_m}m",
+                        "memory": f"{capacity.LB_CONTROLLER.memory_mib}Mi",
+                    },
+                    "limits": {"memory": f"{2 * capacity.LB_CONTROLLER.memory_mib}Mi"},
+                },
+            },
             opts=on_cluster,
         )
         ca_sa = "cluster-autoscaler"
-        ca_role = irsa_role("cluster-autoscaler", "kube-system", ca_sa, "Cluster Autoscaler: resizes this cluster's node groups")
-        aws.iam.RolePolicy(f"{name}-cluster-autoscaler", role=ca_role.id, policy=iam.policy_json(self, [
-            # Describe calls support no resource-level permissions: AWS allows only "*" for them.
-            iam.allow(["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeAutoScalingInstances",
-                       "autoscaling:DescribeLaunchConfigurations", "autoscaling:DescribeScalingActivities",
-                       "autoscaling:DescribeTags", "ec2:DescribeImages", "ec2:DescribeInstanceTypes",
-                       "ec2:DescribeLaunchTemplateVersions", "ec2:GetInstanceTypesFromInstanceRequirements"], ["*"],
-                      sid="Discover"),
-            # Scaling actions name no ASG up front (EKS names them): limited by the tag EKS puts on this cluster's
-            # node-group ASGs.
-            iam.allow(["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"], ["*"],
-                      sid="ScaleOwnNodeGroups", conditions=[iam.condition(
-                          "StringEquals", f"aws:ResourceTag/k8s.io/cluster-autoscaler/{prefix}", "owned")]),
-            iam.allow(["eks:DescribeNodegroup"], [pulumi.Output.format(
-                "arn:{0}:eks:{1}:{2}:nodegroup/{3}/*", partition, region, account_id, prefix)], sid="ReadOwnNodeGroups"),
-        ]), opts=child)  # fmt: skip
+        ca_role = irsa_role(
+            "cluster-autoscaler",
+            "kube-system",
+            ca_sa,
+            "Cluster Autoscaler: resizes this cluster's node groups",
+        )
+        aws.iam.RolePolicy(
+            f"{name}-cluster-autoscaler",
+            role=ca_role.id,
+            policy=iam.policy_json(
+                self,
+                [
+                    # Describe calls support no resource-level permissions: AWS allows only "*" for them.
+                    iam.allow(
+                        [
+                            "autoscaling:DescribeAutoScalingGroups",
+                            "autoscaling:DescribeAutoScalingInstances",
+                            "autoscaling:DescribeLaunchConfigurations",
+                            "autoscaling:DescribeScalingActivities",
+                            "autoscaling:DescribeTags",
+                            "ec2:DescribeImages",
+                            "ec2:DescribeInstanceTypes",
+                            "ec2:DescribeLaunchTemplateVersions",
+                            "ec2:GetInstanceTypesFromInstanceRequirements",
+                        ],
+                        ["*"],
+                        sid="Discover",
+                    ),
+                    # Scaling actions name no ASG up front (EKS names them): limited by the tag EKS puts on this cluster's
+                    # node-group ASGs.
+                    iam.allow(
+                        ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                        ["*"],
+                        sid="ScaleOwnNodeGroups",
+                        conditions=[
+                            iam.condition(
+                                "StringEquals", f"aws:ResourceTag/k8s.io/cluster-autoscaler/{prefix}", "owned"
+                            )
+                        ],
+                    ),
+                    iam.allow(
+                        ["eks:DescribeNodegroup"],
+                        [
+                            pulumi.Output.format(
+                                "arn:{0}:eks:{1}:{2}:nodegroup/{3}/*", partition, region, account_id, prefix
+                            )
+                        ],
+                        sid="ReadOwnNodeGroups",
+                    ),
+                ],
+            ),
+            opts=child,
+        )
         k8s.helm.v3.Release(
             f"{name}-cluster-autoscaler",
             name="cluster-autoscaler",
@@ -484,19 +707,33 @@ class ServiceMesh(pulumi.ComponentResource):
                 "autoDiscovery": {"clusterName": prefix},
                 # The autoscaler's minor version must match the cluster's.
                 "image": {"tag": f"v{c.kubernetes_version}.0"},
-                "rbac": {"serviceAccount": {"create": True, "name": ca_sa,
-                                            "annotations": {"eks.amazonaws.com/role-arn": ca_role.arn}}},
-                "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False,
-                              "expander": "least-waste"},
-                "resources": {"requests": {"cpu": f"{capacity.CLUSTER_AUTOSCALER.cpu_m}m",
-                                           "memory": f"{capacity.CLUSTER_AUTOSCALER.memory_mib}Mi"},
-                              "limits": {"memory": f"{2 * capacity.CLUSTER_AUTOSCALER.memory_mib}Mi"}},
-            },  # fmt: skip
+                "rbac": {
+                    "serviceAccount": {
+                        "create": True,
+                        "name": ca_sa,
+                        "annotations": {"eks.amazonaws.com/role-arn": ca_role.arn},
+                    }
+                },
+                "extraArgs": {
+                    "balance-similar-node-groups": True,
+                    "skip-nodes-with-system-pods": False,
+                    "expander": "least-waste",
+                },
+                "resources": {
+                    "requests": {
+                        "cpu": f"{capacity.CLUSTER_AUTOSCALER.cpu_m}m",
+                        "memory": f"{capacity.CLUSTER_AUTOSCALER.memory_mib}Mi",
+                    },
+                    "limits": {"memory": f"{2 * capacity.CLUSTER_AUTOSCALER.memory_mib}Mi"},
+                },
+            },
             opts=on_cluster,
         )
 
         # --- the workloads from k8s/ ---
-        def apply(role: str, manifest: workloads.Manifest, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+        def apply(
+            role: str, manifest: workloads.Manifest, opts: pulumi.ResourceOptions
+        ) -> pulumi.CustomResource:
             kinds: Mapping[str, Any] = {
                 "Namespace": k8s.core.v1.Namespace,
                 "ServiceAccount": k8s.core.v1.ServiceAccount,
@@ -512,7 +749,7 @@ class ServiceMesh(pulumi.ComponentResource):
                 body["automount_service_account_token"] = body.pop("automountServiceAccountToken")
             kind = manifest["kind"]
             if kind in kinds:
-                return kinds[kind](f"{name}-{role}", **body, opts=opts)  # type: ignore[no-any-return]
+                return kinds[kind](f"{name}-{role}", **body, opts=opts)
             return k8s.apiextensions.CustomResource(
                 f"{name}-{role}", api_version=manifest["apiVersion"], kind=kind, **body, opts=opts
             )
@@ -530,18 +767,34 @@ class ServiceMesh(pulumi.ComponentResource):
             apply(f"{s}-config", workloads.config_map(svc, service_config(svc, own, region)), in_ns)
             image = pulumi.Output.concat(self.repository_urls[s], ":", c.image_tag)
             # The HPA owns the replica count once the Deployment exists.
-            apply(f"{s}-deployment", workloads.deployment(svc, size, image),
-                  pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])))  # fmt: skip
+            apply(
+                f"{s}-deployment",
+                workloads.deployment(svc, size, image),
+                pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])),
+            )
             k8s_service = apply(f"{s}-service", workloads.service(svc), in_ns)
             apply(f"{s}-hpa", workloads.horizontal_pod_autoscaler(svc, size), in_ns)
             apply(f"{s}-pdb", workloads.pod_disruption_budget(svc), in_ns)
             data_ports = [p for p, used in ((POSTGRES_PORT, own.database), (REDIS_PORT, own.cache)) if used]
-            apply(f"{s}-netpol", workloads.network_policy(svc, ports, alb_cidrs=alb_cidrs,
-                                                          data_cidrs=list(n.private_subnet_cidrs),
-                                                          data_ports=data_ports), in_ns)  # fmt: skip
+            apply(
+                f"{s}-netpol",
+                workloads.network_policy(
+                    svc,
+                    ports,
+                    alb_cidrs=alb_cidrs,
+                    data_cidrs=list(n.private_subnet_cidrs),
+                    data_ports=data_ports,
+                ),
+                in_ns,
+            )
             if s in target_groups:
-                apply(f"{s}-tgb", workloads.target_group_binding(svc, target_groups[s].arn),
-                      pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[lbc, k8s_service])))  # fmt: skip
+                apply(
+                    f"{s}-tgb",
+                    workloads.target_group_binding(svc, target_groups[s].arn),
+                    pulumi.ResourceOptions.merge(
+                        in_ns, pulumi.ResourceOptions(depends_on=[lbc, k8s_service])
+                    ),
+                )
 
         self.register_outputs(
             {
@@ -572,33 +825,91 @@ class ServiceMesh(pulumi.ComponentResource):
 
         # Access logs: ALB writes them only to buckets encrypted with SSE-S3 (AES256); SSE-KMS is not supported
         # for ALB access logs, so this bucket is the one exception to customer-managed keys.
-        logs = aws.s3.Bucket(f"{name}-alb-logs", bucket_prefix=f"{prefix}-alb-logs-", force_destroy=not settings.protect_data,
-                             tags=tags(COMPONENT, f"{name}-alb-logs"), opts=child)  # fmt: skip
-        aws.s3.BucketPublicAccessBlock(f"{name}-alb-logs", bucket=logs.id, block_public_acls=True,
-                                       block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-                                       opts=child)  # fmt: skip
-        aws.s3.BucketOwnershipControls(f"{name}-alb-logs", bucket=logs.id, rule=aws.s3.BucketOwnershipControlsRuleArgs(
-            object_ownership="BucketOwnerEnforced"), opts=child)  # fmt: skip
-        aws.s3.BucketServerSideEncryptionConfiguration(f"{name}-alb-logs", bucket=logs.id, rules=[
-            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"))], opts=child)  # fmt: skip
-        aws.s3.BucketLifecycleConfiguration(f"{name}-alb-logs", bucket=logs.id, rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-access-logs", status="Enabled", filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=c.alb_log_retention_days))],
-            opts=child)  # fmt: skip
-        log_objects = pulumi.Output.format("arn:{0}:s3:::{1}/alb/AWSLogs/{2}/*", partition, logs.bucket, account_id)
+        logs = aws.s3.Bucket(
+            f"{name}-alb-logs",
+            bucket_prefix=f"{prefix}-alb-logs-",
+            force_destroy=not settings.protect_data,
+            tags=tags(COMPONENT, f"{name}-alb-logs"),
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-alb-logs",
+            bucket=logs.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-alb-logs",
+            bucket=logs.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-alb-logs",
+            bucket=logs.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=child,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-alb-logs",
+            bucket=logs.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-access-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=c.alb_log_retention_days
+                    ),
+                )
+            ],
+            opts=child,
+        )
+        log_objects = pulumi.Output.format(
+            "arn:{0}:s3:::{1}/alb/AWSLogs/{2}/*", partition, logs.bucket, account_id
+        )
         elb_account = region.apply(lambda r: ELB_LOG_ACCOUNTS.get(r, ""))
-        log_policy = aws.s3.BucketPolicy(f"{name}-alb-logs", bucket=logs.id, policy=iam.policy_json(self, [
-            {"sid": "ElbDeliversAccessLogs", "effect": "Allow", "actions": ["s3:PutObject"], "resources": [log_objects],
-             "principals": [{"type": "AWS", "identifiers": [pulumi.Output.format("arn:{0}:iam::{1}:root", partition,
-                                                                                 elb_account)]}]},
-            {"sid": "DenyInsecureTransport", "effect": "Deny", "actions": ["s3:*"],
-             "resources": [logs.arn, pulumi.Output.concat(logs.arn, "/*")],
-             "principals": [{"type": "*", "identifiers": ["*"]}],
-             "conditions": [iam.condition("Bool", "aws:SecureTransport", "false")]},
-        ]), opts=child)  # fmt: skip
+        log_policy = aws.s3.BucketPolicy(
+            f"{name}-alb-logs",
+            bucket=logs.id,
+            policy=iam.policy_json(
+                self,
+                [
+                    {
+                        "sid": "ElbDeliversAccessLogs",
+                        "effect": "Allow",
+                        "actions": ["s3:PutObject"],
+                        "resources": [log_objects],
+                        "principals": [
+                            {
+                                "type": "AWS",
+                                "identifiers": [
+                                    pulumi.Output.format("arn:{0}:iam::{1}:root", partition, elb_account)
+                                ],
+                            }
+                        ],
+                    },
+                    {
+                        "sid": "DenyInsecureTransport",
+                        "effect": "Deny",
+                        "actions": ["s3:*"],
+                        "resources": [logs.arn, pulumi.Output.concat(logs.arn, "/*")],
+                        "principals": [{"type": "*", "identifiers": ["*"]}],
+                        "conditions": [iam.condition("Bool", "aws:SecureTransport", "false")],
+                    },
+                ],
+            ),
+            opts=child,
+        )
 
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
@@ -620,47 +931,93 @@ class ServiceMesh(pulumi.ComponentResource):
         self.alb_dns_name = alb.dns_name
 
         verify = random.RandomPassword(f"{name}-origin-verify", length=48, special=False, opts=child)
-        header_value = pulumi.Output.secret(verify.result)
-        forbidden = aws.lb.ListenerDefaultActionArgs(type="fixed-response", fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
-            content_type="text/plain", status_code="403", message_body="Forbidden"))  # fmt: skip
+        header_value: pulumi.Output[str] = pulumi.Output.secret(cast(Any, verify.result))
+        forbidden = aws.lb.ListenerDefaultActionArgs(
+            type="fixed-response",
+            fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+                content_type="text/plain", status_code="403", message_body="Forbidden"
+            ),
+        )
 
         if edge.domain_name:
-            zone = aws.route53.get_zone_output(name=edge.domain_name, private_zone=False,
-                                               opts=pulumi.InvokeOutputOptions(parent=self))  # fmt: skip
-            cert = aws.acm.Certificate(f"{name}-origin-cert", domain_name=edge.origin_host, validation_method="DNS",
-                                       tags=tags(COMPONENT, edge.origin_host),
-                                       opts=child)  # fmt: skip
+            zone = aws.route53.get_zone_output(
+                name=edge.domain_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            cert = aws.acm.Certificate(
+                f"{name}-origin-cert",
+                domain_name=edge.origin_host,
+                validation_method="DNS",
+                tags=tags(COMPONENT, edge.origin_host),
+                opts=child,
+            )
             dvo = cert.domain_validation_options[0]
             validation_record = aws.route53.Record(
-                f"{name}-origin-cert-validation", zone_id=zone.zone_id, name=dvo.resource_record_name,
-                type=dvo.resource_record_type, records=[dvo.resource_record_value], ttl=300, allow_overwrite=True,
+                f"{name}-origin-cert-validation",
+                zone_id=zone.zone_id,
+                name=dvo.resource_record_name,
+                type=dvo.resource_record_type,
+                records=[dvo.resource_record_value],
+                ttl=300,
+                allow_overwrite=True,
                 opts=child,
-            )  # fmt: skip
-            validated = aws.acm.CertificateValidation(f"{name}-origin-cert", certificate_arn=cert.arn,
-                                                      validation_record_fqdns=[validation_record.fqdn], opts=child)  # fmt: skip
+            )
+            validated = aws.acm.CertificateValidation(
+                f"{name}-origin-cert",
+                certificate_arn=cert.arn,
+                validation_record_fqdns=[validation_record.fqdn],
+                opts=child,
+            )
             serving = aws.lb.Listener(
-                f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS", ssl_policy=ALB_SSL_POLICY,
-                certificate_arn=validated.certificate_arn, default_actions=[forbidden],
-                tags=tags(COMPONENT, f"{name}-https"), opts=child,
-            )  # fmt: skip
-            aws.lb.Listener(
-                f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
-                default_actions=[aws.lb.ListenerDefaultActionArgs(type="redirect", redirect=aws.lb.ListenerDefaultActionRedirectArgs(
-                    protocol="HTTPS", port="443", status_code="HTTP_301"))],
-                tags=tags(COMPONENT, f"{name}-http"), opts=child,
-            )  # fmt: skip
-            aws.route53.Record(
-                f"{name}-origin", zone_id=zone.zone_id, name=edge.origin_host, type="A",
-                aliases=[aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)],
+                f"{name}-https",
+                load_balancer_arn=alb.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=ALB_SSL_POLICY,
+                certificate_arn=validated.certificate_arn,
+                default_actions=[forbidden],
+                tags=tags(COMPONENT, f"{name}-https"),
                 opts=child,
-            )  # fmt: skip
+            )
+            aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[
+                    aws.lb.ListenerDefaultActionArgs(
+                        type="redirect",
+                        redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                            protocol="HTTPS", port="443", status_code="HTTP_301"
+                        ),
+                    )
+                ],
+                tags=tags(COMPONENT, f"{name}-http"),
+                opts=child,
+            )
+            aws.route53.Record(
+                f"{name}-origin",
+                zone_id=zone.zone_id,
+                name=edge.origin_host,
+                type="A",
+                aliases=[
+                    aws.route53.RecordAliasArgs(
+                        name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
+                    )
+                ],
+                opts=child,
+            )
             origin_domain: pulumi.Output[str] = pulumi.Output.from_input(edge.origin_host)
             protocol = "https-only"
         else:
             serving = aws.lb.Listener(
-                f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP", default_actions=[forbidden],
-                tags=tags(COMPONENT, f"{name}-http"), opts=child,
-            )  # fmt: skip
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[forbidden],
+                tags=tags(COMPONENT, f"{name}-http"),
+                opts=child,
+            )
             origin_domain = alb.dns_name
             protocol = "http-only"
 
@@ -679,24 +1036,43 @@ class ServiceMesh(pulumi.ComponentResource):
                 vpc_id=network.vpc_id,
                 deregistration_delay=30,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
-                    enabled=True, path=READY_PATH, port="traffic-port", protocol="HTTP", matcher="200",
-                    interval=15, timeout=5, healthy_threshold=2, unhealthy_threshold=3,
-                ),  # fmt: skip
+                    enabled=True,
+                    path=READY_PATH,
+                    port="traffic-port",
+                    protocol="HTTP",
+                    matcher="200",
+                    interval=15,
+                    timeout=5,
+                    healthy_threshold=2,
+                    unhealthy_threshold=3,
+                ),
                 tags=tags(COMPONENT, f"{prefix}-{svc.name}", Service=svc.name),
                 opts=child,
             )
             target_groups[svc.name] = tg
-            conditions = [aws.lb.ListenerRuleConditionArgs(
-                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.paths)))]  # fmt: skip
+            conditions = [
+                aws.lb.ListenerRuleConditionArgs(
+                    path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=list(svc.paths))
+                )
+            ]
             if settings.network.alb_ingress == "cloudfront":
                 # Only CloudFront knows the value; anything else reaching the ALB gets the default 403.
-                conditions.append(aws.lb.ListenerRuleConditionArgs(http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
-                    http_header_name=ORIGIN_VERIFY_HEADER, values=[header_value])))  # fmt: skip
+                conditions.append(
+                    aws.lb.ListenerRuleConditionArgs(
+                        http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                            http_header_name=ORIGIN_VERIFY_HEADER, values=[header_value]
+                        )
+                    )
+                )
             aws.lb.ListenerRule(
-                f"{name}-rule-{svc.name}", listener_arn=serving.arn, priority=priority, conditions=conditions,
+                f"{name}-rule-{svc.name}",
+                listener_arn=serving.arn,
+                priority=priority,
+                conditions=conditions,
                 actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=tg.arn)],
-                tags=tags(COMPONENT, f"{name}-rule-{svc.name}"), opts=child,
-            )  # fmt: skip
+                tags=tags(COMPONENT, f"{name}-rule-{svc.name}"),
+                opts=child,
+            )
             priority += 10
 
         self.alb_origin = AlbOrigin(

@@ -122,8 +122,14 @@ def scheduled_pods(settings: Settings, *, at_max: bool = False) -> list[Pod]:
     services = []
     for s in CATALOGUE:
         size = s.sized(c.workload_profile)
-        services.append(Pod(s.name, size.max_replicas if at_max else size.replicas, size.cpu_request_m,
-                            size.memory_request_mib))  # fmt: skip
+        services.append(
+            Pod(
+                s.name,
+                size.max_replicas if at_max else size.replicas,
+                size.cpu_request_m,
+                size.memory_request_mib,
+            )
+        )
     largest = max(services, key=lambda p: (p.memory_mib, p.cpu_m))
     surge = Pod(f"rolling-update surge ({largest.name})", 1, largest.cpu_m, largest.memory_mib)
     return [*system, *services, surge]
@@ -147,8 +153,11 @@ def demand(pods: list[Pod]) -> Demand:
 def nodes_needed(need: Demand, per_node: NodeCapacity) -> int:
     """Fewest nodes whose summed capacity covers `need` (0 capacity in a dimension: impossible, a large number)."""
     counts = []
-    for wanted, offered in ((need.pods, per_node.pods), (need.cpu_m, per_node.cpu_m),
-                            (need.memory_mib, per_node.memory_mib)):  # fmt: skip
+    for wanted, offered in (
+        (need.pods, per_node.pods),
+        (need.cpu_m, per_node.cpu_m),
+        (need.memory_mib, per_node.memory_mib),
+    ):
         counts.append(math.ceil(wanted / offered) if offered > 0 else 10**6)
     return max(counts)
 
@@ -161,12 +170,16 @@ def capacity_problems(settings: Settings) -> list[str]:
     per_node = node_capacity(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)
     problems: list[str] = []
     if per_node.memory_mib <= 0 or per_node.pods <= 0:
-        return [f"cluster.maxPodsPerNode: {c.node_instance_type} with maxPods "
-                f"{max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)} leaves no room for pods "
-                f"(kube-reserved grows 11 MiB per pod slot); lower cluster.maxPodsPerNode or pick a larger "
-                "cluster.nodeInstanceType"]  # fmt: skip
-    for at_max, nodes, key in ((False, c.node_min_size, "cluster.nodeMinSize"),
-                               (True, c.node_max_size, "cluster.nodeMaxSize")):  # fmt: skip
+        return [
+            f"cluster.maxPodsPerNode: {c.node_instance_type} with maxPods "
+            f"{max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)} leaves no room for pods "
+            f"(kube-reserved grows 11 MiB per pod slot); lower cluster.maxPodsPerNode or pick a larger "
+            "cluster.nodeInstanceType"
+        ]
+    for at_max, nodes, key in (
+        (False, c.node_min_size, "cluster.nodeMinSize"),
+        (True, c.node_max_size, "cluster.nodeMaxSize"),
+    ):
         pods = scheduled_pods(settings, at_max=at_max)
         need = demand(pods)
         have = Demand(per_node.pods * nodes, per_node.cpu_m * nodes, per_node.memory_mib * nodes)
@@ -191,7 +204,9 @@ def capacity_problems(settings: Settings) -> list[str]:
             )
         largest = max(pods, key=lambda p: p.memory_mib)
         if largest.memory_mib > per_node.memory_mib or largest.cpu_m > per_node.cpu_m:
-            problems.append(f"cluster.nodeInstanceType: the pod {largest.name} requests {largest.cpu_m}m/"
-                            f"{largest.memory_mib} MiB, more than one empty {c.node_instance_type} offers "
-                            f"({per_node.cpu_m}m/{per_node.memory_mib} MiB); choose a larger instance type")  # fmt: skip
+            problems.append(
+                f"cluster.nodeInstanceType: the pod {largest.name} requests {largest.cpu_m}m/"
+                f"{largest.memory_mib} MiB, more than one empty {c.node_instance_type} offers "
+                f"({per_node.cpu_m}m/{per_node.memory_mib} MiB); choose a larger instance type"
+            )
     return problems

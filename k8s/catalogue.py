@@ -33,11 +33,23 @@ class Sizing:
 #: Profile -> default sizing; an entry may override per profile.
 DEFAULT_SIZING: Mapping[str, Sizing] = {
     # dev on t3.micro: one replica each, requests small enough that eight services fit beside the system pods.
-    "small": Sizing(replicas=1, max_replicas=2, cpu_request_m=25, memory_request_mib=48, cpu_limit_m=250,
-                    memory_limit_mib=128),  # fmt: skip
+    "small": Sizing(
+        replicas=1,
+        max_replicas=2,
+        cpu_request_m=25,
+        memory_request_mib=48,
+        cpu_limit_m=250,
+        memory_limit_mib=128,
+    ),
     # prod: two replicas (one per AZ) and room to scale out under load.
-    "standard": Sizing(replicas=2, max_replicas=6, cpu_request_m=100, memory_request_mib=128, cpu_limit_m=500,
-                       memory_limit_mib=256),  # fmt: skip
+    "standard": Sizing(
+        replicas=2,
+        max_replicas=6,
+        cpu_request_m=100,
+        memory_request_mib=128,
+        cpu_limit_m=500,
+        memory_limit_mib=256,
+    ),
 }
 
 
@@ -68,17 +80,41 @@ class Service:
 
 
 CATALOGUE: tuple[Service, ...] = (
-    Service("product", 8080, "Product catalogue (DynamoDB)", paths=("/api/products", "/api/products/*"),
-            calls=("inventory",)),  # fmt: skip
+    Service(
+        "product",
+        8080,
+        "Product catalogue (DynamoDB)",
+        paths=("/api/products", "/api/products/*"),
+        calls=("inventory",),
+    ),
     Service("inventory", 8081, "Stock levels (DynamoDB); internal, called by product, cart and order"),
-    Service("cart", 8082, "Shopping carts (ElastiCache Redis)", paths=("/api/cart", "/api/cart/*"),
-            calls=("product", "inventory")),  # fmt: skip
-    Service("order", 8083, "Orders (Aurora PostgreSQL); publishes order events", paths=("/api/orders", "/api/orders/*"),
-            calls=("cart", "inventory", "payment", "user-auth")),  # fmt: skip
-    Service("user-auth", 8084, "Accounts and sign-in (Aurora PostgreSQL, Cognito)",
-            paths=("/api/users", "/api/users/*", "/api/auth/*")),  # fmt: skip
-    Service("payment", 8085, "Payments through Stripe (its key in Secrets Manager)",
-            paths=("/api/payments", "/api/payments/*"), env={"STRIPE_API_BASE": "https://api.stripe.com"}),  # fmt: skip
+    Service(
+        "cart",
+        8082,
+        "Shopping carts (ElastiCache Redis)",
+        paths=("/api/cart", "/api/cart/*"),
+        calls=("product", "inventory"),
+    ),
+    Service(
+        "order",
+        8083,
+        "Orders (Aurora PostgreSQL); publishes order events",
+        paths=("/api/orders", "/api/orders/*"),
+        calls=("cart", "inventory", "payment", "user-auth"),
+    ),
+    Service(
+        "user-auth",
+        8084,
+        "Accounts and sign-in (Aurora PostgreSQL, Cognito)",
+        paths=("/api/users", "/api/users/*", "/api/auth/*"),
+    ),
+    Service(
+        "payment",
+        8085,
+        "Payments through Stripe (its key in Secrets Manager)",
+        paths=("/api/payments", "/api/payments/*"),
+        env={"STRIPE_API_BASE": "https://api.stripe.com"},
+    ),
     Service("notification", 8086, "Order and account notifications from SQS; internal", calls=("user-auth",)),
     Service("search", 8087, "Product search (OpenSearch)", paths=("/api/search", "/api/search/*")),
 )
@@ -96,7 +132,9 @@ def callers_of(name: str) -> tuple[str, ...]:
     return tuple(s.name for s in CATALOGUE if name in s.calls)
 
 
-def catalogue_problems(from_port: int, to_port: int, known_stores: tuple[str, ...] | None = None) -> list[str]:
+def catalogue_problems(
+    from_port: int, to_port: int, known_stores: tuple[str, ...] | None = None
+) -> list[str]:
     """Consistency of the catalogue itself: unique names and ports, ports inside the SG's range, known callees."""
     problems: list[str] = []
     names = [s.name for s in CATALOGUE]
@@ -107,8 +145,10 @@ def catalogue_problems(from_port: int, to_port: int, known_stores: tuple[str, ..
         problems.append("k8s/catalogue.py: two services share a port")
     for s in CATALOGUE:
         if not from_port <= s.port <= to_port:
-            problems.append(f"k8s/catalogue.py: {s.name} listens on {s.port}, outside network.servicePorts "
-                            f"{from_port}-{to_port}; widen network.servicePorts or pick a port inside")  # fmt: skip
+            problems.append(
+                f"k8s/catalogue.py: {s.name} listens on {s.port}, outside network.servicePorts "
+                f"{from_port}-{to_port}; widen network.servicePorts or pick a port inside"
+            )
         for callee in s.calls:
             if callee not in BY_NAME or callee == s.name:
                 problems.append(f"k8s/catalogue.py: {s.name} calls {callee!r}, which is not another service")

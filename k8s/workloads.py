@@ -58,8 +58,13 @@ def service_account(svc: Service, role_arn: Any) -> Manifest:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": _meta(svc.name, annotations={"eks.amazonaws.com/role-arn": role_arn,
-                                                 "eks.amazonaws.com/sts-regional-endpoints": "true"}),  # fmt: skip
+        "metadata": _meta(
+            svc.name,
+            annotations={
+                "eks.amazonaws.com/role-arn": role_arn,
+                "eks.amazonaws.com/sts-regional-endpoints": "true",
+            },
+        ),
         # The services never call the Kubernetes API; IRSA injects its own projected token regardless.
         "automountServiceAccountToken": False,
     }
@@ -118,11 +123,19 @@ def deployment(svc: Service, size: Sizing, image: Any) -> Manifest:
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "topologySpreadConstraints": [
-                        {"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone",
-                         "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": selector}},
-                        {"maxSkew": 1, "topologyKey": "kubernetes.io/hostname",
-                         "whenUnsatisfiable": "ScheduleAnyway", "labelSelector": {"matchLabels": selector}},
-                    ],  # fmt: skip
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "topology.kubernetes.io/zone",
+                            "whenUnsatisfiable": "DoNotSchedule",
+                            "labelSelector": {"matchLabels": selector},
+                        },
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": selector},
+                        },
+                    ],
                     "containers": [
                         {
                             "name": svc.name,
@@ -132,13 +145,22 @@ def deployment(svc: Service, size: Sizing, image: Any) -> Manifest:
                             "env": [{"name": "PORT", "value": str(svc.port)}],
                             "envFrom": [{"configMapRef": {"name": svc.name}}],
                             "resources": {
-                                "requests": {"cpu": f"{size.cpu_request_m}m", "memory": f"{size.memory_request_mib}Mi"},
-                                "limits": {"cpu": f"{size.cpu_limit_m}m", "memory": f"{size.memory_limit_mib}Mi"},
+                                "requests": {
+                                    "cpu": f"{size.cpu_request_m}m",
+                                    "memory": f"{size.memory_request_mib}Mi",
+                                },
+                                "limits": {
+                                    "cpu": f"{size.cpu_limit_m}m",
+                                    "memory": f"{size.memory_limit_mib}Mi",
+                                },
                             },
                             "securityContext": container_security_context(),
                             "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 30},
-                            "readinessProbe": {"httpGet": {"path": READY_PATH, "port": "http"}, "periodSeconds": 5,
-                                               "failureThreshold": 2},  # fmt: skip
+                            "readinessProbe": {
+                                "httpGet": {"path": READY_PATH, "port": "http"},
+                                "periodSeconds": 5,
+                                "failureThreshold": 2,
+                            },
                             "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
                             # The ALB keeps sending for a few seconds after deregistration starts; keep serving.
                             "lifecycle": {"preStop": {"sleep": {"seconds": 15}}},
@@ -174,10 +196,17 @@ def horizontal_pod_autoscaler(svc: Service, size: Sizing) -> Manifest:
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": svc.name},
             "minReplicas": size.replicas,
             "maxReplicas": size.max_replicas,
-            "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                "type": "Utilization", "averageUtilization": size.target_cpu_percent}}}],
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": size.target_cpu_percent},
+                    },
+                }
+            ],
         },
-    }  # fmt: skip
+    }
 
 
 def pod_disruption_budget(svc: Service) -> Manifest:
@@ -209,13 +238,19 @@ def allow_dns() -> Manifest:
             "policyTypes": ["Egress"],
             "egress": [
                 {
-                    "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            },
+                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                        }
+                    ],
                     "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
                 }
             ],
         },
-    }  # fmt: skip
+    }
 
 
 def network_policy(
@@ -236,20 +271,34 @@ def network_policy(
     """
     ingress: list[dict[str, Any]] = []
     if svc.public:
-        ingress.append({"from": [{"ipBlock": {"cidr": c}} for c in alb_cidrs],
-                        "ports": [{"protocol": "TCP", "port": svc.port}]})  # fmt: skip
+        ingress.append(
+            {
+                "from": [{"ipBlock": {"cidr": c}} for c in alb_cidrs],
+                "ports": [{"protocol": "TCP", "port": svc.port}],
+            }
+        )
     callers = callers_of(svc.name)
     if callers:
-        ingress.append({"from": [{"podSelector": {"matchLabels": {"app": c}}} for c in callers],
-                        "ports": [{"protocol": "TCP", "port": svc.port}]})  # fmt: skip
+        ingress.append(
+            {
+                "from": [{"podSelector": {"matchLabels": {"app": c}}} for c in callers],
+                "ports": [{"protocol": "TCP", "port": svc.port}],
+            }
+        )
     egress: list[dict[str, Any]] = [
-        {"to": [{"podSelector": {"matchLabels": {"app": callee}}}],
-         "ports": [{"protocol": "TCP", "port": ports[callee]}]}
+        {
+            "to": [{"podSelector": {"matchLabels": {"app": callee}}}],
+            "ports": [{"protocol": "TCP", "port": ports[callee]}],
+        }
         for callee in svc.calls
-    ]  # fmt: skip
+    ]
     if data_ports:
-        egress.append({"to": [{"ipBlock": {"cidr": c}} for c in data_cidrs],
-                       "ports": [{"protocol": "TCP", "port": p} for p in data_ports]})  # fmt: skip
+        egress.append(
+            {
+                "to": [{"ipBlock": {"cidr": c}} for c in data_cidrs],
+                "ports": [{"protocol": "TCP", "port": p} for p in data_ports],
+            }
+        )
     egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]})
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -271,6 +320,9 @@ def target_group_binding(svc: Service, target_group_arn: Any) -> Manifest:
         "metadata": _meta(svc.name),
         # No `networking` block: the seed's security groups already let the ALB reach the service ports, and the
         # controller then needs no permission to edit security groups.
-        "spec": {"serviceRef": {"name": svc.name, "port": svc.port}, "targetGroupARN": target_group_arn,
-                 "targetType": "ip"},
-    }  # fmt: skip
+        "spec": {
+            "serviceRef": {"name": svc.name, "port": svc.port},
+            "targetGroupARN": target_group_arn,
+            "targetType": "ip",
+        },
+    }
