@@ -37,7 +37,7 @@ preview: venv
 	$(PY) -m tools.offline preview --stack $(STACK)
 
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -q
 
 lint: venv
 	$(PY) -m ruff check .

@@ -31,9 +31,11 @@ class Resources:
     def of_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r["type"] == typ]
 
-    def named(self, name: str) -> dict[str, Any]:
-        found = [r for r in self.records if r["name"] == name]
-        assert len(found) == 1, f"expected exactly one resource named {name!r}, found {[r['urn'] for r in found]}"
+    def named(self, name: str, typ: str | None = None) -> dict[str, Any]:
+        found = [r for r in self.records if r["name"] == name and (typ is None or r["type"] == typ)]
+        assert len(found) == 1, (
+            f"expected exactly one resource named {name!r}, found {[r['urn'] for r in found]}"
+        )
         return found[0]
 
     def by_urn(self, urn: str) -> dict[str, Any]:
