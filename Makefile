@@ -15,7 +15,7 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: preview test lint bench venv clean help lock
+.PHONY: preview test lint bench venv clean help lock docs
 
 help:
 	@sed -n '2,6p' Makefile

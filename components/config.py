@@ -469,20 +469,32 @@ def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = N
     return typing.cast(Settings, settings)
 
 
-def describe() -> list[tuple[str, str, str, Any]]:
-    """(key, type, description, default) for every setting, nested keys dotted — the README table's rows."""
-    rows: list[tuple[str, str, str, Any]] = []
+def describe() -> list[tuple[str, str, str, Any, tuple[str, ...]]]:
+    """(key, type, description, default, attribute path) for every setting, nested keys dotted.
 
-    def walk(cls: Any, prefix: str) -> None:
+    The README's settings table is built from these rows.
+    """
+    rows: list[tuple[str, str, str, Any, tuple[str, ...]]] = []
+
+    def walk(cls: Any, prefix: str, path: tuple[str, ...]) -> None:
         hints = _hints(cls)
         for f in dataclasses.fields(cls):
             key = f"{prefix}{f.metadata['key']}"
             tp = hints[f.name]
             if dataclasses.is_dataclass(tp) and tp is not PortRange:
-                walk(tp, key + ".")
+                walk(tp, key + ".", (*path, f.name))
                 continue
             default = None if f.default is dataclasses.MISSING else f.default
-            rows.append((key, _type_name(tp), f.metadata["doc"], default))
+            rows.append((key, _type_name(tp), f.metadata["doc"], default, (*path, f.name)))
 
-    walk(Settings, "")
+    walk(Settings, "", ())
     return rows
+
+
+def as_config(value: Any) -> Any:
+    """A settings value as it is written in a stack file (dataclasses by their config keys)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.metadata["key"]: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [as_config(v) for v in value]
+    return value

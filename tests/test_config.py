@@ -169,6 +169,15 @@ def test_every_setting_is_described() -> None:
     rows = describe()
     keys = [r[0] for r in rows]
     assert len(keys) == len(set(keys))
-    for key, _type, doc, _default in rows:
+    for key, _type, doc, _default, _path in rows:
         assert doc.endswith(")") or doc.endswith("."), f"{key}: description should be a sentence: {doc!r}"
     assert "network.vpcCidr" in keys and "cluster.nodeInstanceType" in keys
+
+
+def test_readme_settings_table_is_current() -> None:
+    from tools.offline.engine import ROOT
+    from tools.settings_table import END, START, table
+
+    readme = (ROOT / "README.md").read_text()
+    current = readme.split(START, 1)[1].split(END, 1)[0].strip()
+    assert current == table(), "README settings table is stale: run `python -m tools.settings_table --write`"
