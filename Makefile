@@ -54,3 +54,7 @@ clean:
 lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --no-header pyproject.toml -o requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 --no-header --extra dev pyproject.toml -o requirements-dev.txt
+
+# Regenerate the README's settings table from components/config.py and the stack files.
+docs: venv
+	$(PY) -m tools.settings_table --write

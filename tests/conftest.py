@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.config import Settings, load_settings
-from tools.offline.engine import build_plan, run_in_mocks, stack_config
+from components.config import Settings
+from tools.offline.engine import build_plan, run_in_mocks, stack_settings
 
 
 class Resources:
@@ -72,10 +72,7 @@ def resources(plan: Callable[[str], dict[str, Any]]) -> Callable[[str], Resource
 
 def settings_for(stack: str, overrides: Mapping[str, Any] | None = None) -> Settings:
     """The typed settings of a stack file (plus overrides keyed `ecommerce-platform:<key>`)."""
-    config, _ = stack_config(stack, overrides)
-    prefix = "ecommerce-platform:"
-    raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
-    return load_settings(raw, stack=stack)
+    return stack_settings(stack, overrides)
 
 
 @pytest.fixture

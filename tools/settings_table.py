@@ -11,8 +11,8 @@ import json
 import sys
 from typing import Any
 
-from components.config import Settings, as_config, describe, load_settings
-from tools.offline.engine import ROOT, stack_config
+from components.config import as_config, describe
+from tools.offline.engine import ROOT, stack_settings
 
 START, END = "<!-- settings:start -->", "<!-- settings:end -->"
 STACKS = ("dev", "prod")
@@ -31,15 +31,9 @@ def _cell(value: Any) -> str:
     return f"`{value}`" if value != "" else '`""`'
 
 
-def _effective(stack: str) -> Settings:
-    config, _ = stack_config(stack)
-    prefix = "ecommerce-platform:"
-    return load_settings({k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack=stack)
-
-
 def table() -> str:
     """The Markdown table: each key, its type, default, the value each stack runs with, and its meaning."""
-    effective = {s: _effective(s) for s in STACKS}
+    effective = {s: stack_settings(s) for s in STACKS}
     lines = [
         "| key | type | default | dev | prod | meaning |",
         "|---|---|---|---|---|---|",

@@ -24,6 +24,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.config import PROJECT, Settings, load_settings
 from tools.offline.mocks import PlatformMocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +78,15 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> tupl
         else:
             config[key] = json.dumps(value)
     return config, secret_keys
+
+
+def stack_settings(stack: str, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The typed, validated settings a stack file (plus overrides) gives the program."""
+    config, _ = stack_config(stack, overrides)
+    prefix = f"{PROJECT}:"
+    return load_settings(
+        {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack=stack
+    )
 
 
 def _mask(value: Any) -> Any:
