@@ -100,7 +100,9 @@ def _vpc_endpoint(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) 
         extra["prefixListId"] = f"pl-{_hex(rid, length=8)}"
     else:
         service = str(args.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
-        extra["dnsEntries"] = [{"dnsName": f"{rid}.{service}.{region}.vpce.amazonaws.com", "hostedZoneId": "Z1"}]
+        extra["dnsEntries"] = [
+            {"dnsName": f"{rid}.{service}.{region}.vpce.amazonaws.com", "hostedZoneId": "Z1"}
+        ]
         extra["networkInterfaceIds"] = [f"eni-{_hex(rid, s)}" for s in args.inputs.get("subnetIds") or []]
     return extra
 
@@ -230,11 +232,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
         outputs: dict[str, Any] = {**inputs, "id": rid}
         fmt = ARN_FORMAT.get(typ)
         if fmt is not None:
-            part = fmt.format(region=region, account=ACCOUNT_ID, id=rid, name=args.name, i=_Default(inputs, args.name))
+            part = fmt.format(
+                region=region, account=ACCOUNT_ID, id=rid, name=args.name, i=_Default(inputs, args.name)
+            )
             outputs["arn"] = f"arn:{PARTITION}:{part}"
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
-            outputs["arn"] = f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[-1].lower()}/{rid}"
+            outputs["arn"] = (
+                f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[-1].lower()}/{rid}"
+            )
         if typ.startswith("aws:"):
             outputs["tagsAll"] = _tags_all(inputs, provider_tags)
             outputs.setdefault("region", region)
@@ -277,7 +283,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 return {}, [("name", f"no managed prefix list named {name!r}")]
             return {"id": PREFIX_LISTS[name], "name": name, "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/"
                     f"{PREFIX_LISTS[name]}", "addressFamily": "IPv4", "maxEntries": 55, "ownerId": "AWS"}, []  # fmt: skip
-        raise UnmockedInvokeError(f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py")
+        raise UnmockedInvokeError(
+            f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py"
+        )
 
 
 class _Default(dict[str, Any]):
