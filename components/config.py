@@ -539,7 +539,7 @@ def _delivery_rules(s: Settings, problems: list[str]) -> None:
     for session_key, seconds in (("previewSessionSeconds", d.preview_session_seconds),
                                  ("deploySessionSeconds", d.deploy_session_seconds)):  # fmt: skip
         if not lo <= seconds <= hi:
-            problems.append(f"delivery.{session_key}: {seconds} is out of range; allowed: {lo} to {hi} seconds")
+            problems.append(f"delivery.{session_key}: {seconds} is out of range; allowed: {lo} to {hi} seconds")  # fmt: skip
     if d.preview_session_seconds > d.deploy_session_seconds:
         problems.append(f"delivery.previewSessionSeconds: {d.preview_session_seconds} exceeds "
                         f"delivery.deploySessionSeconds ({d.deploy_session_seconds}); a read-only role gets no more")  # fmt: skip
