@@ -3,7 +3,8 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.config import load_settings
+from components.config import load_settings, secret_setting
+from components.data import DataTier
 from components.naming import default_tags
 from components.network import EcommerceVpc
 
@@ -21,6 +22,10 @@ platform = pulumi.ResourceOptions(providers={"aws": aws_provider})
 network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment, alb_origin_port=settings.edge.origin_port,
                        opts=platform)  # fmt: skip
 
+data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_subnet_ids,
+                database_security_group_id=network.database_security_group_id,
+                stripe_api_key=secret_setting("stripeApiKey"), opts=platform)  # fmt: skip
+
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -31,5 +36,31 @@ pulumi.export(
         "nodes": network.nodes_security_group_id,
         "database": network.database_security_group_id,
         "endpoints": network.endpoints_security_group_id,
+    },
+)
+# Endpoints and names are plain outputs; the secrets themselves stay in Secrets Manager (only their ARNs here).
+pulumi.export(
+    "data",
+    {
+        "productsTable": data.products_table_name,
+        "inventoryTable": data.inventory_table_name,
+        "productsStreamArn": data.products_stream_arn,
+        "inventoryStreamArn": data.inventory_stream_arn,
+        "auroraClusterArn": data.aurora_cluster_arn,
+        "auroraEndpoint": data.aurora_endpoint,
+        "auroraReaderEndpoint": data.aurora_reader_endpoint,
+        "auroraMasterSecretArn": data.aurora_master_secret_arn,
+        "redisEndpoint": data.redis_endpoint,
+        "redisAuthSecretArn": data.redis_auth_secret_arn,
+        "searchEndpoint": data.search_endpoint,
+        "orderEventsTopicArn": data.order_events_topic_arn,
+        "notificationsTopicArn": data.notifications_topic_arn,
+        "queueUrls": data.queue_urls,
+        "deadLetterQueueArns": data.dead_letter_queue_arns,
+        "userPoolId": data.user_pool_id,
+        "userPoolClientId": data.user_pool_client_id,
+        "userPoolDomain": data.user_pool_domain,
+        "stripeSecretArn": data.stripe_secret_arn,
+        "kmsKeyArns": data.kms_key_arns,
     },
 )
