@@ -575,7 +575,7 @@ class DataTier(pulumi.ComponentResource):
                 }
             ],
             tags=tags(COMPONENT, group_id),
-            opts=self._stateful(additional_secret_outputs=["authToken"]),
+            opts=self._stateful(),
         )
         return group, secret
 
