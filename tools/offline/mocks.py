@@ -127,7 +127,9 @@ def _vpc_endpoint(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) 
         extra["prefixListId"] = f"pl-{_hex(rid, length=8)}"
     else:
         service = str(args.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
-        extra["dnsEntries"] = [{"dnsName": f"{rid}.{service}.{region}.vpce.amazonaws.com", "hostedZoneId": "Z1"}]
+        extra["dnsEntries"] = [
+            {"dnsName": f"{rid}.{service}.{region}.vpce.amazonaws.com", "hostedZoneId": "Z1"}
+        ]
         extra["networkInterfaceIds"] = [f"eni-{_hex(rid, s)}" for s in args.inputs.get("subnetIds") or []]
     return extra
 
@@ -360,7 +362,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
             outputs["arn"] = f"arn:{PARTITION}:{part}"
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
-            outputs["arn"] = f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[-1].lower()}/{rid}"
+            outputs["arn"] = (
+                f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[-1].lower()}/{rid}"
+            )
         if typ.startswith("aws:"):
             outputs["tagsAll"] = _tags_all(inputs, provider_tags)
             outputs.setdefault("region", region)
@@ -403,7 +407,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 return {}, [("name", f"no managed prefix list named {name!r}")]
             return {"id": PREFIX_LISTS[name], "name": name, "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/"
                     f"{PREFIX_LISTS[name]}", "addressFamily": "IPv4", "maxEntries": 55, "ownerId": "AWS"}, []  # fmt: skip
-        raise UnmockedInvokeError(f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py")
+        raise UnmockedInvokeError(
+            f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py"
+        )
 
 
 class _Default(dict[str, Any]):
