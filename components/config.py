@@ -13,6 +13,7 @@ tools.settings_table`) and a test keeps the two in step.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import json
@@ -93,16 +94,42 @@ INTERFACE_ENDPOINTS = PRIVATE_CLUSTER_ENDPOINTS + SERVICE_ENDPOINTS
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)  # fmt: skip
 
-#: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
 #: EKS standard-support Kubernetes versions this program is tested against (kubernetes-validate schemas).
 KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
 WORKLOAD_PROFILES = ("small", "standard")
+#: The two ways a stack's state can be kept: an S3 bucket + KMS key this program creates, or Pulumi Cloud.
+STATE_BACKENDS = ("self-managed", "pulumi-cloud")
 
+#: IAM's bounds for a role's maximum session (seconds); this design allows at most two hours for any pipeline role.
+ROLE_SESSION_BOUNDS = (3600, 7200)
+
+#: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
 NODE_INSTANCE_TYPES: Mapping[str, tuple[str, ...]] = {
     "dev": ("t3.micro", "t3.small", "t3.medium"),
     "prod": ("t3.medium", "t3.large", "t3.xlarge", "m6i.large", "m6i.xlarge", "m7i.large", "m7i.xlarge"),
 }
 
+
+#: Data tier: version formats and the values AWS accepts.
+AURORA_POSTGRES_MAJORS = ("14", "15", "16", "17")
+REDIS_MAJORS = ("6", "7")
+OPENSEARCH_MAJORS = ("2", "3")
+DYNAMODB_BILLING_MODES = ("on-demand", "provisioned")
+COGNITO_TIERS = ("LITE", "ESSENTIALS", "PLUS")
+COGNITO_MFA_MODES = ("OFF", "OPTIONAL", "ON")
+COGNITO_THREAT_PROTECTION_MODES = ("OFF", "AUDIT", "ENFORCED")
+#: Enhanced Monitoring accepts only these intervals (seconds); 0 turns it off.
+RDS_MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+#: Performance Insights keeps 7 days free, or whole months (31 * n days) up to two years.
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * m for m in range(1, 24)), 731)
+#: OpenSearch dedicated master counts: none, or an odd quorum (3 is AWS's recommendation).
+OPENSEARCH_MASTER_COUNTS = (0, 3, 5)
+
+#: Secret keys (`pulumi config set --secret <key> <value>`), key -> description. They never enter `Settings`
+#: (a frozen dataclass of plain values would hold the plaintext); `secret_setting` returns them as secret Outputs.
+SECRET_KEYS: Mapping[str, str] = {
+    "stripeApiKey": "Stripe API key for the payment service (optional; unset: put it into Secrets Manager by hand).",
+}
 
 # ---------------------------------------------------------------------------------------------------------------
 # Sections
@@ -124,7 +151,9 @@ class NetworkSettings:
     vpc_name: str = setting("vpcName", "Name tag of the VPC.", "ecommerce-vpc")
     vpc_cidr: str = setting("vpcCidr", "IPv4 CIDR of the VPC.", "10.0.0.0/16")
     availability_zones: tuple[str, ...] = setting(
-        "availabilityZones", "AZs to spread over, one public and one private subnet each.", ("us-east-2a", "us-east-2b")
+        "availabilityZones",
+        "AZs to spread over, one public and one private subnet each.",
+        ("us-east-2a", "us-east-2b"),
     )
     public_subnet_cidrs: tuple[str, ...] = setting(
         "publicSubnetCidrs", "Public subnet CIDRs, one per AZ in the same order (the ALB, NAT gateways).",
@@ -140,10 +169,12 @@ class NetworkSettings:
     )  # fmt: skip
     interface_endpoints: tuple[str, ...] = setting(
         "interfaceEndpoints", "Interface VPC endpoints (service suffixes) reachable from the private subnets.",
-        PRIVATE_CLUSTER_ENDPOINTS + ("secretsmanager", "sns", "sqs"),
+        (*PRIVATE_CLUSTER_ENDPOINTS, "secretsmanager", "sns", "sqs"),
     )  # fmt: skip
     interface_endpoint_az_count: int = setting(
-        "interfaceEndpointAzCount", "In how many AZs each interface endpoint gets an ENI (1 halves its cost).", 2
+        "interfaceEndpointAzCount",
+        "In how many AZs each interface endpoint gets an ENI (1 halves its cost).",
+        2,
     )
     alb_ingress: Literal["cloudfront", "internet"] = setting(
         "albIngress", "Who may reach the ALB on 80/443: cloudfront (its origin-facing prefix list) or internet.",
@@ -162,7 +193,9 @@ class NetworkSettings:
 class ClusterSettings:
     """The EKS cluster, its node group and the workloads' sizing (`ServiceMesh`, `k8s/`)."""
 
-    node_instance_type: str = setting("nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium")
+    node_instance_type: str = setting(
+        "nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium"
+    )
     node_min_size: int = setting("nodeMinSize", "Minimum node count (the capacity check plans for this).", 2)
     node_desired_size: int = setting("nodeDesiredSize", "Node count at creation.", 2)
     node_max_size: int = setting("nodeMaxSize", "Maximum node count the autoscaler may reach.", 6)
@@ -174,7 +207,9 @@ class ClusterSettings:
         "empty: private endpoint only.", (),
     )  # fmt: skip
     admin_role_arns: tuple[str, ...] = setting(
-        "adminRoleArns", "IAM role ARNs granted cluster admin through EKS access entries (besides the creator).", ()
+        "adminRoleArns",
+        "IAM role ARNs granted cluster admin through EKS access entries (besides the creator).",
+        (),
     )
     prefix_delegation: bool = setting(
         "prefixDelegation", "VPC CNI prefix delegation: /28 prefixes per ENI slot, lifting the pods-per-node cap.",
@@ -184,7 +219,9 @@ class ClusterSettings:
         "maxPodsPerNode", "kubelet maxPods; 0: the instance type's own limit (ENI formula, 110 with prefixes). "
         "Lower values leave more memory (kube-reserved grows 11 MiB per pod slot).", 0,
     )  # fmt: skip
-    root_volume_size_gib: int = setting("rootVolumeSizeGib", "Encrypted gp3 root volume of each node (GiB).", 20)
+    root_volume_size_gib: int = setting(
+        "rootVolumeSizeGib", "Encrypted gp3 root volume of each node (GiB).", 20
+    )
     workload_profile: Literal["small", "standard"] = setting(
         "workloadProfile", "Sizing of the eight services from the catalogue: small (1 replica, tiny requests) or "
         "standard (2+ replicas, HA).", "standard",
@@ -206,7 +243,9 @@ class EdgeSettings:
     """The public entry: domain, CloudFront and WAF (`CdnEdge`), and the ALB's TLS (`ServiceMesh`)."""
 
     domain_name: str = setting(
-        "domainName", "Apex domain with a Route 53 hosted zone; empty: CloudFront's own domain, HTTP to the ALB.", ""
+        "domainName",
+        "Apex domain with a Route 53 hosted zone; empty: CloudFront's own domain, HTTP to the ALB.",
+        "",
     )
 
     @property
@@ -218,6 +257,208 @@ class EdgeSettings:
     def origin_port(self) -> int:
         """The one port CloudFront reaches the ALB on: 443 with a domain (and so a certificate), else 80."""
         return 443 if self.domain_name else 80
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    """GitHub Actions delivery: the OIDC trust, the pipeline roles and the self-managed state backend (`Delivery`)."""
+
+    github_repository: str = setting(
+        "githubRepository", "GitHub repository (owner/name) whose workflows may assume the pipeline roles.",
+        "your-org/ecommerce-platform",
+    )  # fmt: skip
+    deploy_from: Literal["branch", "environment"] = setting(
+        "deployFrom", "What may assume the deploy role: a push to deployBranch, or a job in deployEnvironment.",
+        "environment",
+    )  # fmt: skip
+    deploy_branch: str = setting(
+        "deployBranch", "Branch whose pushes may deploy (deployFrom: branch).", "main"
+    )
+    deploy_environment: str = setting(
+        "deployEnvironment", "GitHub environment (with required reviewers) that may deploy (deployFrom: environment).",
+        "prod",
+    )  # fmt: skip
+    image_branch: str = setting("imageBranch", "Branch whose pushes may push service images to ECR.", "main")
+    preview_session_seconds: int = setting(
+        "previewSessionSeconds",
+        "Maximum session of the preview role (3600-7200; IAM's minimum is 3600).",
+        3600,
+    )
+    deploy_session_seconds: int = setting(
+        "deploySessionSeconds",
+        "Maximum session of the deploy role (3600-7200: a first prod `up` takes ~45 min).",
+        3600,
+    )
+    create_oidc_provider: bool = setting(
+        "createOidcProvider", "Create the account's GitHub OIDC provider; false: use the one another stack created.",
+        True,
+    )  # fmt: skip
+    state_backend: Literal["self-managed", "pulumi-cloud"] = setting(
+        "stateBackend",
+        "Where the stacks' state lives: self-managed (S3 + KMS) or pulumi-cloud.",
+        "self-managed",
+    )
+    create_state_backend: bool = setting(
+        "createStateBackend", "Create the shared state bucket and secrets keys (one stack per account owns them).",
+        False,
+    )  # fmt: skip
+    state_stacks: tuple[str, ...] = setting(
+        "stateStacks", "Stacks whose state and secrets key the state backend holds (with createStateBackend).",
+        ("dev", "prod"),
+    )  # fmt: skip
+    state_noncurrent_days: int = setting(
+        "stateNoncurrentDays", "Days an overwritten state file version is kept before it expires.", 90
+    )
+    ecr_repository_prefix: str = setting(
+        "ecrRepositoryPrefix", "ECR repositories are `<prefix>/<service>`; the image-push role may push to those only.",
+        "ecommerce",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    """The data tier (`DataTier`): sizes, counts, engine versions, retention and identity settings of every store."""
+
+    # DynamoDB: products and inventory
+    dynamodb_billing_mode: Literal["on-demand", "provisioned"] = setting(
+        "dynamodbBillingMode", "DynamoDB capacity: on-demand, or provisioned with target-tracking auto scaling.",
+        "on-demand",
+    )  # fmt: skip
+    dynamodb_min_capacity: int = setting(
+        "dynamodbMinCapacity", "Provisioned mode: minimum read and write units per table and index.", 5
+    )
+    dynamodb_max_capacity: int = setting(
+        "dynamodbMaxCapacity", "Provisioned mode: maximum read and write units per table and index.", 100
+    )
+    dynamodb_target_utilization: int = setting(
+        "dynamodbTargetUtilization", "Provisioned mode: auto-scaling target utilisation, percent (20-90).", 70
+    )
+    dynamodb_pitr_days: int = setting(
+        "dynamodbPitrDays", "Point-in-time recovery window of the tables, days (1-35).", 35
+    )
+    # Aurora PostgreSQL: orders and users
+    aurora_engine_version: str = setting(
+        "auroraEngineVersion", "Aurora PostgreSQL engine version, major.minor (e.g. 16.6).", "16.6"
+    )
+    aurora_instance_class: str = setting(
+        "auroraInstanceClass",
+        "Aurora instance class: db.serverless (Serverless v2) or a db.* class.",
+        "db.serverless",
+    )
+    aurora_min_capacity: float = setting(
+        "auroraMinCapacity", "Serverless v2: minimum ACUs per instance (0.5-256, steps of 0.5).", 0.5
+    )
+    aurora_max_capacity: float = setting(
+        "auroraMaxCapacity", "Serverless v2: maximum ACUs per instance (0.5-256, steps of 0.5).", 4.0
+    )
+    aurora_instance_count: int = setting(
+        "auroraInstanceCount", "Aurora instances: one writer plus readers, spread over the AZs (1-16).", 1
+    )
+    aurora_multi_az: bool = setting(
+        "auroraMultiAz", "Aurora readers in another AZ than the writer, for automatic failover.", False
+    )
+    aurora_backup_retention_days: int = setting(
+        "auroraBackupRetentionDays", "Aurora automated backup retention, days (1-35).", 7
+    )
+    aurora_monitoring_interval: int = setting(
+        "auroraMonitoringInterval", "Enhanced Monitoring interval, seconds (0 off, 1, 5, 10, 15, 30, 60).", 0
+    )
+    aurora_performance_insights_days: int = setting(
+        "auroraPerformanceInsightsDays",
+        "Performance Insights retention, days (7 free, or 31 * months, 731).",
+        7,
+    )
+    # ElastiCache Redis: carts
+    redis_engine_version: str = setting(
+        "redisEngineVersion", "ElastiCache Redis version, major.minor.", "7.1"
+    )
+    redis_node_type: str = setting("redisNodeType", "ElastiCache node type (cache.*).", "cache.t4g.micro")
+    redis_node_count: int = setting("redisNodeCount", "Redis nodes: one primary plus replicas (1-6).", 1)
+    redis_automatic_failover: bool = setting(
+        "redisAutomaticFailover",
+        "Promote a replica automatically when the primary fails (needs 2+ nodes).",
+        False,
+    )
+    redis_multi_az: bool = setting(
+        "redisMultiAz", "Place the replica in another AZ and fail over across AZs (needs failover).", False
+    )
+    redis_snapshot_retention_days: int = setting(
+        "redisSnapshotRetentionDays",
+        "Redis daily snapshot retention, days (0 turns snapshots off, max 35).",
+        0,
+    )
+    # OpenSearch: search
+    opensearch_engine_version: str = setting(
+        "opensearchEngineVersion", "OpenSearch engine version, OpenSearch_major.minor.", "OpenSearch_2.17"
+    )
+    opensearch_instance_type: str = setting(
+        "opensearchInstanceType", "OpenSearch data node type (*.search).", "t3.small.search"
+    )
+    opensearch_instance_count: int = setting("opensearchInstanceCount", "OpenSearch data nodes (1-20).", 1)
+    opensearch_zone_awareness: bool = setting(
+        "opensearchZoneAwareness",
+        "Spread data nodes and replicas over two AZs (needs an even node count).",
+        False,
+    )
+    opensearch_dedicated_master_count: int = setting(
+        "opensearchDedicatedMasterCount", "Dedicated master nodes: 0, 3 or 5.", 0
+    )
+    opensearch_dedicated_master_type: str = setting(
+        "opensearchDedicatedMasterType", "Dedicated master node type (*.search).", "m7g.large.search"
+    )
+    opensearch_volume_size: int = setting(
+        "opensearchVolumeSize", "gp3 volume per data node, GiB (10-1024).", 10
+    )
+    # Messaging: notifications
+    queue_retention_days: int = setting("queueRetentionDays", "SQS message retention, days (1-14).", 4)
+    queue_max_receive_count: int = setting(
+        "queueMaxReceiveCount", "Receives before a message moves to its dead-letter queue (1-1000).", 5
+    )
+    queue_visibility_timeout: int = setting(
+        "queueVisibilityTimeout", "SQS visibility timeout, seconds (0-43200).", 60
+    )
+    # Cognito: users
+    cognito_tier: Literal["LITE", "ESSENTIALS", "PLUS"] = setting(
+        "cognitoTier",
+        "Cognito feature plan: LITE, ESSENTIALS or PLUS (threat protection needs PLUS).",
+        "ESSENTIALS",
+    )
+    cognito_mfa: Literal["OFF", "OPTIONAL", "ON"] = setting(
+        "cognitoMfa", "MFA (TOTP authenticator apps): OFF, OPTIONAL or ON (required).", "OPTIONAL"
+    )
+    cognito_threat_protection: Literal["OFF", "AUDIT", "ENFORCED"] = setting(
+        "cognitoThreatProtection",
+        "Cognito threat protection: OFF, AUDIT or ENFORCED (PLUS tier only).",
+        "OFF",
+    )
+    cognito_access_token_minutes: int = setting(
+        "cognitoAccessTokenMinutes", "Access token lifetime, minutes (5-1440).", 60
+    )
+    cognito_id_token_minutes: int = setting(
+        "cognitoIdTokenMinutes", "ID token lifetime, minutes (5-1440).", 60
+    )
+    cognito_refresh_token_days: int = setting(
+        "cognitoRefreshTokenDays", "Refresh token lifetime, days (1-3650).", 30
+    )
+    cognito_callback_urls: tuple[str, ...] = setting(
+        "cognitoCallbackUrls", "Web front end's OAuth callback URLs (https, or http://localhost).",
+        ("http://localhost:3000/auth/callback",),
+    )  # fmt: skip
+    cognito_logout_urls: tuple[str, ...] = setting(
+        "cognitoLogoutUrls",
+        "Web front end's sign-out URLs (https, or http://localhost).",
+        ("http://localhost:3000/",),
+    )
+    # Shared
+    log_retention_days: int = setting(
+        "logRetentionDays", "CloudWatch retention of the data tier's logs (a CloudWatch value).", 30
+    )
+    kms_deletion_window_days: int = setting(
+        "kmsDeletionWindowDays", "Waiting period before a deleted data key is gone, days (7-30).", 30
+    )
+    secret_recovery_window_days: int = setting(
+        "secretRecoveryWindowDays", "Days a deleted secret can be restored (0 deletes at once, or 7-30).", 30
+    )
 
 
 @dataclass(frozen=True)
@@ -236,6 +477,8 @@ class Settings:
     cluster: ClusterSettings = setting("cluster", "EKS cluster, node group and workload settings (below).",
                                        ClusterSettings())  # fmt: skip
     edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
+    delivery: DeliverySettings = setting("delivery", "Delivery settings (below).", DeliverySettings())
+    data: DataSettings = setting("data", "Data tier settings (below).", DataSettings())
 
     @property
     def is_prod(self) -> bool:
@@ -268,10 +511,8 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         return None
     if origin is tuple:
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         if not isinstance(value, list):
             problems.append(f"{key}: expected a list, got {value!r}")
             return None
@@ -280,10 +521,8 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         return tuple(items)
     if dataclasses.is_dataclass(tp):
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         if not isinstance(value, dict):
             problems.append(f"{key}: expected an object with keys {', '.join(_keys(tp))}, got {value!r}")
             return None
@@ -304,6 +543,16 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             return int(value)
         problems.append(f"{key}: expected a whole number, got {value!r}")
+        return None
+    if tp is float:
+        if isinstance(value, bool):
+            problems.append(f"{key}: expected a number, got {value!r}")
+            return None
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+            return float(value)
+        problems.append(f"{key}: expected a number, got {value!r}")
         return None
     if tp is str:
         if isinstance(value, str):
@@ -330,7 +579,7 @@ def _build(cls: Any, raw: Mapping[str, Any], prefix: str, problems: list[str]) -
     hints = _hints(cls)
     known = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
     for key in raw:
-        if key not in known:
+        if key not in known and not (prefix == "" and key in SECRET_KEYS):
             problems.append(f"{_join(prefix, key)}: unknown key; known keys: {', '.join(sorted(known))}")
     kwargs: dict[str, Any] = {}
     for key, f in known.items():
@@ -361,10 +610,8 @@ def raw_project_config() -> dict[str, Any]:
             key = full_key[len(prefix) :]
             # Structured values arrive JSON-encoded; scalars stay strings and are coerced per field.
             if isinstance(value, str) and value[:1] in "[{":
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     value = json.loads(value)
-                except json.JSONDecodeError:
-                    pass
             values[key] = value
     return values
 
@@ -392,7 +639,9 @@ def _network_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"region: {s.region!r} is not supported; allowed: {', '.join(REGION_AZS)}")
     azs = n.availability_zones
     if len(azs) < 2:
-        problems.append(f"{key}.availabilityZones: {list(azs)} has {len(azs)} AZ(s); at least 2 are needed for HA")
+        problems.append(
+            f"{key}.availabilityZones: {list(azs)} has {len(azs)} AZ(s); at least 2 are needed for HA"
+        )
     if len(set(azs)) != len(azs):
         problems.append(f"{key}.availabilityZones: {list(azs)} lists an AZ twice")
     for i, az in enumerate(azs):
@@ -419,12 +668,16 @@ def _network_rules(s: Settings, problems: list[str]) -> None:
                 problems.append(f"{where}: {cidr} has prefix /{net.prefixlen}; AWS subnets are /16 to /28")
             for other_where, other in subnets:
                 if net.overlaps(other):
-                    problems.append(f"{where}: {cidr} overlaps {other_where} ({other}); subnets must not overlap")
+                    problems.append(
+                        f"{where}: {cidr} overlaps {other_where} ({other}); subnets must not overlap"
+                    )
             subnets.append((where, net))
 
     unknown = [e for e in n.interface_endpoints if e not in INTERFACE_ENDPOINTS]
     for e in unknown:
-        problems.append(f"{key}.interfaceEndpoints: {e!r} is not supported; allowed: {', '.join(INTERFACE_ENDPOINTS)}")
+        problems.append(
+            f"{key}.interfaceEndpoints: {e!r} is not supported; allowed: {', '.join(INTERFACE_ENDPOINTS)}"
+        )
     if len(set(n.interface_endpoints)) != len(n.interface_endpoints):
         problems.append(f"{key}.interfaceEndpoints: lists a service twice")
     if n.egress == "none":
@@ -451,7 +704,9 @@ def _cluster_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"cluster.nodeInstanceType: {c.node_instance_type!r} is not allowed in {s.environment}; "
                         f"allowed: {', '.join(allowed)}")  # fmt: skip
     if c.node_min_size < 1:
-        problems.append(f"cluster.nodeMinSize: {c.node_min_size} is below 1; a cluster needs at least one node")
+        problems.append(
+            f"cluster.nodeMinSize: {c.node_min_size} is below 1; a cluster needs at least one node"
+        )
     if c.node_max_size > 50:
         problems.append(f"cluster.nodeMaxSize: {c.node_max_size} is above 50, the limit this design supports")
     if not c.node_min_size <= c.node_desired_size <= c.node_max_size:
@@ -468,7 +723,9 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
         try:
             net = ipaddress.IPv4Network(cidr)
         except ValueError:
-            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+            problems.append(
+                f"cluster.publicAccessCidrs[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24"
+            )
             continue
         if net.prefixlen < 8:
             problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
@@ -514,7 +771,202 @@ def _edge_rules(s: Settings, problems: list[str]) -> None:
                         "leave it empty to use CloudFront's own domain")  # fmt: skip
 
 
-RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules, _cluster_more_rules)
+#: GitHub's rules for an owner (user/org: letters, digits, single hyphens, <= 39) and a repository name.
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
+#: Branch and environment names that are safe to put verbatim into an OIDC `sub` (no wildcards, no `:`).
+_GITHUB_REF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+#: ECR repository name rules (a prefix of `<prefix>/<service>`).
+_ECR_PREFIX = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+
+
+def _delivery_rules(s: Settings, problems: list[str]) -> None:
+    d = s.delivery
+    if not _GITHUB_REPOSITORY.fullmatch(d.github_repository) or d.github_repository.endswith(
+        (".", "/.", "/..")
+    ):
+        problems.append(f"delivery.githubRepository: {d.github_repository!r} is not a GitHub repository such as "
+                        "your-org/ecommerce-platform (owner/name, no wildcards)")  # fmt: skip
+    for key, value in (("deployBranch", d.deploy_branch), ("deployEnvironment", d.deploy_environment),
+                       ("imageBranch", d.image_branch)):  # fmt: skip
+        if not _GITHUB_REF_NAME.fullmatch(value) or ".." in value:
+            problems.append(f"delivery.{key}: {value!r} is not a plain branch/environment name (letters, digits, "
+                            ". _ / -; no wildcards or ':' — it becomes an exact OIDC subject)")  # fmt: skip
+    if s.is_prod and d.deploy_from != "environment":
+        problems.append(f"delivery.deployFrom: {d.deploy_from!r} is not allowed in prod; allowed: environment "
+                        "(prod deploys only from a GitHub environment with required reviewers)")  # fmt: skip
+    lo, hi = ROLE_SESSION_BOUNDS
+    for session_key, seconds in (("previewSessionSeconds", d.preview_session_seconds),
+                                 ("deploySessionSeconds", d.deploy_session_seconds)):  # fmt: skip
+        if not lo <= seconds <= hi:
+            problems.append(f"delivery.{session_key}: {seconds} is out of range; allowed: {lo} to {hi} seconds")  # fmt: skip
+    if d.preview_session_seconds > d.deploy_session_seconds:
+        problems.append(f"delivery.previewSessionSeconds: {d.preview_session_seconds} exceeds "
+                        f"delivery.deploySessionSeconds ({d.deploy_session_seconds}); a read-only role gets no more")  # fmt: skip
+    if d.create_state_backend and d.state_backend != "self-managed":
+        problems.append("delivery.createStateBackend: true needs delivery.stateBackend 'self-managed', "
+                        f"got {d.state_backend!r}")  # fmt: skip
+    for i, stack in enumerate(d.state_stacks):
+        if stack not in ENVIRONMENTS:
+            problems.append(
+                f"delivery.stateStacks[{i}]: {stack!r} is not a stack; allowed: {', '.join(ENVIRONMENTS)}"
+            )
+    if d.create_state_backend and s.environment not in d.state_stacks:
+        problems.append(f"delivery.stateStacks: {list(d.state_stacks)} leaves out this stack ({s.environment}); "
+                        "its own secrets key would be missing")  # fmt: skip
+    if not 1 <= d.state_noncurrent_days <= 3650:
+        problems.append(
+            f"delivery.stateNoncurrentDays: {d.state_noncurrent_days} is out of range; allowed: 1 to 3650"
+        )
+    if not _ECR_PREFIX.fullmatch(d.ecr_repository_prefix) or len(d.ecr_repository_prefix) > 200:
+        problems.append(f"delivery.ecrRepositoryPrefix: {d.ecr_repository_prefix!r} is not an ECR name prefix "
+                        "(lower-case letters, digits, . _ - and / between parts, at most 200 characters)")  # fmt: skip
+
+
+def _in_range(problems: list[str], key: str, value: int | float, low: int | float, high: int | float,
+              unit: str = "") -> None:  # fmt: skip
+    if not low <= value <= high:
+        problems.append(f"{key}: {value} is out of range; allowed: {low} to {high}{unit}")
+
+
+def _data_rules(s: Settings, problems: list[str]) -> None:
+    d = s.data
+    k = "data"
+    # DynamoDB
+    _in_range(problems, f"{k}.dynamodbPitrDays", d.dynamodb_pitr_days, 1, 35, " days")
+    if d.dynamodb_billing_mode == "provisioned":
+        _in_range(problems, f"{k}.dynamodbMinCapacity", d.dynamodb_min_capacity, 1, 40000, " units")
+        if d.dynamodb_max_capacity < d.dynamodb_min_capacity:
+            problems.append(f"{k}.dynamodbMaxCapacity: {d.dynamodb_max_capacity} is below dynamodbMinCapacity "
+                            f"{d.dynamodb_min_capacity}; set min <= max")  # fmt: skip
+        _in_range(
+            problems, f"{k}.dynamodbTargetUtilization", d.dynamodb_target_utilization, 20, 90, " percent"
+        )
+    # Aurora
+    m = re.fullmatch(r"(\d+)\.(\d+)", d.aurora_engine_version)
+    if m is None:
+        problems.append(f"{k}.auroraEngineVersion: {d.aurora_engine_version!r} is not a major.minor version such as "
+                        "16.6")  # fmt: skip
+    elif m.group(1) not in AURORA_POSTGRES_MAJORS:
+        problems.append(f"{k}.auroraEngineVersion: major version {m.group(1)} is not supported; allowed majors: "
+                        f"{', '.join(AURORA_POSTGRES_MAJORS)}")  # fmt: skip
+    if not re.fullmatch(r"db\.(serverless|[a-z0-9]+\.[a-z0-9]+)", d.aurora_instance_class):
+        problems.append(f"{k}.auroraInstanceClass: {d.aurora_instance_class!r} is not an RDS class such as "
+                        "db.r7g.large or db.serverless")  # fmt: skip
+    if d.aurora_instance_class == "db.serverless":
+        for key, acu in (
+            ("auroraMinCapacity", d.aurora_min_capacity),
+            ("auroraMaxCapacity", d.aurora_max_capacity),
+        ):
+            if not 0.5 <= acu <= 256 or (acu * 2) % 1:
+                problems.append(f"{k}.{key}: {acu} is not a Serverless v2 capacity; allowed: 0.5 to 256 ACUs "
+                                "in steps of 0.5")  # fmt: skip
+        if d.aurora_max_capacity < d.aurora_min_capacity:
+            problems.append(f"{k}.auroraMaxCapacity: {d.aurora_max_capacity} is below auroraMinCapacity "
+                            f"{d.aurora_min_capacity}; set min <= max")  # fmt: skip
+    _in_range(
+        problems, f"{k}.auroraInstanceCount", d.aurora_instance_count, 1, 16, " (1 writer + up to 15 readers)"
+    )
+    if d.aurora_multi_az and d.aurora_instance_count < 2:
+        problems.append(f"{k}.auroraMultiAz: true with auroraInstanceCount {d.aurora_instance_count}; a multi-AZ "
+                        "Aurora cluster needs a reader in another AZ: set auroraInstanceCount to 2 or more")  # fmt: skip
+    _in_range(problems, f"{k}.auroraBackupRetentionDays", d.aurora_backup_retention_days, 1, 35, " days")
+    if d.aurora_monitoring_interval not in RDS_MONITORING_INTERVALS:
+        problems.append(f"{k}.auroraMonitoringInterval: {d.aurora_monitoring_interval} is not allowed; allowed: "
+                        f"{', '.join(map(str, RDS_MONITORING_INTERVALS))}")  # fmt: skip
+    if d.aurora_performance_insights_days not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+        problems.append(f"{k}.auroraPerformanceInsightsDays: {d.aurora_performance_insights_days} is not allowed; "
+                        "allowed: 7, a multiple of 31 up to 713, or 731")  # fmt: skip
+    # Redis
+    m = re.fullmatch(r"(\d+)\.(\d+)", d.redis_engine_version)
+    if m is None or m.group(1) not in REDIS_MAJORS:
+        problems.append(f"{k}.redisEngineVersion: {d.redis_engine_version!r} is not a supported major.minor version; "
+                        f"allowed majors: {', '.join(REDIS_MAJORS)} (e.g. 7.1)")  # fmt: skip
+    if not re.fullmatch(r"cache\.[a-z0-9]+\.[a-z0-9]+", d.redis_node_type):
+        problems.append(
+            f"{k}.redisNodeType: {d.redis_node_type!r} is not a node type such as cache.t4g.small"
+        )
+    _in_range(problems, f"{k}.redisNodeCount", d.redis_node_count, 1, 6, " (1 primary + up to 5 replicas)")
+    if d.redis_automatic_failover and d.redis_node_count < 2:
+        problems.append(f"{k}.redisAutomaticFailover: true with redisNodeCount {d.redis_node_count}; ElastiCache "
+                        "automatic failover needs at least 2 nodes (a replica to promote)")  # fmt: skip
+    if d.redis_multi_az and not d.redis_automatic_failover:
+        problems.append(f"{k}.redisMultiAz: true needs redisAutomaticFailover true (ElastiCache rejects multi-AZ "
+                        "without automatic failover)")  # fmt: skip
+    _in_range(problems, f"{k}.redisSnapshotRetentionDays", d.redis_snapshot_retention_days, 0, 35, " days")
+    # OpenSearch
+    m = re.fullmatch(r"OpenSearch_(\d+)\.(\d+)", d.opensearch_engine_version)
+    if m is None or m.group(1) not in OPENSEARCH_MAJORS:
+        problems.append(f"{k}.opensearchEngineVersion: {d.opensearch_engine_version!r} is not a supported version; "
+                        f"expected OpenSearch_<major>.<minor> with major {' or '.join(OPENSEARCH_MAJORS)}, "
+                        "e.g. OpenSearch_2.17")  # fmt: skip
+    for key, typ in (("opensearchInstanceType", d.opensearch_instance_type),
+                     ("opensearchDedicatedMasterType", d.opensearch_dedicated_master_type)):  # fmt: skip
+        if not re.fullmatch(r"[a-z0-9]+\.[a-z0-9]+\.search", typ):
+            problems.append(f"{k}.{key}: {typ!r} is not an OpenSearch instance type such as m7g.large.search")
+    _in_range(problems, f"{k}.opensearchInstanceCount", d.opensearch_instance_count, 1, 20, " data nodes")
+    azs = len(s.network.availability_zones)
+    if d.opensearch_zone_awareness:
+        if d.opensearch_instance_count < 2 or d.opensearch_instance_count % azs:
+            problems.append(f"{k}.opensearchInstanceCount: {d.opensearch_instance_count} with opensearchZoneAwareness "
+                            f"over {azs} AZs; zone awareness needs a data-node count that is a multiple of {azs} "
+                            f"(e.g. {azs}, {2 * azs})")  # fmt: skip
+    elif d.opensearch_instance_count > 1:
+        problems.append(f"{k}.opensearchZoneAwareness: false with {d.opensearch_instance_count} data nodes; more than "
+                        "one node in a single subnet gains nothing, turn zone awareness on")  # fmt: skip
+    if d.opensearch_dedicated_master_count not in OPENSEARCH_MASTER_COUNTS:
+        problems.append(f"{k}.opensearchDedicatedMasterCount: {d.opensearch_dedicated_master_count} is not allowed; "
+                        f"allowed: {', '.join(map(str, OPENSEARCH_MASTER_COUNTS))} (an odd quorum)")  # fmt: skip
+    if d.opensearch_instance_type.startswith("t3.") and d.opensearch_volume_size > 100:
+        problems.append(f"{k}.opensearchVolumeSize: {d.opensearch_volume_size} GiB exceeds the 100 GiB a t3 "
+                        "OpenSearch node takes")  # fmt: skip
+    _in_range(problems, f"{k}.opensearchVolumeSize", d.opensearch_volume_size, 10, 1024, " GiB")
+    # Messaging
+    _in_range(problems, f"{k}.queueRetentionDays", d.queue_retention_days, 1, 14, " days")
+    _in_range(problems, f"{k}.queueMaxReceiveCount", d.queue_max_receive_count, 1, 1000)
+    _in_range(problems, f"{k}.queueVisibilityTimeout", d.queue_visibility_timeout, 0, 43200, " seconds")
+    # Cognito
+    if d.cognito_threat_protection != "OFF" and d.cognito_tier != "PLUS":
+        problems.append(f"{k}.cognitoThreatProtection: {d.cognito_threat_protection} needs cognitoTier PLUS "
+                        f"(it is {d.cognito_tier}); set the tier to PLUS or threat protection to OFF")  # fmt: skip
+    _in_range(problems, f"{k}.cognitoAccessTokenMinutes", d.cognito_access_token_minutes, 5, 1440, " minutes")
+    _in_range(problems, f"{k}.cognitoIdTokenMinutes", d.cognito_id_token_minutes, 5, 1440, " minutes")
+    _in_range(problems, f"{k}.cognitoRefreshTokenDays", d.cognito_refresh_token_days, 1, 3650, " days")
+    if d.cognito_refresh_token_days * 1440 <= d.cognito_access_token_minutes:
+        problems.append(f"{k}.cognitoRefreshTokenDays: a refresh token must outlive the access token")
+    for key, urls in (
+        ("cognitoCallbackUrls", d.cognito_callback_urls),
+        ("cognitoLogoutUrls", d.cognito_logout_urls),
+    ):
+        if not urls:
+            problems.append(f"{k}.{key}: empty; the web client needs at least one URL")
+        for i, url in enumerate(urls):
+            if not re.fullmatch(r"(https://[a-z0-9.-]+|http://localhost)(:\d+)?(/[^\s#]*)?", url):
+                problems.append(f"{k}.{key}[{i}]: {url!r} is not allowed; Cognito takes https:// URLs (or "
+                                "http://localhost) without a fragment")  # fmt: skip
+    # Shared
+    if d.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"{k}.logRetentionDays: {d.log_retention_days} is not a CloudWatch retention; "
+                        f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")  # fmt: skip
+    _in_range(problems, f"{k}.kmsDeletionWindowDays", d.kms_deletion_window_days, 7, 30, " days")
+    w = d.secret_recovery_window_days
+    if w != 0 and not 7 <= w <= 30:
+        problems.append(
+            f"{k}.secretRecoveryWindowDays: {w} is not allowed; allowed: 0 (delete at once) or 7 to 30"
+        )
+    if s.protect_data and w == 0:
+        problems.append(f"{k}.secretRecoveryWindowDays: 0 with protectData true; protected stacks keep deleted "
+                        "secrets recoverable (7 to 30)")  # fmt: skip
+
+
+RULES: tuple[Rule, ...] = (
+    _top_level_rules,
+    _network_rules,
+    _cluster_rules,
+    _edge_rules,
+    _delivery_rules,
+    _data_rules,
+    _cluster_more_rules,
+)
 
 
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None) -> Settings:
@@ -534,20 +986,39 @@ def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = N
     return typing.cast(Settings, settings)
 
 
-def describe() -> list[tuple[str, str, str, Any]]:
-    """(key, type, description, default) for every setting, nested keys dotted — the README table's rows."""
-    rows: list[tuple[str, str, str, Any]] = []
+def secret_setting(key: str) -> pulumi.Output[str] | None:
+    """A secret config value as a secret Output, or None when it is not set. Only keys of `SECRET_KEYS`."""
+    if key not in SECRET_KEYS:
+        raise KeyError(f"{key} is not a secret setting; known: {', '.join(SECRET_KEYS)}")
+    return pulumi.Config(PROJECT).get_secret(key)
 
-    def walk(cls: Any, prefix: str) -> None:
+
+def describe() -> list[tuple[str, str, str, Any, tuple[str, ...]]]:
+    """(key, type, description, default, attribute path) for every setting, nested keys dotted.
+
+    The README's settings table is built from these rows.
+    """
+    rows: list[tuple[str, str, str, Any, tuple[str, ...]]] = []
+
+    def walk(cls: Any, prefix: str, path: tuple[str, ...]) -> None:
         hints = _hints(cls)
         for f in dataclasses.fields(cls):
             key = f"{prefix}{f.metadata['key']}"
             tp = hints[f.name]
             if dataclasses.is_dataclass(tp) and tp is not PortRange:
-                walk(tp, key + ".")
+                walk(tp, key + ".", (*path, f.name))
                 continue
             default = None if f.default is dataclasses.MISSING else f.default
-            rows.append((key, _type_name(tp), f.metadata["doc"], default))
+            rows.append((key, _type_name(tp), f.metadata["doc"], default, (*path, f.name)))
 
-    walk(Settings, "")
+    walk(Settings, "", ())
     return rows
+
+
+def as_config(value: Any) -> Any:
+    """A settings value as it is written in a stack file (dataclasses by their config keys)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.metadata["key"]: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [as_config(v) for v in value]
+    return value

@@ -29,6 +29,7 @@ import pulumi_random as random
 from components import iam
 from components.config import Settings
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin, DataContract, ServiceStores
+from components.delivery import ecr_repository_name
 from components.naming import tags
 from k8s import capacity, workloads
 from k8s.catalogue import CATALOGUE, NAMESPACE, READY_PATH, Service, catalogue_problems
@@ -526,9 +527,11 @@ class ServiceMesh(pulumi.ComponentResource):
         self.service_role_arns = {}
         roles: dict[str, aws.iam.Role] = {}
         for svc in CATALOGUE:
+            # The name Delivery's image-push role is scoped to (`delivery.ecrRepositoryPrefix`).
+            repo_name = ecr_repository_name(settings.delivery.ecr_repository_prefix, svc.name)
             repo = aws.ecr.Repository(
                 f"{name}-{svc.name}",
-                name=f"{prefix}/{svc.name}",
+                name=repo_name,
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                     scan_on_push=True
@@ -537,7 +540,7 @@ class ServiceMesh(pulumi.ComponentResource):
                     aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=ecr_key.arn)
                 ],
                 force_delete=not settings.protect_data,
-                tags=tags(COMPONENT, f"{prefix}/{svc.name}", Service=svc.name),
+                tags=tags(COMPONENT, repo_name, Service=svc.name),
                 opts=child,
             )
             aws.ecr.LifecyclePolicy(f"{name}-{svc.name}", repository=repo.name, policy=lifecycle, opts=child)
