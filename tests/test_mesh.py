@@ -639,3 +639,36 @@ def settings_for_raw(stack: str) -> dict[str, Any]:
     return dict(
         yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["ecommerce-platform:cluster"]
     )
+
+
+# --- whole stack: the mesh wired to the real DataTier ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_service_policies_name_only_data_tier_resources(resources: Any, stack: str) -> None:
+    res = resources(stack)
+    data = [r for r in res if ":DataTier$" in r["urn"] and r["custom"]]
+    arns = {r["outputs"].get("arn") for r in data} - {None}
+    resource_ids = {r["outputs"].get("clusterResourceId") for r in data} - {None}
+    assert arns and resource_ids, "the DataTier registered no ARNs or Aurora cluster"
+    for service in SERVICES:
+        record = _one(res, ROLE_POLICY, f"{MESH}-svc-{service}")
+        for st in _policy(record, "policy")["Statement"]:
+            for arn in _listify(st["Resource"]):
+                if arn.startswith("arn:aws:rds-db:"):
+                    assert arn.split(":dbuser:")[1].split("/")[0] in resource_ids, f"{record['urn']}: {arn}"
+                    continue
+                base = arn.removesuffix("/index/*").removesuffix("/*")
+                assert base in arns, f"{record['urn']}: {arn} is not a DataTier resource"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_secret_value_lands_in_a_manifest(resources: Any, stack: str) -> None:
+    for r in resources(stack):
+        if r["type"].startswith("kubernetes:") and not r["type"].startswith("kubernetes:helm.sh"):
+            assert SECRET_SIG not in json.dumps(r["inputs"]), (
+                f"{r['urn']}: a secret value in a plain manifest"
+            )
+    for svc in CATALOGUE:
+        cm = _one(resources(stack), "kubernetes:core/v1:ConfigMap", f"{MESH}-{svc.name}-config")
+        assert cm["inputs"]["data"]["SERVICE_NAME"] == svc.name, cm["urn"]
