@@ -131,6 +131,14 @@ SECRET_KEYS: Mapping[str, str] = {
     "stripeApiKey": "Stripe API key for the payment service (optional; unset: put it into Secrets Manager by hand).",
 }
 
+
+class StringMap(tuple[tuple[str, str], ...]):
+    """An immutable `name -> string` map read from a config object (`cluster.imageTags`), sorted by name."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return dict(self).get(key, default)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Sections
 # ---------------------------------------------------------------------------------------------------------------
@@ -229,6 +237,10 @@ class ClusterSettings:
     image_tag: str = setting(
         "imageTag", "Image tag every service runs (ECR tags are immutable; CI sets it per deploy).", "0.1.0"
     )
+    image_tags: StringMap = setting(
+        "imageTags", "Per-service image tags (`imageTags.<service>: <commit SHA>`, pinned by CI) overriding imageTag.",
+        StringMap(),
+    )  # fmt: skip
     system_replicas: int = setting(
         "systemReplicas", "Replicas of CoreDNS and the Load Balancer Controller (2 for HA).", 2
     )
@@ -497,6 +509,8 @@ def _type_name(tp: Any) -> str:
         return f"list of {_type_name(get_args(tp)[0])}"
     if dataclasses.is_dataclass(tp):
         return "object"
+    if tp is StringMap:
+        return "map of str"
     return getattr(tp, "__name__", str(tp))
 
 
@@ -527,6 +541,13 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
             problems.append(f"{key}: expected an object with keys {', '.join(_keys(tp))}, got {value!r}")
             return None
         return _build(tp, value, key, problems)
+    if tp is StringMap:
+        if isinstance(value, dict) and all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value.values()
+        ):
+            return StringMap(sorted((str(k), str(v)) for k, v in value.items()))
+        problems.append(f"{key}: expected an object of name -> string, got {value!r}")
+        return None
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -743,6 +764,16 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
     if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", c.image_tag) or c.image_tag == "latest":
         problems.append(f"cluster.imageTag: {c.image_tag!r} is not a usable immutable tag (1-128 of letters, digits, "
                         "_ . -; not 'latest')")  # fmt: skip
+    from k8s.catalogue import BY_NAME
+
+    for service, tag in c.image_tags:
+        if service not in BY_NAME:
+            problems.append(
+                f"cluster.imageTags.{service}: not a service of the catalogue; known: {', '.join(BY_NAME)}"
+            )
+        elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag) or tag == "latest":
+            problems.append(f"cluster.imageTags.{service}: {tag!r} is not a usable immutable tag (1-128 of letters, "
+                            "digits, _ . -; not 'latest')")  # fmt: skip
     if not 1 <= c.system_replicas <= 3:
         problems.append(f"cluster.systemReplicas: {c.system_replicas} is out of range; allowed: 1 to 3")
     if c.alb_log_retention_days < 1:
@@ -1019,6 +1050,8 @@ def as_config(value: Any) -> Any:
     """A settings value as it is written in a stack file (dataclasses by their config keys)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.metadata["key"]: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, StringMap):
+        return dict(value)
     if isinstance(value, tuple):
         return [as_config(v) for v in value]
     return value

@@ -768,7 +768,7 @@ class ServiceMesh(pulumi.ComponentResource):
             s = svc.name
             apply(f"{s}-sa", workloads.service_account(svc, roles[s].arn), in_ns)
             apply(f"{s}-config", workloads.config_map(svc, service_config(svc, own, region)), in_ns)
-            image = pulumi.Output.concat(self.repository_urls[s], ":", c.image_tag)
+            image = pulumi.Output.concat(self.repository_urls[s], ":", c.image_tags.get(s) or c.image_tag)
             # The HPA owns the replica count once the Deployment exists.
             apply(
                 f"{s}-deployment",

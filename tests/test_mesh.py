@@ -672,3 +672,35 @@ def test_no_secret_value_lands_in_a_manifest(resources: Any, stack: str) -> None
     for svc in CATALOGUE:
         cm = _one(resources(stack), "kubernetes:core/v1:ConfigMap", f"{MESH}-{svc.name}-config")
         assert cm["inputs"]["data"]["SERVICE_NAME"] == svc.name, cm["urn"]
+
+
+def test_per_service_image_tags_from_ci_override_the_default() -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    cluster = {**settings_for_raw("dev"), "imageTags": {"payment": sha}}
+    s = settings_for("dev", {"ecommerce-platform:cluster": cluster})
+    assert s.cluster.image_tags.get("payment") == sha and s.cluster.image_tags.get("cart") is None
+    for bad, key in (
+        ({"nine": sha}, "cluster.imageTags.nine"),
+        ({"cart": "latest"}, "cluster.imageTags.cart"),
+    ):
+        with pytest.raises(SettingsError) as err:
+            settings_for("dev", {"ecommerce-platform:cluster": {**settings_for_raw("dev"), "imageTags": bad}})
+        assert any(p.startswith(f"{key}:") for p in err.value.problems), err.value.problems
+
+
+def test_ci_pinned_tag_reaches_the_deployment() -> None:
+    from tools.ci.__main__ import set_image_tags
+    from tools.offline.engine import ROOT
+
+    sha = "89abcdef0123456789abcdef0123456789abcdef"
+    text = set_image_tags((ROOT / "Pulumi.dev.yaml").read_text(), sha, ["payment"])
+    import yaml
+
+    cluster = yaml.safe_load(text)["config"]["ecommerce-platform:cluster"]
+    res, _ = _build("dev", {"ecommerce-platform:cluster": cluster})
+    images = {
+        d["inputs"]["metadata"]["name"]: d["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"]
+        for d in res.of_type("kubernetes:apps/v1:Deployment")
+    }
+    assert images["payment"].endswith(f"/ecommerce-dev/payment:{sha}"), images["payment"]
+    assert images["cart"].endswith("/ecommerce-dev/cart:0.1.0"), images["cart"]
