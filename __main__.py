@@ -47,6 +47,8 @@ mesh = ServiceMesh(
         nodes_security_group_id=network.nodes_security_group_id,
     ),
     stores=data.contract,
+    deployer_role_arns=[delivery.deploy_role_arn],
+    viewer_role_arns=[delivery.preview_role_arn],
     opts=platform,
 )
 

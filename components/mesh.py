@@ -188,6 +188,8 @@ class ServiceMesh(pulumi.ComponentResource):
         *,
         network: MeshNetwork,
         stores: DataContract,
+        deployer_role_arns: Sequence[pulumi.Input[str]] = (),
+        viewer_role_arns: Sequence[pulumi.Input[str]] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -195,6 +197,9 @@ class ServiceMesh(pulumi.ComponentResource):
             already passed in `load_settings`), `edge.*` decides the ALB's TLS, `network.*` its ingress mode.
         :param network: ids from `EcommerceVpc`.
         :param stores: the DataTier's contract: one `ServiceStores` per catalogue service.
+        :param deployer_role_arns: roles that run `pulumi up` (CI's deploy role): cluster-admin access entries, since
+            the program itself applies the Kubernetes objects.
+        :param viewer_role_arns: roles that only read the cluster (CI's preview role): view access entries.
         """
         super().__init__("ecommerce:compute:ServiceMesh", name, None, opts)
         c, n, env = settings.cluster, settings.network, settings.environment
@@ -309,19 +314,29 @@ class ServiceMesh(pulumi.ComponentResource):
         )
 
         # --- the cluster: private endpoint, public only for listed CIDRs, access entries, encrypted, logged ---
-        access_entries = {
-            f"admin-{i}": eks.AccessEntryArgs(
+        def access(kind: str, arn: pulumi.Input[str], policy: str) -> eks.AccessEntryArgs:
+            return eks.AccessEntryArgs(
                 principal_arn=arn,
                 access_policies={
-                    "cluster-admin": eks.AccessPolicyAssociationArgs(
+                    kind: eks.AccessPolicyAssociationArgs(
                         policy_arn=pulumi.Output.format(
-                            "arn:{0}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", partition
+                            "arn:{0}:eks::aws:cluster-access-policy/{1}", partition, policy
                         ),
                         access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                     )
                 },
             )
-            for i, arn in enumerate(c.admin_role_arns)
+
+        admins = [*c.admin_role_arns, *deployer_role_arns]
+        access_entries = {
+            **{
+                f"admin-{i}": access("cluster-admin", arn, "AmazonEKSClusterAdminPolicy")
+                for i, arn in enumerate(admins)
+            },
+            **{
+                f"viewer-{i}": access("view", arn, "AmazonEKSViewPolicy")
+                for i, arn in enumerate(viewer_role_arns)
+            },
         }
         cluster = eks.Cluster(
             f"{name}-cluster",

@@ -704,3 +704,16 @@ def test_ci_pinned_tag_reaches_the_deployment() -> None:
     }
     assert images["payment"].endswith(f"/ecommerce-dev/payment:{sha}"), images["payment"]
     assert images["cart"].endswith("/ecommerce-dev/cart:0.1.0"), images["cart"]
+
+
+def test_ci_roles_get_access_entries(resources: Any) -> None:
+    res = resources("prod")
+    (cluster,) = res.of_type("eks:index:Cluster")
+    entries = cluster["inputs"]["accessEntries"]
+    by_arn = {e["principalArn"]: e for e in entries.values()}
+    deploy = _one(res, ROLE, "ecommerce-delivery-deploy")["outputs"]["arn"]
+    preview = _one(res, ROLE, "ecommerce-delivery-preview")["outputs"]["arn"]
+    admin = next(iter(by_arn[deploy]["accessPolicies"].values()))["policyArn"]
+    view = next(iter(by_arn[preview]["accessPolicies"].values()))["policyArn"]
+    assert admin.endswith("/AmazonEKSClusterAdminPolicy"), cluster["urn"]
+    assert view.endswith("/AmazonEKSViewPolicy"), cluster["urn"]
