@@ -251,6 +251,7 @@ class ServiceMesh(pulumi.ComponentResource):
                             "kms:DescribeKey",
                             "kms:CreateGrant",
                         ],
+                        # In a key policy "*" means this key.
                         "resources": ["*"],
                     }
                 ],
@@ -296,7 +297,23 @@ class ServiceMesh(pulumi.ComponentResource):
             tags=tags(COMPONENT, f"{prefix}-EKSClusterRole"),
             opts=child,
         )
-        cluster_policies = managed(cluster_role, "cluster-role", ["AmazonEKSClusterPolicy"])
+        cluster_policies: list[pulumi.Resource] = [
+            *managed(cluster_role, "cluster-role", ["AmazonEKSClusterPolicy"]),
+            # Envelope encryption of Kubernetes secrets: the control plane uses the key through this role.
+            aws.iam.RolePolicy(
+                f"{name}-cluster-role-secrets-key",
+                role=cluster_role.id,
+                policy=iam.policy_json(
+                    self,
+                    [
+                        iam.allow(
+                            ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"], [key.arn]
+                        )
+                    ],
+                ),
+                opts=child,
+            ),
+        ]
         node_role = aws.iam.Role(
             f"{name}-node-role",
             name=f"{prefix}-EKSNodeRole",
@@ -773,7 +790,8 @@ class ServiceMesh(pulumi.ComponentResource):
             )
 
         ns = apply("namespace", workloads.namespace(), on_cluster)
-        in_ns = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[ns]))
+        # After the controller: its webhook injects the target-group readiness gate into every new pod.
+        in_ns = pulumi.ResourceOptions.merge(on_cluster, pulumi.ResourceOptions(depends_on=[ns, lbc]))
         apply("netpol-default-deny", workloads.default_deny(), in_ns)
         apply("netpol-allow-dns", workloads.allow_dns(), in_ns)
         alb_cidrs = list(n.public_subnet_cidrs)

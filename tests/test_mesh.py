@@ -288,6 +288,13 @@ def test_cluster_arguments_override_pulumi_eks_defaults(resources: Any, stack: s
     ), f"{urn}: pulumi-eks does not get the explicit aws provider: {cluster['providers']}"
     role = res.by_urn(i["serviceRole"]["urn"])
     assert role["inputs"]["name"] == f"ecommerce-{stack}-EKSClusterRole", role["urn"]
+    kms = _policy(_one(res, ROLE_POLICY, f"{MESH}-cluster-role-secrets-key"), "policy")["Statement"]
+    assert [st["Resource"] for st in kms] == [key["outputs"]["arn"]], (
+        f"{role['urn']}: secrets key grant {kms}"
+    )
+    attached = [r["inputs"]["policyArn"] for r in res.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                if r["inputs"]["role"] == role["outputs"]["name"]]  # fmt: skip
+    assert attached == ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"], f"{role['urn']}: {attached}"
 
 
 @pytest.mark.parametrize(
