@@ -48,6 +48,14 @@ ID_PREFIX = {
     "aws:ec2/flowLog:FlowLog": "fl",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt",
     "aws:kms/key:Key": "",
+    "aws:wafv2/webAcl:WebAcl": "",
+    "aws:acm/certificate:Certificate": "",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "",
+}
+#: Type token -> prefix of an upper-case id without a dash (CloudFront's `E2QWRUHAPOMQZL` shape).
+UPPER_ID_PREFIX = {
+    "aws:cloudfront/distribution:Distribution": "E",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "E",
 }
 
 #: Type token -> ARN resource part, formatted with the resource's id, name and inputs (`{id}`, `{name}`, `{i[x]}`).
@@ -69,7 +77,21 @@ ARN_FORMAT = {
     "aws:cloudwatch/logGroup:LogGroup": "logs:{region}:{account}:log-group:{i[name]}",
     "aws:iam/role:Role": "iam::{account}:role/{i[name]}",
     "aws:iam/policy:Policy": "iam::{account}:policy/{i[name]}",
+    "aws:s3/bucket:Bucket": "s3:::{id}",
+    "aws:cloudfront/distribution:Distribution": "cloudfront::{account}:distribution/{id}",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "cloudfront::{account}:origin-access-control/{id}",
+    "aws:cloudfront/function:Function": "cloudfront::{account}:function/{i[name]}",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "cloudfront::{account}:response-headers-policy/{id}",
+    "aws:wafv2/webAcl:WebAcl": "wafv2:{region}:{account}:global/webacl/{i[name]}/{id}",
+    "aws:acm/certificate:Certificate": "acm:{region}:{account}:certificate/{id}",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": "logs:{region}:{account}:delivery-source:{i[name]}",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": "logs:{region}:{account}:delivery-destination:{i[name]}",
+    "aws:cloudwatch/logDelivery:LogDelivery": "logs:{region}:{account}:delivery:{id}",
 }
+#: CloudFront's fixed Route 53 hosted zone id for alias records to any distribution.
+CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+#: Public hosted zones the mock account owns, by name (the README's example domain).
+HOSTED_ZONES = {"shop.example.com": "Z0123456789EXAMPLEAB", "example.com": "Z0987654321EXAMPLECD"}
 
 
 def _hex(*parts: str, length: int = 17) -> str:
@@ -114,6 +136,50 @@ def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[
     return {"uniqueId": f"AROA{_hex(rid, length=17).upper()}"}
 
 
+def _bucket(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {
+        "bucket": rid,
+        "bucketDomainName": f"{rid}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{rid}.s3.{region}.amazonaws.com",
+        "hostedZoneId": "Z2O1EMRO9K5GLX" if region == "us-east-2" else "Z3AQBSTGFYJSTF",
+    }
+
+
+def _distribution(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {
+        "domainName": f"d{_hex(rid, length=13)}.cloudfront.net",
+        "hostedZoneId": CLOUDFRONT_HOSTED_ZONE_ID,
+        "status": "Deployed",
+        "etag": _hex(rid, "etag", length=14).upper(),
+        "callerReference": f"terraform-{_hex(rid, 'ref', length=20)}",
+    }
+
+
+def _certificate(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    names = [args.inputs.get("domainName"), *(args.inputs.get("subjectAlternativeNames") or [])]
+    return {
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": n,
+                "resourceRecordName": f"_{_hex(rid, n, length=32)}.{n}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_hex(rid, n, 'v', length=32)}.xlfgrmvvlj.acm-validations.aws.",
+            }
+            for n in names
+        ],
+    }
+
+
+def _record(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"fqdn": str(args.inputs.get("name", "")).rstrip(".")}
+
+
+def _cloudfront_function(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"etag": _hex(rid, length=14).upper(), "liveStageEtag": _hex(rid, "live", length=14).upper(),
+            "status": "UNASSOCIATED"}  # fmt: skip
+
+
 #: Type token -> function adding the computed outputs the program reads beyond id/arn/tagsAll.
 EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], dict[str, Any]]] = {
     "aws:ec2/vpc:Vpc": _vpc,
@@ -121,6 +187,11 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:iam/role:Role": _role,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": _record,
+    "aws:cloudfront/function:Function": _cloudfront_function,
 }
 
 
@@ -209,6 +280,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
             rid = f"{seed[:8]}-{seed[8:12]}-4{seed[13:16]}-a{_hex(seed)[:3]}-{_hex(seed, 'k', length=12)}"
         elif prefix:
             rid = f"{prefix}-{seed}"
+        elif typ in UPPER_ID_PREFIX:
+            rid = f"{UPPER_ID_PREFIX[typ]}{seed[:13].upper()}"
         else:
             rid = inputs.get("name") or f"{args.name}-{seed[:7]}"
         outputs: dict[str, Any] = {**inputs, "id": rid}
@@ -261,6 +334,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 return {}, [("name", f"no managed prefix list named {name!r}")]
             return {"id": PREFIX_LISTS[name], "name": name, "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/"
                     f"{PREFIX_LISTS[name]}", "addressFamily": "IPv4", "maxEntries": 55, "ownerId": "AWS"}, []  # fmt: skip
+        if token == "aws:route53/getZone:getZone":
+            name = str(a.get("name") or "").rstrip(".")
+            if name not in HOSTED_ZONES or a.get("privateZone"):
+                return {}, [("name", f"no matching Route 53 Hosted Zone found for {name!r}")]
+            zid = HOSTED_ZONES[name]
+            return {"zoneId": zid, "id": zid, "name": name, "arn": f"arn:{PARTITION}:route53:::hostedzone/{zid}",
+                    "privateZone": False, "resourceRecordSetCount": 4, "callerReference": _hex(zid),
+                    "nameServers": [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in ((101, "com"), (1202, "org"),
+                                    (613, "net"), (1888, "co.uk"))]}, []  # fmt: skip
         raise UnmockedInvokeError(f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py")
 
 
