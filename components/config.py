@@ -13,6 +13,7 @@ tools.settings_table`) and a test keeps the two in step.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import json
@@ -135,7 +136,9 @@ class NetworkSettings:
     vpc_name: str = setting("vpcName", "Name tag of the VPC.", "ecommerce-vpc")
     vpc_cidr: str = setting("vpcCidr", "IPv4 CIDR of the VPC.", "10.0.0.0/16")
     availability_zones: tuple[str, ...] = setting(
-        "availabilityZones", "AZs to spread over, one public and one private subnet each.", ("us-east-2a", "us-east-2b")
+        "availabilityZones",
+        "AZs to spread over, one public and one private subnet each.",
+        ("us-east-2a", "us-east-2b"),
     )
     public_subnet_cidrs: tuple[str, ...] = setting(
         "publicSubnetCidrs", "Public subnet CIDRs, one per AZ in the same order (the ALB, NAT gateways).",
@@ -151,10 +154,12 @@ class NetworkSettings:
     )  # fmt: skip
     interface_endpoints: tuple[str, ...] = setting(
         "interfaceEndpoints", "Interface VPC endpoints (service suffixes) reachable from the private subnets.",
-        PRIVATE_CLUSTER_ENDPOINTS + ("secretsmanager", "sns", "sqs"),
+        (*PRIVATE_CLUSTER_ENDPOINTS, "secretsmanager", "sns", "sqs"),
     )  # fmt: skip
     interface_endpoint_az_count: int = setting(
-        "interfaceEndpointAzCount", "In how many AZs each interface endpoint gets an ENI (1 halves its cost).", 2
+        "interfaceEndpointAzCount",
+        "In how many AZs each interface endpoint gets an ENI (1 halves its cost).",
+        2,
     )
     alb_ingress: Literal["cloudfront", "internet"] = setting(
         "albIngress", "Who may reach the ALB on 80/443: cloudfront (its origin-facing prefix list) or internet.",
@@ -173,7 +178,9 @@ class NetworkSettings:
 class ClusterSettings:
     """The EKS node group's size (`ServiceMesh`)."""
 
-    node_instance_type: str = setting("nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium")
+    node_instance_type: str = setting(
+        "nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium"
+    )
     node_min_size: int = setting("nodeMinSize", "Minimum node count (the capacity check plans for this).", 2)
     node_desired_size: int = setting("nodeDesiredSize", "Node count at creation.", 2)
     node_max_size: int = setting("nodeMaxSize", "Maximum node count the autoscaler may reach.", 6)
@@ -184,7 +191,9 @@ class EdgeSettings:
     """The public entry: domain, CloudFront and WAF (`CdnEdge`), and the ALB's TLS (`ServiceMesh`)."""
 
     domain_name: str = setting(
-        "domainName", "Apex domain with a Route 53 hosted zone; empty: CloudFront's own domain, HTTP to the ALB.", ""
+        "domainName",
+        "Apex domain with a Route 53 hosted zone; empty: CloudFront's own domain, HTTP to the ALB.",
+        "",
     )
 
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = setting(
@@ -269,10 +278,8 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         return None
     if origin is tuple:
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         if not isinstance(value, list):
             problems.append(f"{key}: expected a list, got {value!r}")
             return None
@@ -281,10 +288,8 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         return tuple(items)
     if dataclasses.is_dataclass(tp):
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(json.JSONDecodeError):
                 value = json.loads(value)
-            except json.JSONDecodeError:
-                pass
         if not isinstance(value, dict):
             problems.append(f"{key}: expected an object with keys {', '.join(_keys(tp))}, got {value!r}")
             return None
@@ -362,10 +367,8 @@ def raw_project_config() -> dict[str, Any]:
             key = full_key[len(prefix) :]
             # Structured values arrive JSON-encoded; scalars stay strings and are coerced per field.
             if isinstance(value, str) and value[:1] in "[{":
-                try:
+                with contextlib.suppress(json.JSONDecodeError):
                     value = json.loads(value)
-                except json.JSONDecodeError:
-                    pass
             values[key] = value
     return values
 
@@ -393,7 +396,9 @@ def _network_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"region: {s.region!r} is not supported; allowed: {', '.join(REGION_AZS)}")
     azs = n.availability_zones
     if len(azs) < 2:
-        problems.append(f"{key}.availabilityZones: {list(azs)} has {len(azs)} AZ(s); at least 2 are needed for HA")
+        problems.append(
+            f"{key}.availabilityZones: {list(azs)} has {len(azs)} AZ(s); at least 2 are needed for HA"
+        )
     if len(set(azs)) != len(azs):
         problems.append(f"{key}.availabilityZones: {list(azs)} lists an AZ twice")
     for i, az in enumerate(azs):
@@ -420,12 +425,16 @@ def _network_rules(s: Settings, problems: list[str]) -> None:
                 problems.append(f"{where}: {cidr} has prefix /{net.prefixlen}; AWS subnets are /16 to /28")
             for other_where, other in subnets:
                 if net.overlaps(other):
-                    problems.append(f"{where}: {cidr} overlaps {other_where} ({other}); subnets must not overlap")
+                    problems.append(
+                        f"{where}: {cidr} overlaps {other_where} ({other}); subnets must not overlap"
+                    )
             subnets.append((where, net))
 
     unknown = [e for e in n.interface_endpoints if e not in INTERFACE_ENDPOINTS]
     for e in unknown:
-        problems.append(f"{key}.interfaceEndpoints: {e!r} is not supported; allowed: {', '.join(INTERFACE_ENDPOINTS)}")
+        problems.append(
+            f"{key}.interfaceEndpoints: {e!r} is not supported; allowed: {', '.join(INTERFACE_ENDPOINTS)}"
+        )
     if len(set(n.interface_endpoints)) != len(n.interface_endpoints):
         problems.append(f"{key}.interfaceEndpoints: lists a service twice")
     if n.egress == "none":
@@ -452,7 +461,9 @@ def _cluster_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"cluster.nodeInstanceType: {c.node_instance_type!r} is not allowed in {s.environment}; "
                         f"allowed: {', '.join(allowed)}")  # fmt: skip
     if c.node_min_size < 1:
-        problems.append(f"cluster.nodeMinSize: {c.node_min_size} is below 1; a cluster needs at least one node")
+        problems.append(
+            f"cluster.nodeMinSize: {c.node_min_size} is below 1; a cluster needs at least one node"
+        )
     if c.node_max_size > 50:
         problems.append(f"cluster.nodeMaxSize: {c.node_max_size} is above 50, the limit this design supports")
     if not c.node_min_size <= c.node_desired_size <= c.node_max_size:
@@ -518,20 +529,32 @@ def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = N
     return typing.cast(Settings, settings)
 
 
-def describe() -> list[tuple[str, str, str, Any]]:
-    """(key, type, description, default) for every setting, nested keys dotted — the README table's rows."""
-    rows: list[tuple[str, str, str, Any]] = []
+def describe() -> list[tuple[str, str, str, Any, tuple[str, ...]]]:
+    """(key, type, description, default, attribute path) for every setting, nested keys dotted.
 
-    def walk(cls: Any, prefix: str) -> None:
+    The README's settings table is built from these rows.
+    """
+    rows: list[tuple[str, str, str, Any, tuple[str, ...]]] = []
+
+    def walk(cls: Any, prefix: str, path: tuple[str, ...]) -> None:
         hints = _hints(cls)
         for f in dataclasses.fields(cls):
             key = f"{prefix}{f.metadata['key']}"
             tp = hints[f.name]
             if dataclasses.is_dataclass(tp) and tp is not PortRange:
-                walk(tp, key + ".")
+                walk(tp, key + ".", (*path, f.name))
                 continue
             default = None if f.default is dataclasses.MISSING else f.default
-            rows.append((key, _type_name(tp), f.metadata["doc"], default))
+            rows.append((key, _type_name(tp), f.metadata["doc"], default, (*path, f.name)))
 
-    walk(Settings, "")
+    walk(Settings, "", ())
     return rows
+
+
+def as_config(value: Any) -> Any:
+    """A settings value as it is written in a stack file (dataclasses by their config keys)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.metadata["key"]: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple):
+        return [as_config(v) for v in value]
+    return value

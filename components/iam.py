@@ -9,7 +9,7 @@ Every statement names its actions and resources; a `"*"` resource needs a `why` 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -19,8 +19,9 @@ Statement = dict[str, Any]
 
 def policy_json(parent: pulumi.Resource, statements: Sequence[Statement]) -> pulumi.Output[str]:
     """Render statements to a policy JSON string through the provider of `parent`."""
+    # Plain dicts with GetPolicyDocumentStatementArgsDict's keys; the SDK sends them as the invoke's arguments.
     doc = aws.iam.get_policy_document_output(
-        statements=list(statements), opts=pulumi.InvokeOutputOptions(parent=parent)
+        statements=cast(Any, list(statements)), opts=pulumi.InvokeOutputOptions(parent=parent)
     )
     return doc.json
 

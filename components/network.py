@@ -8,6 +8,8 @@ resources, one per rule with a description, so a rule can be added or removed wi
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 
@@ -73,7 +75,9 @@ class EcommerceVpc(pulumi.ComponentResource):
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-default-closed"), opts=child
         )
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-igw"), opts=child)
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-igw"), opts=child
+        )
 
         # --- subnets: public for the ALB and NAT, private for nodes and data; no public IPs anywhere ---
         public_subnets: list[aws.ec2.Subnet] = []
@@ -90,7 +94,9 @@ class EcommerceVpc(pulumi.ComponentResource):
                     availability_zone=az,
                     # The ALB and NAT gateways get their addresses explicitly; nothing else lands here (EC2.15).
                     map_public_ip_on_launch=False,
-                    tags=tags(COMPONENT, f"{name}-public-{s}", Tier="public", **{"kubernetes.io/role/elb": "1"}),
+                    tags=tags(
+                        COMPONENT, f"{name}-public-{s}", Tier="public", **{"kubernetes.io/role/elb": "1"}
+                    ),
                     opts=child,
                 )
             )
@@ -102,14 +108,20 @@ class EcommerceVpc(pulumi.ComponentResource):
                     availability_zone=az,
                     map_public_ip_on_launch=False,
                     tags=tags(
-                        COMPONENT, f"{name}-private-{s}", Tier="private", **{"kubernetes.io/role/internal-elb": "1"}
+                        COMPONENT,
+                        f"{name}-private-{s}",
+                        Tier="private",
+                        **{"kubernetes.io/role/internal-elb": "1"},
                     ),
                     opts=child,
                 )
             )
 
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public-rt", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-public-rt", Tier="public"), opts=child
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
+            tags=tags(COMPONENT, f"{name}-public-rt", Tier="public"),
+            opts=child,
         )
         aws.ec2.Route(
             f"{name}-public-default",
@@ -120,17 +132,24 @@ class EcommerceVpc(pulumi.ComponentResource):
         )
         for az, subnet in zip(network.availability_zones, public_subnets, strict=True):
             aws.ec2.RouteTableAssociation(
-                f"{name}-public-{az_suffix(az)}", subnet_id=subnet.id, route_table_id=public_rt.id, opts=child
+                f"{name}-public-rta-{az_suffix(az)}",
+                subnet_id=subnet.id,
+                route_table_id=public_rt.id,
+                opts=child,
             )
 
         # --- egress: NAT gateways per the egress mode (payment must reach Stripe; Cognito's public endpoints) ---
-        nat_azs = {"none": [], "single-nat": network.availability_zones[:1], "nat-per-az": network.availability_zones}[
-            network.egress
-        ]
+        nat_azs = {
+            "none": [],
+            "single-nat": network.availability_zones[:1],
+            "nat-per-az": network.availability_zones,
+        }[network.egress]
         nats: dict[str, aws.ec2.NatGateway] = {}
         for az in nat_azs:
             s = az_suffix(az)
-            eip = aws.ec2.Eip(f"{name}-nat-{s}", domain="vpc", tags=tags(COMPONENT, f"{name}-nat-{s}"), opts=child)
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{s}", domain="vpc", tags=tags(COMPONENT, f"{name}-nat-{s}"), opts=child
+            )
             nats[az] = aws.ec2.NatGateway(
                 f"{name}-nat-{s}",
                 allocation_id=eip.allocation_id,
@@ -151,7 +170,7 @@ class EcommerceVpc(pulumi.ComponentResource):
             )
             private_rts.append(rt)
             aws.ec2.RouteTableAssociation(
-                f"{name}-private-{s}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
+                f"{name}-private-rta-{s}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
             )
             if nats:
                 # With one NAT, the other AZs share it: cheaper, but egress fails with that AZ.
@@ -184,7 +203,12 @@ class EcommerceVpc(pulumi.ComponentResource):
         ports = network.service_ports
 
         def ingress(
-            rule: str, sg: aws.ec2.SecurityGroup, description: str, from_port: int, to_port: int, **source: object
+            rule: str,
+            sg: aws.ec2.SecurityGroup,
+            description: str,
+            from_port: int,
+            to_port: int,
+            **source: Any,
         ) -> None:
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-{rule}",
@@ -195,12 +219,12 @@ class EcommerceVpc(pulumi.ComponentResource):
                 to_port=to_port,
                 tags=tags(COMPONENT, f"{name}-{rule}"),
                 opts=child,
-                **source,  # type: ignore[arg-type]
+                **source,
             )
 
         def egress(
             rule: str, sg: aws.ec2.SecurityGroup, description: str, protocol: str, from_port: int | None,
-            to_port: int | None, **destination: object,
+            to_port: int | None, **destination: Any,
         ) -> None:  # fmt: skip
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-{rule}",
@@ -211,7 +235,7 @@ class EcommerceVpc(pulumi.ComponentResource):
                 to_port=to_port,
                 tags=tags(COMPONENT, f"{name}-{rule}"),
                 opts=child,
-                **destination,  # type: ignore[arg-type]
+                **destination,
             )
 
         if network.alb_ingress == "cloudfront":
@@ -229,7 +253,9 @@ class EcommerceVpc(pulumi.ComponentResource):
             )
         else:
             for port, proto in ((443, "HTTPS"), (80, "HTTP (redirected to HTTPS)")):
-                ingress(f"alb-in-{port}", alb_sg, f"{proto} from the internet", port, port, cidr_ipv4="0.0.0.0/0")
+                ingress(
+                    f"alb-in-{port}", alb_sg, f"{proto} from the internet", port, port, cidr_ipv4="0.0.0.0/0"
+                )
         egress(
             "alb-out-nodes", alb_sg, "Service ports to the EKS nodes (ip targets)", "tcp", ports.from_port,
             ports.to_port, referenced_security_group_id=nodes_sg.id,
@@ -338,10 +364,18 @@ class EcommerceVpc(pulumi.ComponentResource):
                         "sid": "CloudWatchLogsUsesKeyForThisLogGroup",
                         "effect": "Allow",
                         "principals": [
-                            {"type": "Service", "identifiers": [pulumi.Output.concat("logs.", region, ".amazonaws.com")]}
+                            {
+                                "type": "Service",
+                                "identifiers": [pulumi.Output.concat("logs.", region, ".amazonaws.com")],
+                            }
                         ],
-                        "actions": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
-                                    "kms:Describe*"],  # fmt: skip
+                        "actions": [
+                            "kms:Encrypt*",
+                            "kms:Decrypt*",
+                            "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*",
+                            "kms:Describe*",
+                        ],
                         "resources": ["*"],
                         "conditions": [
                             iam.condition("ArnEquals", "kms:EncryptionContext:aws:logs:arn", log_group_arn)
@@ -371,7 +405,9 @@ class EcommerceVpc(pulumi.ComponentResource):
                 self,
                 "vpc-flow-logs.amazonaws.com",
                 account_id=account_id,
-                source_arn=pulumi.Output.format("arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account_id),
+                source_arn=pulumi.Output.format(
+                    "arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account_id
+                ),
             ),
             tags=tags(COMPONENT, f"{name}-flow-logs"),
             opts=child,

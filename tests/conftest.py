@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.config import Settings, load_settings
-from tools.offline.engine import build_plan, run_in_mocks, stack_config
+from components.config import Settings
+from tools.offline.engine import build_plan, run_in_mocks, stack_settings
 
 
 class Resources:
@@ -31,9 +31,11 @@ class Resources:
     def of_type(self, typ: str) -> list[dict[str, Any]]:
         return [r for r in self.records if r["type"] == typ]
 
-    def named(self, name: str) -> dict[str, Any]:
-        found = [r for r in self.records if r["name"] == name]
-        assert len(found) == 1, f"expected exactly one resource named {name!r}, found {[r['urn'] for r in found]}"
+    def named(self, name: str, typ: str | None = None) -> dict[str, Any]:
+        found = [r for r in self.records if r["name"] == name and (typ is None or r["type"] == typ)]
+        assert len(found) == 1, (
+            f"expected exactly one resource named {name!r}, found {[r['urn'] for r in found]}"
+        )
         return found[0]
 
     def by_urn(self, urn: str) -> dict[str, Any]:
@@ -70,10 +72,7 @@ def resources(plan: Callable[[str], dict[str, Any]]) -> Callable[[str], Resource
 
 def settings_for(stack: str, overrides: Mapping[str, Any] | None = None) -> Settings:
     """The typed settings of a stack file (plus overrides keyed `ecommerce-platform:<key>`)."""
-    config, _ = stack_config(stack, overrides)
-    prefix = "ecommerce-platform:"
-    raw = {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}
-    return load_settings(raw, stack=stack)
+    return stack_settings(stack, overrides)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.config import PROJECT, Settings, load_settings
 from tools.offline.mocks import PlatformMocks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,6 +80,15 @@ def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> tupl
     return config, secret_keys
 
 
+def stack_settings(stack: str, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The typed, validated settings a stack file (plus overrides) gives the program."""
+    config, _ = stack_config(stack, overrides)
+    prefix = f"{PROJECT}:"
+    return load_settings(
+        {k[len(prefix) :]: v for k, v in config.items() if k.startswith(prefix)}, stack=stack
+    )
+
+
 def _mask(value: Any) -> Any:
     """Replace every secret's plaintext with a mask, keeping the engine's secret encoding."""
     if isinstance(value, dict):
@@ -125,7 +135,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         state = self.resources.get(response.urn)
         self.records.append(
@@ -170,15 +180,20 @@ def _check_default_providers(records: list[dict[str, Any]], config: Mapping[str,
 
 
 def run_in_mocks(
-    fn: Callable[[], Any], *, stack: str = "dev", config: Mapping[str, str] | None = None,
+    fn: Callable[[], Any],
+    *,
+    stack: str = "dev",
+    config: Mapping[str, str] | None = None,
     secret_keys: Sequence[str] = (),
+    monitor: RecordingMonitor | None = None,
 ) -> tuple[RecordingMonitor, dict[str, Any], set[str]]:
     """Run `fn` (a program, or a test building one component) on the mock runtime.
 
-    Returns the recording monitor, the stack outputs (plain values) and the names of the secret outputs.
+    Returns the recording monitor, the stack outputs (plain values) and the names of the secret outputs. Pass your
+    own `monitor` to inspect what was registered even when `fn` raises.
     """
-    mocks = PlatformMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = monitor or RecordingMonitor(PlatformMocks())
+    mocks = monitor.mocks
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_mocks(mocks, project=project_name(), stack=stack, preview=True, monitor=monitor)
     pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
@@ -195,7 +210,10 @@ def run_in_mocks(
 
 
 def run_program(
-    stack: str, overrides: Mapping[str, Any] | None = None, program: Path | None = None
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    program: Path | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> tuple[RecordingMonitor, dict[str, Any], set[str]]:
     """Run `__main__.py` for `stack` with its stack file's config (plus `overrides`)."""
     config, secret_keys = stack_config(stack, overrides)
@@ -204,7 +222,7 @@ def run_program(
     try:
         result = run_in_mocks(
             lambda: runpy.run_path(str(path), run_name="__main__"), stack=stack, config=config,
-            secret_keys=secret_keys,
+            secret_keys=secret_keys, monitor=monitor,
         )  # fmt: skip
     finally:
         sys.path.remove(str(path.parent))

@@ -118,7 +118,9 @@ def _vpc_endpoint(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) 
         extra["prefixListId"] = f"pl-{_hex(rid, length=8)}"
     else:
         service = str(args.inputs.get("serviceName", "")).rsplit(".", 1)[-1]
-        extra["dnsEntries"] = [{"dnsName": f"{rid}.{service}.{region}.vpce.amazonaws.com", "hostedZoneId": "Z1"}]
+        extra["dnsEntries"] = [
+            {"dnsName": f"{rid}.{service}.{region}.vpce.amazonaws.com", "hostedZoneId": "Z1"}
+        ]
         extra["networkInterfaceIds"] = [f"eni-{_hex(rid, s)}" for s in args.inputs.get("subnetIds") or []]
     return extra
 
@@ -287,11 +289,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
         outputs: dict[str, Any] = {**inputs, "id": rid}
         fmt = ARN_FORMAT.get(typ)
         if fmt is not None:
-            part = fmt.format(region=region, account=ACCOUNT_ID, id=rid, name=args.name, i=_Default(inputs, args.name))
+            part = fmt.format(
+                region=region, account=ACCOUNT_ID, id=rid, name=args.name, i=_Default(inputs, args.name)
+            )
             outputs["arn"] = f"arn:{PARTITION}:{part}"
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
-            outputs["arn"] = f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[-1].lower()}/{rid}"
+            outputs["arn"] = (
+                f"arn:{PARTITION}:{service}:{region}:{ACCOUNT_ID}:{typ.rsplit(':', 1)[-1].lower()}/{rid}"
+            )
         if typ.startswith("aws:"):
             outputs["tagsAll"] = _tags_all(inputs, provider_tags)
             outputs.setdefault("region", region)
@@ -343,7 +349,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     "privateZone": False, "resourceRecordSetCount": 4, "callerReference": _hex(zid),
                     "nameServers": [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in ((101, "com"), (1202, "org"),
                                     (613, "net"), (1888, "co.uk"))]}, []  # fmt: skip
-        raise UnmockedInvokeError(f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py")
+        raise UnmockedInvokeError(
+            f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py"
+        )
 
 
 class _Default(dict[str, Any]):
