@@ -629,11 +629,13 @@ class CdnEdge(pulumi.ComponentResource):
                 "distribution_id": self.distribution_id,
                 "distribution_arn": self.distribution_arn,
                 "distribution_domain_name": self.distribution_domain_name,
+                "distribution_hosted_zone_id": self.distribution_hosted_zone_id,
                 "site_bucket_name": self.site_bucket_name,
                 "site_bucket_arn": self.site_bucket_arn,
                 "site_kms_key_arn": self.site_kms_key_arn,
                 "logs_bucket_name": self.logs_bucket_name,
                 "web_acl_arn": self.web_acl_arn,
+                "waf_log_group_name": self.waf_log_group_name,
                 "site_url": self.site_url,
             }
         )

@@ -31,7 +31,7 @@ from components.edge import (
 )
 from components.network import CLOUDFRONT_ORIGIN_PREFIX_LIST
 from tests.conftest import Resources, settings_for
-from tools.offline.engine import MASK, SECRET_SIG, SPECIAL_SIG, run_in_mocks
+from tools.offline.engine import MASK, ROOT, SECRET_SIG, SPECIAL_SIG, run_in_mocks
 from tools.offline.mocks import CLOUDFRONT_HOSTED_ZONE_ID, HOSTED_ZONES, PREFIX_LISTS
 
 NS = "ecommerce-platform:"
@@ -580,3 +580,29 @@ def test_dev_and_prod_edges_differ_where_they_should() -> None:
     assert (dev.price_class, prod.price_class) == ("PriceClass_100", "PriceClass_All")
     assert prod.log_retention_days > dev.log_retention_days
     assert EdgeSettings().price_class in PRICE_CLASSES
+
+
+# --- the whole stacks (active once `__main__.py` builds the CdnEdge) --------------------------------------------------
+
+_WIRED = "CdnEdge(" in (ROOT / "__main__.py").read_text()
+
+
+@pytest.mark.skipif(
+    not _WIRED, reason="CdnEdge is wired into __main__.py when the ServiceMesh (its ALB) lands"
+)
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_fronts_the_mesh_alb_with_the_edge(plan: Callable[[str], dict[str, Any]], stack: str) -> None:
+    p = plan(stack)
+    res = Resources(p["resources"])
+    (component,) = res.of_type("ecommerce:edge:CdnEdge")
+    children = [r for r in res if r["parent"] == component["urn"]]
+    assert children and all(r["provider"] for r in children if r["custom"]), component["urn"]
+    (d,) = res.of_type(DISTRIBUTION)
+    (alb,) = [o for o in d["inputs"]["origins"] if "customOriginConfig" in o]
+    s = settings_for(stack).edge
+    if s.domain_name:
+        assert alb["domainName"] == s.origin_host, d["urn"]
+    (header,) = alb["customHeaders"]
+    assert header["name"] == ORIGIN_VERIFY_HEADER and header["value"].get(SPECIAL_SIG) == SECRET_SIG, d["urn"]
+    for key in ("siteUrl", "distributionId", "siteBucketName", "webAclArn"):
+        assert key in p["outputs"], f"stack output {key} missing"
