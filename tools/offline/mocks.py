@@ -93,6 +93,9 @@ CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 #: Public hosted zones the mock account owns, by name (the README's example domain).
 HOSTED_ZONES = {"shop.example.com": "Z0123456789EXAMPLEAB", "example.com": "Z0987654321EXAMPLECD"}
 
+#: Type token -> the input AWS uses as the resource's id when the program names it (e.g. a bucket's name).
+ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket"}
+
 
 def _hex(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
@@ -132,6 +135,11 @@ def _kms_key(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> di
 def _eip(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     n = int(_hex(rid, length=4), 16)
     return {"allocationId": rid, "publicIp": f"3.{n % 200 + 10}.{n % 250}.{n % 240 + 1}"}
+
+
+def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    host = str(args.inputs.get("url", "")).removeprefix("https://")
+    return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
 
 
 def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
@@ -194,6 +202,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:acm/certificate:Certificate": _certificate,
     "aws:route53/record:Record": _record,
     "aws:cloudfront/function:Function": _cloudfront_function,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
 }
 
 
@@ -285,7 +294,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif typ in UPPER_ID_PREFIX:
             rid = f"{UPPER_ID_PREFIX[typ]}{seed[:13].upper()}"
         else:
-            rid = inputs.get("name") or f"{args.name}-{seed[:7]}"
+            rid = inputs.get(ID_FROM_INPUT.get(typ, "name")) or f"{args.name}-{seed[:7]}"
         outputs: dict[str, Any] = {**inputs, "id": rid}
         fmt = ARN_FORMAT.get(typ)
         if fmt is not None:
