@@ -103,9 +103,8 @@ class CdnEdge(pulumi.ComponentResource):
         aliases = [domain, f"www.{domain}"] if domain else []
 
         # --- us-east-1: the key, log group and log plumbing for WAF and CloudFront access logs ---
-        waf_log_group_name = (
-            f"aws-waf-logs-ecommerce-{env}"  # WAF accepts only log groups named aws-waf-logs-*
-        )
+        # WAF accepts only log groups whose name starts with aws-waf-logs-.
+        waf_log_group_name = f"aws-waf-logs-ecommerce-{env}"
         waf_log_group_arn = pulumi.Output.format(
             "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, CLOUDFRONT_REGION, account_id, waf_log_group_name
         )
@@ -168,7 +167,7 @@ class CdnEdge(pulumi.ComponentResource):
                 ],
             ),
             tags=tags(COMPONENT, f"{name}-logs-key"),
-            opts=child,
+            opts=keep,  # without the key the retained logs are unreadable
         )
         aws.kms.Alias(
             f"{name}-logs-key", region=CLOUDFRONT_REGION, name=f"alias/ecommerce-{env}-edge-logs",
@@ -181,7 +180,7 @@ class CdnEdge(pulumi.ComponentResource):
             kms_key_id=logs_key.arn,
             retention_in_days=edge.log_retention_days,
             tags=tags(COMPONENT, waf_log_group_name),
-            opts=child,
+            opts=keep,
         )
         # WAF delivers through CloudWatch vended logs; without this policy AWS would try to widen the account's
         # (10-per-region) log resource policies itself, with a broader statement.

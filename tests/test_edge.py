@@ -183,6 +183,20 @@ def test_site_key_lets_only_this_distribution_decrypt(edge: Callable[[str], Reso
     ]
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_data_and_its_keys_are_protected_in_prod_only(edge: Callable[[str], Resources], stack: str) -> None:
+    res = edge(stack)
+    held = [one(res, BUCKET, "ecommerce-edge-site"), one(res, BUCKET, "ecommerce-edge-access-logs"),
+            one(res, "aws:kms/key:Key", "ecommerce-edge-site-key"), one(res, "aws:kms/key:Key", "ecommerce-edge-logs-key"),
+            one(res, "aws:cloudwatch/logGroup:LogGroup", "ecommerce-edge-waf-logs")]  # fmt: skip
+    for r in held:
+        assert r["protect"] is (stack == "prod") and r["retainOnDelete"] is (stack == "prod"), r["urn"]
+    for r in res.of_type(BUCKET):
+        assert r["inputs"].get("forceDestroy") is (stack == "dev"), (
+            f"{r['urn']}: only dev may empty a bucket on delete"
+        )
+
+
 # --- the distribution ---------------------------------------------------------------------------------------------
 
 
