@@ -32,7 +32,7 @@ from components.edge import (
 from components.network import CLOUDFRONT_ORIGIN_PREFIX_LIST
 from tests.conftest import Resources, settings_for
 from tools.offline.engine import MASK, ROOT, SECRET_SIG, SPECIAL_SIG, run_in_mocks
-from tools.offline.mocks import CLOUDFRONT_HOSTED_ZONE_ID, HOSTED_ZONES, PREFIX_LISTS
+from tools.offline.mocks import CLOUDFRONT_HOSTED_ZONE_ID, PREFIX_LISTS, hosted_zone_id
 
 NS = "ecommerce-platform:"
 SECRET = "origin-verify-test-value-7f3a9c"
@@ -495,7 +495,7 @@ def test_access_logs_v2_to_a_private_encrypted_expiring_bucket(
 def test_dns_records_only_with_a_domain(edge: Callable[[str], Resources]) -> None:
     assert edge("dev").of_type(RECORD) == [], "dev has no domain: no Route 53 records"
     res = edge("prod")
-    zone = HOSTED_ZONES["shop.example.com"]
+    zone = hosted_zone_id("shop.example.com")
     d = distribution(res)
     aliases = {
         (r["inputs"]["name"], r["inputs"]["type"]): r

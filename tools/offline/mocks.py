@@ -90,8 +90,8 @@ ARN_FORMAT = {
 }
 #: CloudFront's fixed Route 53 hosted zone id for alias records to any distribution.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
-#: Public hosted zones the mock account owns, by name (the README's example domain).
-HOSTED_ZONES = {"shop.example.com": "Z0123456789EXAMPLEAB", "example.com": "Z0987654321EXAMPLECD"}
+#: Public hosted zones the mock account owns (the stack files' example domain); others are "not found", as in AWS.
+HOSTED_ZONES = ("shop.example.com", "example.com")
 
 #: Type token -> the input AWS uses as the resource's id when the program names it (e.g. a bucket's name).
 ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket"}
@@ -144,6 +144,11 @@ def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str, rid: str)
 
 def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"uniqueId": f"AROA{_hex(rid, length=17).upper()}"}
+
+
+def hosted_zone_id(name: str) -> str:
+    """The id of a mock public hosted zone (Route 53's shape: Z + 20 upper-case characters)."""
+    return f"Z{_hex(name, length=20).upper()}"
 
 
 def _bucket(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
@@ -353,7 +358,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             name = str(a.get("name") or "").rstrip(".")
             if name not in HOSTED_ZONES or a.get("privateZone"):
                 return {}, [("name", f"no matching Route 53 Hosted Zone found for {name!r}")]
-            zid = HOSTED_ZONES[name]
+            zid = hosted_zone_id(name)
             return {"zoneId": zid, "id": zid, "name": name, "arn": f"arn:{PARTITION}:route53:::hostedzone/{zid}",
                     "privateZone": False, "resourceRecordSetCount": 4, "callerReference": _hex(zid),
                     "nameServers": [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in ((101, "com"), (1202, "org"),
