@@ -158,10 +158,18 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 "id": state.id if state else None,
                 "inputs": _ints(_mask(json_format.MessageToDict(request.object))),
-                "outputs": _plain(state.state) if state else {},
+                "outputs": _secret_outputs(_plain(state.state), request.additionalSecretOutputs)
+                if state
+                else {},
             }
         )
         return response
+
+
+def _secret_outputs(outputs: dict[str, Any], secret_names: Sequence[str]) -> dict[str, Any]:
+    """Mask the outputs the resource declares secret (`additionalSecretOutputs`), as the engine stores them."""
+    names = set(secret_names)
+    return {k: ({SPECIAL_SIG: SECRET_SIG, "value": MASK} if k in names else v) for k, v in outputs.items()}
 
 
 def _check_default_providers(records: list[dict[str, Any]], config: Mapping[str, str]) -> None:
