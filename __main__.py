@@ -6,6 +6,8 @@ import pulumi_aws as aws
 from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import Delivery
+from components.edge import CdnEdge
+from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
 
@@ -33,6 +35,27 @@ data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_s
 delivery = Delivery("ecommerce-delivery", settings.delivery, environment=settings.environment,
                     regions=[settings.region, settings.dr_region], protect=settings.protect_data,
                     opts=platform)  # fmt: skip
+
+# EKS and the eight services: one IRSA role per service scoped to its stores in the DataTier's contract; the ALB.
+mesh = ServiceMesh(
+    "ecommerce-mesh",
+    settings,
+    network=MeshNetwork(
+        vpc_id=network.vpc_id,
+        public_subnet_ids=network.public_subnet_ids,
+        private_subnet_ids=network.private_subnet_ids,
+        alb_security_group_id=network.alb_security_group_id,
+        nodes_security_group_id=network.nodes_security_group_id,
+    ),
+    stores=data.contract,
+    deployer_role_arns=[delivery.deploy_role_arn],
+    viewer_role_arns=[delivery.preview_role_arn],
+    opts=platform,
+)
+
+# The public entry: CloudFront (+ WAF, us-east-1 certificate) serves the site from S3 and /api/* from the mesh's ALB,
+# which answers only requests carrying the secret origin header (its SG admits only CloudFront, in EcommerceVpc).
+edge = CdnEdge("ecommerce-edge", settings, alb_origin=mesh.alb_origin, opts=platform)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -83,3 +106,13 @@ pulumi.export(
         "secretsProvider": delivery.secrets_provider,
     },
 )
+pulumi.export("clusterName", mesh.cluster_name)
+pulumi.export("kubeconfig", mesh.kubeconfig)
+pulumi.export("oidcProviderArn", mesh.oidc_provider_arn)
+pulumi.export("albDnsName", mesh.alb_dns_name)
+pulumi.export("repositoryUrls", mesh.repository_urls)
+pulumi.export("siteUrl", edge.site_url)
+pulumi.export("distributionId", edge.distribution_id)
+pulumi.export("distributionDomainName", edge.distribution_domain_name)
+pulumi.export("siteBucketName", edge.site_bucket_name)
+pulumi.export("webAclArn", edge.web_acl_arn)

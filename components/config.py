@@ -109,13 +109,16 @@ DEFAULT_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src
                "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; "
                "upgrade-insecure-requests")  # fmt: skip
 
-#: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
+#: EKS standard-support Kubernetes versions this program is tested against (kubernetes-validate schemas).
+KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
+WORKLOAD_PROFILES = ("small", "standard")
 #: The two ways a stack's state can be kept: an S3 bucket + KMS key this program creates, or Pulumi Cloud.
 STATE_BACKENDS = ("self-managed", "pulumi-cloud")
 
 #: IAM's bounds for a role's maximum session (seconds); this design allows at most two hours for any pipeline role.
 ROLE_SESSION_BOUNDS = (3600, 7200)
 
+#: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
 NODE_INSTANCE_TYPES: Mapping[str, tuple[str, ...]] = {
     "dev": ("t3.micro", "t3.small", "t3.medium"),
     "prod": ("t3.medium", "t3.large", "t3.xlarge", "m6i.large", "m6i.xlarge", "m7i.large", "m7i.xlarge"),
@@ -142,6 +145,14 @@ OPENSEARCH_MASTER_COUNTS = (0, 3, 5)
 SECRET_KEYS: Mapping[str, str] = {
     "stripeApiKey": "Stripe API key for the payment service (optional; unset: put it into Secrets Manager by hand).",
 }
+
+
+class StringMap(tuple[tuple[str, str], ...]):
+    """An immutable `name -> string` map read from a config object (`cluster.imageTags`), sorted by name."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return dict(self).get(key, default)
+
 
 # ---------------------------------------------------------------------------------------------------------------
 # Sections
@@ -203,7 +214,7 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """The EKS node group's size (`ServiceMesh`)."""
+    """The EKS cluster, its node group and the workloads' sizing (`ServiceMesh`, `k8s/`)."""
 
     node_instance_type: str = setting(
         "nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium"
@@ -211,6 +222,47 @@ class ClusterSettings:
     node_min_size: int = setting("nodeMinSize", "Minimum node count (the capacity check plans for this).", 2)
     node_desired_size: int = setting("nodeDesiredSize", "Node count at creation.", 2)
     node_max_size: int = setting("nodeMaxSize", "Maximum node count the autoscaler may reach.", 6)
+    kubernetes_version: str = setting(
+        "kubernetesVersion", "Kubernetes minor version of the control plane and nodes.", "1.33"
+    )
+    public_access_cidrs: tuple[str, ...] = setting(
+        "publicAccessCidrs", "CIDRs allowed to reach the public API endpoint (deployers, CI runners' egress); "
+        "empty: private endpoint only.", (),
+    )  # fmt: skip
+    admin_role_arns: tuple[str, ...] = setting(
+        "adminRoleArns",
+        "IAM role ARNs granted cluster admin through EKS access entries (besides the creator).",
+        (),
+    )
+    prefix_delegation: bool = setting(
+        "prefixDelegation", "VPC CNI prefix delegation: /28 prefixes per ENI slot, lifting the pods-per-node cap.",
+        False,
+    )  # fmt: skip
+    max_pods_per_node: int = setting(
+        "maxPodsPerNode", "kubelet maxPods; 0: the instance type's own limit (ENI formula, 110 with prefixes). "
+        "Lower values leave more memory (kube-reserved grows 11 MiB per pod slot).", 0,
+    )  # fmt: skip
+    root_volume_size_gib: int = setting(
+        "rootVolumeSizeGib", "Encrypted gp3 root volume of each node (GiB).", 20
+    )
+    workload_profile: Literal["small", "standard"] = setting(
+        "workloadProfile", "Sizing of the eight services from the catalogue: small (1 replica, tiny requests) or "
+        "standard (2+ replicas, HA).", "standard",
+    )  # fmt: skip
+    image_tag: str = setting(
+        "imageTag", "Image tag every service runs (ECR tags are immutable; CI sets it per deploy).", "0.1.0"
+    )
+    image_tags: StringMap = setting(
+        "imageTags", "Per-service image tags (`imageTags.<service>: <commit SHA>`, pinned by CI) overriding imageTag.",
+        StringMap(),
+    )  # fmt: skip
+    system_replicas: int = setting(
+        "systemReplicas", "Replicas of CoreDNS and the Load Balancer Controller (2 for HA).", 2
+    )
+    alb_deletion_protection: bool = setting(
+        "albDeletionProtection", "Deletion protection on the ALB (turn off before `pulumi destroy`).", True
+    )
+    alb_log_retention_days: int = setting("albLogRetentionDays", "Days ALB access logs are kept in S3.", 90)
 
 
 @dataclass(frozen=True)
@@ -222,7 +274,6 @@ class EdgeSettings:
         "Apex domain with a Route 53 hosted zone; empty: CloudFront's own domain, HTTP to the ALB.",
         "",
     )
-
     price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = setting(
         "priceClass", "CloudFront price class: PriceClass_100 (NA+EU), PriceClass_200, PriceClass_All.",
         "PriceClass_100",
@@ -473,7 +524,8 @@ class Settings:
         True,
     )  # fmt: skip
     network: NetworkSettings = setting("network", "Network settings (below).", NetworkSettings())
-    cluster: ClusterSettings = setting("cluster", "Node group settings (below).", ClusterSettings())
+    cluster: ClusterSettings = setting("cluster", "EKS cluster, node group and workload settings (below).",
+                                       ClusterSettings())  # fmt: skip
     edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
     delivery: DeliverySettings = setting("delivery", "Delivery settings (below).", DeliverySettings())
     data: DataSettings = setting("data", "Data tier settings (below).", DataSettings())
@@ -495,6 +547,8 @@ def _type_name(tp: Any) -> str:
         return f"list of {_type_name(get_args(tp)[0])}"
     if dataclasses.is_dataclass(tp):
         return "object"
+    if tp is StringMap:
+        return "map of str"
     return getattr(tp, "__name__", str(tp))
 
 
@@ -525,6 +579,13 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
             problems.append(f"{key}: expected an object with keys {', '.join(_keys(tp))}, got {value!r}")
             return None
         return _build(tp, value, key, problems)
+    if tp is StringMap:
+        if isinstance(value, dict) and all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value.values()
+        ):
+            return StringMap(sorted((str(k), str(v)) for k, v in value.items()))
+        problems.append(f"{key}: expected an object of name -> string, got {value!r}")
+        return None
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -710,6 +771,56 @@ def _cluster_rules(s: Settings, problems: list[str]) -> None:
     if not c.node_min_size <= c.node_desired_size <= c.node_max_size:
         problems.append(f"cluster.nodeDesiredSize: min {c.node_min_size} <= desired {c.node_desired_size} <= "
                         f"max {c.node_max_size} does not hold; set nodeMinSize <= nodeDesiredSize <= nodeMaxSize")  # fmt: skip
+
+
+def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
+    c = s.cluster
+    if c.kubernetes_version not in KUBERNETES_VERSIONS:
+        problems.append(f"cluster.kubernetesVersion: {c.kubernetes_version!r} is not supported; allowed: "
+                        f"{', '.join(KUBERNETES_VERSIONS)}")  # fmt: skip
+    for i, cidr in enumerate(c.public_access_cidrs):
+        try:
+            net = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            problems.append(
+                f"cluster.publicAccessCidrs[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24"
+            )
+            continue
+        if net.prefixlen < 8:
+            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
+                            "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
+    for i, arn in enumerate(c.admin_role_arns):
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
+            problems.append(f"cluster.adminRoleArns[{i}]: {arn!r} is not an IAM role ARN "
+                            "(arn:aws:iam::<account>:role/<name>)")  # fmt: skip
+    if c.max_pods_per_node != 0 and not 8 <= c.max_pods_per_node <= 110:
+        problems.append(f"cluster.maxPodsPerNode: {c.max_pods_per_node} is out of range; allowed: 0 (the "
+                        "instance's limit) or 8 to 110")  # fmt: skip
+    if not 20 <= c.root_volume_size_gib <= 200:
+        problems.append(f"cluster.rootVolumeSizeGib: {c.root_volume_size_gib} is out of range; allowed: 20 to 200 "
+                        "(the EKS AMI needs 20)")  # fmt: skip
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", c.image_tag) or c.image_tag == "latest":
+        problems.append(f"cluster.imageTag: {c.image_tag!r} is not a usable immutable tag (1-128 of letters, digits, "
+                        "_ . -; not 'latest')")  # fmt: skip
+    from k8s.catalogue import BY_NAME
+
+    for service, tag in c.image_tags:
+        if service not in BY_NAME:
+            problems.append(
+                f"cluster.imageTags.{service}: not a service of the catalogue; known: {', '.join(BY_NAME)}"
+            )
+        elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag) or tag == "latest":
+            problems.append(f"cluster.imageTags.{service}: {tag!r} is not a usable immutable tag (1-128 of letters, "
+                            "digits, _ . -; not 'latest')")  # fmt: skip
+    if not 1 <= c.system_replicas <= 3:
+        problems.append(f"cluster.systemReplicas: {c.system_replicas} is out of range; allowed: 1 to 3")
+    if c.alb_log_retention_days < 1:
+        problems.append(f"cluster.albLogRetentionDays: {c.alb_log_retention_days} is below 1")
+    if not problems:
+        # Imported here: the capacity check reads the catalogue, which reads these settings.
+        from k8s.capacity import capacity_problems
+
+        problems.extend(capacity_problems(s))
 
 
 def _top_level_rules(s: Settings, problems: list[str]) -> None:
@@ -944,6 +1055,7 @@ RULES: tuple[Rule, ...] = (
     _edge_rules,
     _delivery_rules,
     _data_rules,
+    _cluster_more_rules,
 )
 
 
@@ -997,6 +1109,8 @@ def as_config(value: Any) -> Any:
     """A settings value as it is written in a stack file (dataclasses by their config keys)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.metadata["key"]: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, StringMap):
+        return dict(value)
     if isinstance(value, tuple):
         return [as_config(v) for v in value]
     return value

@@ -95,13 +95,20 @@ ARN_FORMAT = {
     "aws:cloudwatch/logGroup:LogGroup": "logs:{region}:{account}:log-group:{i[name]}",
     "aws:iam/role:Role": "iam::{account}:role/{i[name]}",
     "aws:iam/policy:Policy": "iam::{account}:policy/{i[name]}",
+    "aws:ecr/repository:Repository": "ecr:{region}:{account}:repository/{i[name]}",
+    "aws:lb/loadBalancer:LoadBalancer": "elasticloadbalancing:{region}:{account}:loadbalancer/app/{i[name]}/{id}",
+    "aws:lb/targetGroup:TargetGroup": "elasticloadbalancing:{region}:{account}:targetgroup/{i[name]}/{id}",
+    "aws:lb/listener:Listener": "elasticloadbalancing:{region}:{account}:listener/app/{name}/{id}",
+    "aws:lb/listenerRule:ListenerRule": "elasticloadbalancing:{region}:{account}:listener-rule/app/{name}/{id}",
+    "aws:acm/certificate:Certificate": "acm:{region}:{account}:certificate/{id}",
+    "aws:ec2/launchTemplate:LaunchTemplate": "ec2:{region}:{account}:launch-template/{id}",
+    "aws:eks/addon:Addon": "eks:{region}:{account}:addon/{i[clusterName]}/{i[addonName]}/{id}",
     "aws:s3/bucket:Bucket": "s3:::{id}",
     "aws:cloudfront/distribution:Distribution": "cloudfront::{account}:distribution/{id}",
     "aws:cloudfront/originAccessControl:OriginAccessControl": "cloudfront::{account}:origin-access-control/{id}",
     "aws:cloudfront/function:Function": "cloudfront::{account}:function/{i[name]}",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "cloudfront::{account}:response-headers-policy/{id}",
     "aws:wafv2/webAcl:WebAcl": "wafv2:{region}:{account}:global/webacl/{i[name]}/{id}",
-    "aws:acm/certificate:Certificate": "acm:{region}:{account}:certificate/{id}",
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": "logs:{region}:{account}:delivery-source:{i[name]}",
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": "logs:{region}:{account}:delivery-destination:{i[name]}",
     "aws:cloudwatch/logDelivery:LogDelivery": "logs:{region}:{account}:delivery:{id}",
@@ -321,6 +328,58 @@ def _cloudfront_function(args: pulumi.runtime.MockResourceArgs, region: str, rid
             "status": "UNASSOCIATED"}  # fmt: skip
 
 
+def _ecr_repository(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{args.inputs.get('name', rid)}",
+            "registryId": ACCOUNT_ID}  # fmt: skip
+
+
+def _load_balancer(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    # ALB DNS names and the regional canonical hosted zone (us-east-2: Z3AADJGX6KTTL2) as ELB reports them.
+    zones = {"us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "us-west-2": "Z1H1FL5HABSF5"}
+    name = args.inputs.get("name", rid)
+    return {"dnsName": f"{name}-{int(_hex(rid, length=8), 16) % 10**10}.{region}.elb.amazonaws.com",
+            "zoneId": zones.get(region, "Z3AADJGX6KTTL2"), "arnSuffix": f"app/{name}/{_hex(rid, length=16)}"}  # fmt: skip
+
+
+def _target_group(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"arnSuffix": f"targetgroup/{args.inputs.get('name', rid)}/{_hex(rid, length=16)}"}
+
+
+def _eks_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    """pulumi-eks's `eks:index:Cluster` outputs as the remote component returns them (its children are hidden).
+
+    Outputs that are resource references (`eksCluster`, `core`, `nodeGroup` of a ManagedNodeGroup) are not
+    answered: the program reads only the scalar outputs below, which keeps it independent of pulumi-eks internals.
+    """
+    name = str(args.inputs.get("name") or rid)
+    oidc_id = _hex(rid, "oidc", length=32).upper()
+    issuer = f"oidc.eks.{region}.amazonaws.com/id/{oidc_id}"
+    endpoint = f"https://{_hex(rid, 'ep', length=32).upper()}.gr7.{region}.eks.amazonaws.com"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTi"}}],
+        "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
+        "current-context": "aws",
+        "users": [{"name": "aws", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                                   "command": "aws", "args": ["eks", "get-token", "--cluster-name",
+                                                                              name, "--output", "json"]}}}],
+    }  # fmt: skip
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "clusterSecurityGroupId": f"sg-{_hex(rid, 'cluster-sg')}",
+        "oidcProviderArn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcIssuer": issuer,
+        "eksClusterIngressRuleId": f"sgr-{_hex(rid, 'ingress')}",
+    }
+
+
+def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"latestVersion": 1, "defaultVersion": 1}
+
+
 #: Type token -> function adding the computed outputs the program reads beyond id/arn/tagsAll.
 EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], dict[str, Any]]] = {
     "aws:ec2/vpc:Vpc": _vpc,
@@ -328,6 +387,11 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:iam/role:Role": _role,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "eks:index:Cluster": _eks_cluster,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:acm/certificate:Certificate": _certificate,
