@@ -31,7 +31,7 @@ from components.edge import (
 )
 from components.network import CLOUDFRONT_ORIGIN_PREFIX_LIST
 from tests.conftest import Resources, settings_for
-from tools.offline.engine import MASK, ROOT, SECRET_SIG, SPECIAL_SIG, run_in_mocks
+from tools.offline.engine import MASK, SECRET_SIG, SPECIAL_SIG, run_in_mocks
 from tools.offline.mocks import CLOUDFRONT_HOSTED_ZONE_ID, PREFIX_LISTS, hosted_zone_id
 
 NS = "ecommerce-platform:"
@@ -596,14 +596,9 @@ def test_dev_and_prod_edges_differ_where_they_should() -> None:
     assert EdgeSettings().price_class in PRICE_CLASSES
 
 
-# --- the whole stacks (active once `__main__.py` builds the CdnEdge) --------------------------------------------------
-
-_WIRED = "CdnEdge(" in (ROOT / "__main__.py").read_text()
+# --- the whole stacks ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not _WIRED, reason="CdnEdge is wired into __main__.py when the ServiceMesh (its ALB) lands"
-)
 @pytest.mark.parametrize("stack", STACKS)
 def test_stack_fronts_the_mesh_alb_with_the_edge(plan: Callable[[str], dict[str, Any]], stack: str) -> None:
     p = plan(stack)
