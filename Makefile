@@ -15,7 +15,7 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: preview test lint bench venv clean help lock
+.PHONY: preview test lint bench venv clean help lock docs
 
 help:
 	@sed -n '2,6p' Makefile
@@ -37,7 +37,7 @@ preview: venv
 	$(PY) -m tools.offline preview --stack $(STACK)
 
 test: venv
-	$(PY) -m pytest
+	$(PY) -m pytest -q
 
 lint: venv
 	$(PY) -m ruff check .
@@ -54,3 +54,7 @@ clean:
 lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --no-header pyproject.toml -o requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 --no-header --extra dev pyproject.toml -o requirements-dev.txt
+
+# Regenerate the README's settings table from components/config.py and the stack files.
+docs: venv
+	$(PY) -m tools.settings_table --write

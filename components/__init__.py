@@ -1,0 +1,1 @@
+"""The platform's ComponentResources, its typed settings, naming/tags and IAM helpers."""

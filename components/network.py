@@ -1,0 +1,465 @@
+"""EcommerceVpc: the seed's network — one VPC, a public and a private subnet in each AZ, egress, endpoints, the four
+security groups and flow logs.
+
+What it must not do: open a data port to anything but the EKS nodes' group, give private subnets public IPs, or
+send AWS API traffic from the nodes to the internet when an endpoint exists. Security-group rules are standalone
+resources, one per rule with a description, so a rule can be added or removed without replacing its group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam
+from components.config import NetworkSettings
+from components.naming import az_suffix, tags
+
+COMPONENT = "network"
+#: CloudFront's origin-facing managed prefix list: the only source allowed to reach a CloudFront-fronted ALB.
+CLOUDFRONT_ORIGIN_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
+#: The data ports of the seed's Database SG: PostgreSQL (Aurora), Redis (ElastiCache), HTTPS (OpenSearch).
+DATABASE_PORTS = {5432: "PostgreSQL (Aurora)", 6379: "Redis (ElastiCache)", 443: "HTTPS (OpenSearch)"}
+#: Interface endpoint services that do not accept a VPC endpoint policy; they get none.
+ENDPOINTS_WITHOUT_POLICY = frozenset({"eks", "eks-auth"})
+
+
+class EcommerceVpc(pulumi.ComponentResource):
+    """The VPC and everything attached to it. Children are named `{name}-<role>[-<az>]`."""
+
+    vpc_id: pulumi.Output[str]
+    vpc_cidr: pulumi.Output[str]
+    availability_zones: list[str]
+    public_subnet_ids: list[pulumi.Output[str]]
+    private_subnet_ids: list[pulumi.Output[str]]
+    public_route_table_id: pulumi.Output[str]
+    private_route_table_ids: list[pulumi.Output[str]]
+    nat_gateway_ids: list[pulumi.Output[str]]
+    alb_security_group_id: pulumi.Output[str]
+    nodes_security_group_id: pulumi.Output[str]
+    database_security_group_id: pulumi.Output[str]
+    endpoints_security_group_id: pulumi.Output[str]
+    flow_log_group_name: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        network: NetworkSettings,
+        *,
+        environment: str,
+        alb_origin_port: int = 443,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """
+        :param network: the validated network settings (CIDRs, AZs, egress, endpoints, ALB ingress).
+        :param environment: dev or prod; part of account-unique names (log group).
+        :param alb_origin_port: the one port CloudFront uses to reach the ALB when `network.albIngress` is
+            `cloudfront` (443 with a regional certificate, 80 without).
+        """
+        super().__init__("ecommerce:network:EcommerceVpc", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        account_id, partition, region = iam.caller(self)
+        self.availability_zones = list(network.availability_zones)
+
+        vpc = aws.ec2.Vpc(
+            name,
+            cidr_block=network.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=tags(COMPONENT, network.vpc_name),
+            opts=child,
+        )
+        # Adopt the default security group and strip its rules: nothing may use it by accident (EC2.2).
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-default-closed"), opts=child
+        )
+        igw = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-igw"), opts=child
+        )
+
+        # --- subnets: public for the ALB and NAT, private for nodes and data; no public IPs anywhere ---
+        public_subnets: list[aws.ec2.Subnet] = []
+        private_subnets: list[aws.ec2.Subnet] = []
+        for az, public_cidr, private_cidr in zip(
+            network.availability_zones, network.public_subnet_cidrs, network.private_subnet_cidrs, strict=True
+        ):
+            s = az_suffix(az)
+            public_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-public-{s}",
+                    vpc_id=vpc.id,
+                    cidr_block=public_cidr,
+                    availability_zone=az,
+                    # The ALB and NAT gateways get their addresses explicitly; nothing else lands here (EC2.15).
+                    map_public_ip_on_launch=False,
+                    tags=tags(
+                        COMPONENT, f"{name}-public-{s}", Tier="public", **{"kubernetes.io/role/elb": "1"}
+                    ),
+                    opts=child,
+                )
+            )
+            private_subnets.append(
+                aws.ec2.Subnet(
+                    f"{name}-private-{s}",
+                    vpc_id=vpc.id,
+                    cidr_block=private_cidr,
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    tags=tags(
+                        COMPONENT,
+                        f"{name}-private-{s}",
+                        Tier="private",
+                        **{"kubernetes.io/role/internal-elb": "1"},
+                    ),
+                    opts=child,
+                )
+            )
+
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt",
+            vpc_id=vpc.id,
+            tags=tags(COMPONENT, f"{name}-public-rt", Tier="public"),
+            opts=child,
+        )
+        aws.ec2.Route(
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
+        )
+        for az, subnet in zip(network.availability_zones, public_subnets, strict=True):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-rta-{az_suffix(az)}",
+                subnet_id=subnet.id,
+                route_table_id=public_rt.id,
+                opts=child,
+            )
+
+        # --- egress: NAT gateways per the egress mode (payment must reach Stripe; Cognito's public endpoints) ---
+        nat_azs = {
+            "none": [],
+            "single-nat": network.availability_zones[:1],
+            "nat-per-az": network.availability_zones,
+        }[network.egress]
+        nats: dict[str, aws.ec2.NatGateway] = {}
+        for az in nat_azs:
+            s = az_suffix(az)
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{s}", domain="vpc", tags=tags(COMPONENT, f"{name}-nat-{s}"), opts=child
+            )
+            nats[az] = aws.ec2.NatGateway(
+                f"{name}-nat-{s}",
+                allocation_id=eip.allocation_id,
+                subnet_id=public_subnets[network.availability_zones.index(az)].id,
+                connectivity_type="public",
+                tags=tags(COMPONENT, f"{name}-nat-{s}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
+
+        private_rts: list[aws.ec2.RouteTable] = []
+        for az, subnet in zip(network.availability_zones, private_subnets, strict=True):
+            s = az_suffix(az)
+            rt = aws.ec2.RouteTable(
+                f"{name}-private-rt-{s}",
+                vpc_id=vpc.id,
+                tags=tags(COMPONENT, f"{name}-private-rt-{s}", Tier="private"),
+                opts=child,
+            )
+            private_rts.append(rt)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-private-rta-{s}", subnet_id=subnet.id, route_table_id=rt.id, opts=child
+            )
+            if nats:
+                # With one NAT, the other AZs share it: cheaper, but egress fails with that AZ.
+                nat = nats.get(az) or next(iter(nats.values()))
+                aws.ec2.Route(
+                    f"{name}-private-default-{s}",
+                    route_table_id=rt.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=nat.id,
+                    opts=child,
+                )
+
+        # --- security groups: the seed's four, each rule its own resource ---
+        def group(role: str, description: str) -> aws.ec2.SecurityGroup:
+            return aws.ec2.SecurityGroup(
+                f"{name}-{role}-sg",
+                vpc_id=vpc.id,
+                description=description,
+                # Groups reference each other (ALB <-> nodes); revoking first lets destroy finish.
+                revoke_rules_on_delete=True,
+                tags=tags(COMPONENT, f"{name}-{role}-sg"),
+                opts=child,
+            )
+
+        alb_sg = group("alb", "Application Load Balancer: HTTP/HTTPS in, service ports out to the EKS nodes")
+        nodes_sg = group("nodes", "EKS worker nodes: service ports from the ALB, all traffic between nodes")
+        db_sg = group("database", "Aurora, ElastiCache and OpenSearch: data ports from the EKS nodes only")
+        endpoints_sg = group("endpoints", "VPC interface endpoints: HTTPS from the EKS nodes only")
+
+        ports = network.service_ports
+
+        def ingress(
+            rule: str,
+            sg: aws.ec2.SecurityGroup,
+            description: str,
+            from_port: int,
+            to_port: int,
+            **source: Any,
+        ) -> None:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{rule}",
+                security_group_id=sg.id,
+                description=description,
+                ip_protocol="tcp",
+                from_port=from_port,
+                to_port=to_port,
+                tags=tags(COMPONENT, f"{name}-{rule}"),
+                opts=child,
+                **source,
+            )
+
+        def egress(
+            rule: str, sg: aws.ec2.SecurityGroup, description: str, protocol: str, from_port: int | None,
+            to_port: int | None, **destination: Any,
+        ) -> None:  # fmt: skip
+            aws.vpc.SecurityGroupEgressRule(
+                f"{name}-{rule}",
+                security_group_id=sg.id,
+                description=description,
+                ip_protocol=protocol,
+                from_port=from_port,
+                to_port=to_port,
+                tags=tags(COMPONENT, f"{name}-{rule}"),
+                opts=child,
+                **destination,
+            )
+
+        if network.alb_ingress == "cloudfront":
+            prefix_list = aws.ec2.get_managed_prefix_list_output(
+                name=CLOUDFRONT_ORIGIN_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            # One rule only: the CloudFront list weighs ~55 entries against the 60-rule quota of a group.
+            ingress(
+                f"alb-in-cloudfront-{alb_origin_port}",
+                alb_sg,
+                f"TCP {alb_origin_port} from CloudFront origin-facing servers only",
+                alb_origin_port,
+                alb_origin_port,
+                prefix_list_id=prefix_list.id,
+            )
+        else:
+            for port, proto in ((443, "HTTPS"), (80, "HTTP (redirected to HTTPS)")):
+                ingress(
+                    f"alb-in-{port}", alb_sg, f"{proto} from the internet", port, port, cidr_ipv4="0.0.0.0/0"
+                )
+        egress(
+            "alb-out-nodes", alb_sg, "Service ports to the EKS nodes (ip targets)", "tcp", ports.from_port,
+            ports.to_port, referenced_security_group_id=nodes_sg.id,
+        )  # fmt: skip
+
+        ingress(
+            "nodes-in-alb", nodes_sg, "Service ports from the ALB", ports.from_port, ports.to_port,
+            referenced_security_group_id=alb_sg.id,
+        )  # fmt: skip
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nodes-in-self",
+            security_group_id=nodes_sg.id,
+            description="All traffic between nodes (pod-to-pod, kubelet, CoreDNS)",
+            ip_protocol="-1",
+            referenced_security_group_id=nodes_sg.id,
+            tags=tags(COMPONENT, f"{name}-nodes-in-self"),
+            opts=child,
+        )
+        egress(
+            "nodes-out-vpc", nodes_sg, "All traffic inside the VPC (control plane, data tier, endpoints, nodes)",
+            "-1", None, None, cidr_ipv4=network.vpc_cidr,
+        )  # fmt: skip
+
+        for port, proto in DATABASE_PORTS.items():
+            ingress(
+                f"database-in-{port}", db_sg, f"{proto} from the EKS nodes", port, port,
+                referenced_security_group_id=nodes_sg.id,
+            )  # fmt: skip
+        ingress(
+            "endpoints-in-443", endpoints_sg, "HTTPS to AWS APIs from the EKS nodes", 443, 443,
+            referenced_security_group_id=nodes_sg.id,
+        )  # fmt: skip
+
+        # --- endpoints: gateway (free) for S3 and DynamoDB; interface endpoints for the nodes' AWS APIs ---
+        endpoint_policy = iam.policy_json(
+            self,
+            [
+                {
+                    "sid": "OnlyThisAccountsPrincipals",
+                    "effect": "Allow",
+                    "principals": [{"type": "*", "identifiers": ["*"]}],
+                    # The endpoint passes any action of its service, but only for our own principals: a stolen
+                    # credential of another account cannot use this network path to move data out.
+                    "actions": ["*"],
+                    "resources": ["*"],
+                    "conditions": [iam.condition("StringEquals", "aws:PrincipalAccount", account_id)],
+                }
+            ],
+        )
+        service_prefix = pulumi.Output.concat("com.amazonaws.", region, ".")
+        gateway_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
+        for service in ("s3", "dynamodb"):
+            gateway_endpoints[service] = aws.ec2.VpcEndpoint(
+                f"{name}-{service}",
+                vpc_id=vpc.id,
+                service_name=pulumi.Output.concat(service_prefix, service),
+                vpc_endpoint_type="Gateway",
+                route_table_ids=[rt.id for rt in private_rts],
+                policy=endpoint_policy,
+                tags=tags(COMPONENT, f"{name}-{service}"),
+                opts=child,
+            )
+            # Gateway endpoints route to the service's public prefixes, which the VPC-only egress rule misses.
+            egress(
+                f"nodes-out-{service}", nodes_sg, f"HTTPS to {service} through its gateway endpoint", "tcp", 443, 443,
+                prefix_list_id=gateway_endpoints[service].prefix_list_id,
+            )  # fmt: skip
+        if network.egress != "none":
+            egress(
+                "nodes-out-internet", nodes_sg, "HTTPS to the internet through NAT (Stripe, Cognito)", "tcp", 443,
+                443, cidr_ipv4="0.0.0.0/0",
+            )  # fmt: skip
+
+        endpoint_subnets = [s.id for s in private_subnets[: network.interface_endpoint_az_count]]
+        for service in network.interface_endpoints:
+            role = f"{name}-{service.replace('.', '-')}"
+            aws.ec2.VpcEndpoint(
+                role,
+                vpc_id=vpc.id,
+                service_name=pulumi.Output.concat(service_prefix, service),
+                vpc_endpoint_type="Interface",
+                subnet_ids=endpoint_subnets,
+                security_group_ids=[endpoints_sg.id],
+                private_dns_enabled=True,
+                policy=None if service in ENDPOINTS_WITHOUT_POLICY else endpoint_policy,
+                tags=tags(COMPONENT, role),
+                opts=child,
+            )
+
+        # --- flow logs: every flow, to a KMS-encrypted log group with bounded retention ---
+        log_group_name = f"/ecommerce/{environment}/vpc-flow-logs"
+        log_group_arn = pulumi.Output.format(
+            "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, log_group_name
+        )
+        key = aws.kms.Key(
+            f"{name}-flow-logs-key",
+            description=f"Encrypts the {environment} VPC flow logs",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=iam.key_policy(
+                self,
+                account_id=account_id,
+                partition=partition,
+                service_statements=[
+                    {
+                        "sid": "CloudWatchLogsUsesKeyForThisLogGroup",
+                        "effect": "Allow",
+                        "principals": [
+                            {
+                                "type": "Service",
+                                "identifiers": [pulumi.Output.concat("logs.", region, ".amazonaws.com")],
+                            }
+                        ],
+                        "actions": [
+                            "kms:Encrypt*",
+                            "kms:Decrypt*",
+                            "kms:ReEncrypt*",
+                            "kms:GenerateDataKey*",
+                            "kms:Describe*",
+                        ],
+                        "resources": ["*"],
+                        "conditions": [
+                            iam.condition("ArnEquals", "kms:EncryptionContext:aws:logs:arn", log_group_arn)
+                        ],
+                    }
+                ],
+            ),
+            tags=tags(COMPONENT, f"{name}-flow-logs-key"),
+            opts=child,
+        )
+        aws.kms.Alias(
+            f"{name}-flow-logs-key", name=f"alias/ecommerce-{environment}-flow-logs", target_key_id=key.key_id,
+            opts=child,
+        )  # fmt: skip
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs",
+            name=log_group_name,
+            kms_key_id=key.arn,
+            retention_in_days=network.flow_log_retention_days,
+            tags=tags(COMPONENT, f"{name}-flow-logs"),
+            opts=child,
+        )
+        flow_role = aws.iam.Role(
+            f"{name}-flow-logs",
+            description="Lets VPC Flow Logs write to its one log group",
+            assume_role_policy=iam.service_trust(
+                self,
+                "vpc-flow-logs.amazonaws.com",
+                account_id=account_id,
+                source_arn=pulumi.Output.format(
+                    "arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account_id
+                ),
+            ),
+            tags=tags(COMPONENT, f"{name}-flow-logs"),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=flow_role.id,
+            policy=iam.policy_json(
+                self,
+                [
+                    iam.allow(
+                        ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        [log_group.arn, pulumi.Output.concat(log_group.arn, ":*")],
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=flow_role.arn,
+            max_aggregation_interval=60,
+            tags=tags(COMPONENT, f"{name}-flow-log"),
+            opts=child,
+        )
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = vpc.cidr_block
+        self.public_subnet_ids = [s.id for s in public_subnets]
+        self.private_subnet_ids = [s.id for s in private_subnets]
+        self.public_route_table_id = public_rt.id
+        self.private_route_table_ids = [rt.id for rt in private_rts]
+        self.nat_gateway_ids = [n.id for n in nats.values()]
+        self.alb_security_group_id = alb_sg.id
+        self.nodes_security_group_id = nodes_sg.id
+        self.database_security_group_id = db_sg.id
+        self.endpoints_security_group_id = endpoints_sg.id
+        self.flow_log_group_name = log_group.name
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_route_table_id": self.public_route_table_id,
+                "private_route_table_ids": self.private_route_table_ids,
+                "alb_security_group_id": self.alb_security_group_id,
+                "nodes_security_group_id": self.nodes_security_group_id,
+                "database_security_group_id": self.database_security_group_id,
+                "endpoints_security_group_id": self.endpoints_security_group_id,
+            }
+        )

@@ -1,0 +1,1 @@
+"""The microservice catalogue and the Kubernetes objects built from it."""
