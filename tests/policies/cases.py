@@ -31,8 +31,12 @@ def check(case: Case) -> None:
         assert findings, f"{case.id}: expected a violation, got none"
         for f in findings:
             assert f.urn, f"{case.id}: finding without a URN: {f.message}"
-            assert f.urn in f.message or f.name in f.message, f"{case.id}: message does not name the resource: {f.message}"
+            assert f.urn in f.message or f.name in f.message, (
+                f"{case.id}: message does not name the resource: {f.message}"
+            )
         if case.mention:
-            assert any(case.mention in m for m in messages), f"{case.id}: no finding mentions {case.mention!r}: {messages}"
+            assert any(case.mention in m for m in messages), (
+                f"{case.id}: no finding mentions {case.mention!r}: {messages}"
+            )
     else:
         assert not findings, f"{case.id}: expected no violation, got {messages}"

@@ -46,13 +46,19 @@ def urn_of(type_: str, name: str, stack: str = "prod") -> str:
     return f"urn:pulumi:{stack}::{PROJECT}::{type_}::{name}"
 
 
-def provider(env: str = "prod", *, stack: str | None = None, tags: Mapping[str, str] | None = None) -> dict[str, Any]:
-    default_tags = dict(tags) if tags is not None else {
-        "Project": PROJECT,
-        "Environment": env,
-        "ManagedBy": "pulumi",
-        "CostCenter": f"ecommerce-{env}",
-    }
+def provider(
+    env: str = "prod", *, stack: str | None = None, tags: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    default_tags = (
+        dict(tags)
+        if tags is not None
+        else {
+            "Project": PROJECT,
+            "Environment": env,
+            "ManagedBy": "pulumi",
+            "CostCenter": f"ecommerce-{env}",
+        }
+    )
     st = stack or "prod"  # one URN for every test provider: only its Environment tag differs
     return {
         "urn": urn_of("pulumi:providers:aws", "aws", st),
@@ -81,9 +87,7 @@ def R(
     outputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A plan-shaped resource; `deps={"bucket": [bucket_resource]}` records property dependencies."""
-    prop_deps = {
-        k: [d if isinstance(d, str) else d["urn"] for d in v] for k, v in (deps or {}).items()
-    }
+    prop_deps = {k: [d if isinstance(d, str) else d["urn"] for d in v] for k, v in (deps or {}).items()}
     all_deps = sorted({u for urns in prop_deps.values() for u in urns})
     return {
         "urn": urn_of(type_, name, stack),
@@ -91,7 +95,9 @@ def R(
         "name": name,
         "custom": custom,
         "parent": parent["urn"] if parent else None,
-        "provider": f"{urn_of('pulumi:providers:aws', 'aws', stack)}::prov-1" if type_.startswith("aws:") else "",
+        "provider": f"{urn_of('pulumi:providers:aws', 'aws', stack)}::prov-1"
+        if type_.startswith("aws:")
+        else "",
         "protect": protect,
         "retainOnDelete": False,
         "deleteBeforeReplace": False,
@@ -129,7 +135,9 @@ def _opts(resource: Mapping[str, Any]) -> PolicyResourceOptions:
     )
 
 
-def _provider_for(resource: Mapping[str, Any], resources: Sequence[Mapping[str, Any]]) -> PolicyProviderResource | None:
+def _provider_for(
+    resource: Mapping[str, Any], resources: Sequence[Mapping[str, Any]]
+) -> PolicyProviderResource | None:
     ref = resource.get("provider") or ""
     urn = ref.rsplit("::", 1)[0] if ref.count("::") > 3 else ref
     for r in resources:
@@ -160,6 +168,7 @@ def violations(
 
     if isinstance(policy, ResourceValidationPolicy):
         for resource in resources:
+
             def report(message: str, urn: str | None = None, _u: str = resource["urn"]) -> None:
                 found.append(Finding(urn or _u, message))
 
@@ -195,13 +204,16 @@ def violations(
             pr.parent = by_urn[resource["parent"]]
         pr.dependencies = [by_urn[u] for u in resource.get("dependencies") or [] if u in by_urn]
         pr.property_dependencies = {
-            k: [by_urn[u] for u in v if u in by_urn] for k, v in (resource.get("propertyDependencies") or {}).items()
+            k: [by_urn[u] for u in v if u in by_urn]
+            for k, v in (resource.get("propertyDependencies") or {}).items()
         }
 
     def report_stack(message: str, urn: str | None = None) -> None:
         found.append(Finding(urn or "", message))
 
-    policy.validate(StackValidationArgs(list(by_urn.values()), dict(config) if config else None), report_stack)
+    policy.validate(
+        StackValidationArgs(list(by_urn.values()), dict(config) if config else None), report_stack
+    )
     return found
 
 

@@ -36,13 +36,30 @@ def bucket_set(name: str = "orders-data", **overrides: Any) -> list[dict[str, An
         "sse": R(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
             f"{name}-sse",
-            {"bucket": UNKNOWN, "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}]},
+            {
+                "bucket": UNKNOWN,
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {
+                            "sseAlgorithm": "aws:kms",
+                            "kmsMasterKeyId": KEY_ARN,
+                        },
+                        "bucketKeyEnabled": True,
+                    }
+                ],
+            },
             deps=link,
         ),
         "pab": R(
             "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
             f"{name}-pab",
-            {"bucket": UNKNOWN, "blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True, "restrictPublicBuckets": True},
+            {
+                "bucket": UNKNOWN,
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
             deps=link,
         ),
         "ownership": R(
@@ -51,7 +68,12 @@ def bucket_set(name: str = "orders-data", **overrides: Any) -> list[dict[str, An
             {"bucket": UNKNOWN, "rule": {"objectOwnership": "BucketOwnerEnforced"}},
             deps=link,
         ),
-        "policy": R("aws:s3/bucketPolicy:BucketPolicy", f"{name}-policy", {"bucket": UNKNOWN, "policy": json.dumps(tls)}, deps=link),
+        "policy": R(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            f"{name}-policy",
+            {"bucket": UNKNOWN, "policy": json.dumps(tls)},
+            deps=link,
+        ),
         "versioning": R(
             "aws:s3/bucketVersioning:BucketVersioning",
             f"{name}-versioning",
@@ -61,7 +83,16 @@ def bucket_set(name: str = "orders-data", **overrides: Any) -> list[dict[str, An
         "lifecycle": R(
             "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
             f"{name}-lifecycle",
-            {"bucket": UNKNOWN, "rules": [{"id": "abort", "status": "Enabled", "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7}}]},
+            {
+                "bucket": UNKNOWN,
+                "rules": [
+                    {
+                        "id": "abort",
+                        "status": "Enabled",
+                        "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+                    }
+                ],
+            },
             deps=link,
         ),
     }
@@ -70,7 +101,9 @@ def bucket_set(name: str = "orders-data", **overrides: Any) -> list[dict[str, An
     return [P, bucket, *[p for p in parts.values() if p is not None]]
 
 
-def edit(role: str, change: Callable[[dict[str, Any]], None], name: str = "orders-data") -> list[dict[str, Any]]:
+def edit(
+    role: str, change: Callable[[dict[str, Any]], None], name: str = "orders-data"
+) -> list[dict[str, Any]]:
     """The compliant set with one configuration resource's inputs changed."""
     resources = bucket_set(name)
     for r in resources:
@@ -94,45 +127,214 @@ def resource_policy_case(type_: str, prop: str, statement: dict[str, Any]) -> li
 
 
 PUBLIC = {"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
-SCOPED = {**PUBLIC, "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-2:123456789012:orders"}}}
+SCOPED = {
+    **PUBLIC,
+    "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-2:123456789012:orders"}},
+}
 
 CASES = [
     # s3-sse-kms
     Case("s3-sse-kms", "no encryption resource", bucket_set(sse=None), True, "server-side encryption"),
-    Case("s3-sse-kms", "sse-s3", edit("sse", lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(sseAlgorithm="AES256")), True, "sseAlgorithm"),
-    Case("s3-sse-kms", "aws-managed key", edit("sse", lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(kmsMasterKeyId="alias/aws/s3")), True, "kmsMasterKeyId"),
-    Case("s3-sse-kms", "bucket key off", edit("sse", lambda i: i["rules"][0].update(bucketKeyEnabled=False)), True, "bucketKeyEnabled"),
+    Case(
+        "s3-sse-kms",
+        "sse-s3",
+        edit(
+            "sse", lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(sseAlgorithm="AES256")
+        ),
+        True,
+        "sseAlgorithm",
+    ),
+    Case(
+        "s3-sse-kms",
+        "aws-managed key",
+        edit(
+            "sse",
+            lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(
+                kmsMasterKeyId="alias/aws/s3"
+            ),
+        ),
+        True,
+        "kmsMasterKeyId",
+    ),
+    Case(
+        "s3-sse-kms",
+        "bucket key off",
+        edit("sse", lambda i: i["rules"][0].update(bucketKeyEnabled=False)),
+        True,
+        "bucketKeyEnabled",
+    ),
     Case("s3-sse-kms", "compliant", bucket_set(), False),
     Case("s3-sse-kms", "joined by bucket name", by_name("orders-data-bucket"), False),
-    Case("s3-sse-kms", "key unknown during preview", edit("sse", lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(kmsMasterKeyId=UNKNOWN)), False),
+    Case(
+        "s3-sse-kms",
+        "key unknown during preview",
+        edit(
+            "sse",
+            lambda i: i["rules"][0]["applyServerSideEncryptionByDefault"].update(kmsMasterKeyId=UNKNOWN),
+        ),
+        False,
+    ),
     Case("s3-sse-kms", "missing rules", edit("sse", lambda i: i.pop("rules")), True),
-    Case("s3-sse-kms", "inline v7 block", [P, R("aws:s3/bucket:Bucket", "inline", {"serverSideEncryptionConfiguration": {"rule": {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": KEY_ARN}, "bucketKeyEnabled": True}}})], False),
+    Case(
+        "s3-sse-kms",
+        "inline v7 block",
+        [
+            P,
+            R(
+                "aws:s3/bucket:Bucket",
+                "inline",
+                {
+                    "serverSideEncryptionConfiguration": {
+                        "rule": {
+                            "applyServerSideEncryptionByDefault": {
+                                "sseAlgorithm": "aws:kms",
+                                "kmsMasterKeyId": KEY_ARN,
+                            },
+                            "bucketKeyEnabled": True,
+                        }
+                    }
+                },
+            ),
+        ],
+        False,
+    ),
     # s3-block-public
-    Case("s3-block-public", "flag off", edit("pab", lambda i: i.update(restrictPublicBuckets=False)), True, "restrictPublicBuckets"),
+    Case(
+        "s3-block-public",
+        "flag off",
+        edit("pab", lambda i: i.update(restrictPublicBuckets=False)),
+        True,
+        "restrictPublicBuckets",
+    ),
     Case("s3-block-public", "no public access block", bucket_set(pab=None), True, "public access block"),
-    Case("s3-block-public", "acls enabled", edit("ownership", lambda i: i.update(rule={"objectOwnership": "ObjectWriter"})), True, "objectOwnership"),
-    Case("s3-block-public", "public-read acl", bucket_set(acl=R("aws:s3/bucketAcl:BucketAcl", "orders-data-acl", {"bucket": "orders-data-bucket", "acl": "public-read"})), True, "acl"),
+    Case(
+        "s3-block-public",
+        "acls enabled",
+        edit("ownership", lambda i: i.update(rule={"objectOwnership": "ObjectWriter"})),
+        True,
+        "objectOwnership",
+    ),
+    Case(
+        "s3-block-public",
+        "public-read acl",
+        bucket_set(
+            acl=R(
+                "aws:s3/bucketAcl:BucketAcl",
+                "orders-data-acl",
+                {"bucket": "orders-data-bucket", "acl": "public-read"},
+            )
+        ),
+        True,
+        "acl",
+    ),
     Case("s3-block-public", "compliant", bucket_set(), False),
-    Case("s3-block-public", "missing flags", edit("pab", lambda i: [i.pop(k) for k in list(i) if k != "bucket"]), True),
+    Case(
+        "s3-block-public",
+        "missing flags",
+        edit("pab", lambda i: [i.pop(k) for k in list(i) if k != "bucket"] and None),
+        True,
+    ),
     # s3-tls-only
     Case("s3-tls-only", "no bucket policy", bucket_set(policy=None), True, "bucket policy"),
-    Case("s3-tls-only", "policy without the deny", edit("policy", lambda i: i.update(policy=json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "*"}]}))), True, "SecureTransport"),
+    Case(
+        "s3-tls-only",
+        "policy without the deny",
+        edit(
+            "policy",
+            lambda i: i.update(
+                policy=json.dumps(
+                    {
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                "Action": "s3:GetObject",
+                                "Resource": "*",
+                            }
+                        ]
+                    }
+                )
+            ),
+        ),
+        True,
+        "SecureTransport",
+    ),
     Case("s3-tls-only", "compliant", bucket_set(), False),
-    Case("s3-tls-only", "policy unknown during preview", edit("policy", lambda i: i.update(policy=UNKNOWN)), False),
+    Case(
+        "s3-tls-only",
+        "policy unknown during preview",
+        edit("policy", lambda i: i.update(policy=UNKNOWN)),
+        False,
+    ),
     Case("s3-tls-only", "missing policy property", edit("policy", lambda i: i.pop("policy")), True),
     # s3-versioning-lifecycle
-    Case("s3-versioning-lifecycle", "versioning suspended", edit("versioning", lambda i: i.update(versioningConfiguration={"status": "Suspended"})), True, "versioning"),
+    Case(
+        "s3-versioning-lifecycle",
+        "versioning suspended",
+        edit("versioning", lambda i: i.update(versioningConfiguration={"status": "Suspended"})),
+        True,
+        "versioning",
+    ),
     Case("s3-versioning-lifecycle", "no lifecycle", bucket_set(lifecycle=None), True, "lifecycle"),
-    Case("s3-versioning-lifecycle", "lifecycle without abort", edit("lifecycle", lambda i: i["rules"][0].pop("abortIncompleteMultipartUpload")), True, "lifecycle"),
+    Case(
+        "s3-versioning-lifecycle",
+        "lifecycle without abort",
+        edit("lifecycle", lambda i: i["rules"][0].pop("abortIncompleteMultipartUpload")),
+        True,
+        "lifecycle",
+    ),
     Case("s3-versioning-lifecycle", "compliant", bucket_set(), False),
-    Case("s3-versioning-lifecycle", "log bucket needs no versioning", bucket_set("access-logs", versioning=None), False),
+    Case(
+        "s3-versioning-lifecycle",
+        "log bucket needs no versioning",
+        bucket_set("access-logs", versioning=None),
+        False,
+    ),
     Case("s3-versioning-lifecycle", "missing rules", edit("lifecycle", lambda i: i.pop("rules")), True),
     # resource-policy-not-public
-    Case("resource-policy-not-public", "queue open to everyone", resource_policy_case("aws:sqs/queuePolicy:QueuePolicy", "policy", PUBLIC), True, "policy"),
-    Case("resource-policy-not-public", "key open to everyone", resource_policy_case("aws:kms/key:Key", "policy", {**PUBLIC, "Action": "kms:Decrypt"}), True),
-    Case("resource-policy-not-public", "queue scoped to the topic", resource_policy_case("aws:sqs/queuePolicy:QueuePolicy", "policy", SCOPED), False),
-    Case("resource-policy-not-public", "oac bucket policy", resource_policy_case("aws:s3/bucketPolicy:BucketPolicy", "policy", {"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}}}), False),
-    Case("resource-policy-not-public", "missing policy", [P, R("aws:sns/topicPolicy:TopicPolicy", "tp", {})], False),
+    Case(
+        "resource-policy-not-public",
+        "queue open to everyone",
+        resource_policy_case("aws:sqs/queuePolicy:QueuePolicy", "policy", PUBLIC),
+        True,
+        "policy",
+    ),
+    Case(
+        "resource-policy-not-public",
+        "key open to everyone",
+        resource_policy_case("aws:kms/key:Key", "policy", {**PUBLIC, "Action": "kms:Decrypt"}),
+        True,
+    ),
+    Case(
+        "resource-policy-not-public",
+        "queue scoped to the topic",
+        resource_policy_case("aws:sqs/queuePolicy:QueuePolicy", "policy", SCOPED),
+        False,
+    ),
+    Case(
+        "resource-policy-not-public",
+        "oac bucket policy",
+        resource_policy_case(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            "policy",
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}
+                },
+            },
+        ),
+        False,
+    ),
+    Case(
+        "resource-policy-not-public",
+        "missing policy",
+        [P, R("aws:sns/topicPolicy:TopicPolicy", "tp", {})],
+        False,
+    ),
 ]
 
 
