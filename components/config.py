@@ -95,6 +95,12 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       3288, 3653)  # fmt: skip
 
 #: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
+#: The two ways a stack's state can be kept: an S3 bucket + KMS key this program creates, or Pulumi Cloud.
+STATE_BACKENDS = ("self-managed", "pulumi-cloud")
+
+#: IAM's bounds for a role's maximum session (seconds); this design allows at most two hours for any pipeline role.
+ROLE_SESSION_BOUNDS = (3600, 7200)
+
 NODE_INSTANCE_TYPES: Mapping[str, tuple[str, ...]] = {
     "dev": ("t3.micro", "t3.small", "t3.medium"),
     "prod": ("t3.medium", "t3.large", "t3.xlarge", "m6i.large", "m6i.xlarge", "m7i.large", "m7i.xlarge"),
@@ -193,6 +199,62 @@ class EdgeSettings:
 
 
 @dataclass(frozen=True)
+class DeliverySettings:
+    """GitHub Actions delivery: the OIDC trust, the pipeline roles and the self-managed state backend (`Delivery`)."""
+
+    github_repository: str = setting(
+        "githubRepository", "GitHub repository (owner/name) whose workflows may assume the pipeline roles.",
+        "your-org/ecommerce-platform",
+    )  # fmt: skip
+    deploy_from: Literal["branch", "environment"] = setting(
+        "deployFrom", "What may assume the deploy role: a push to deployBranch, or a job in deployEnvironment.",
+        "environment",
+    )  # fmt: skip
+    deploy_branch: str = setting(
+        "deployBranch", "Branch whose pushes may deploy (deployFrom: branch).", "main"
+    )
+    deploy_environment: str = setting(
+        "deployEnvironment", "GitHub environment (with required reviewers) that may deploy (deployFrom: environment).",
+        "prod",
+    )  # fmt: skip
+    image_branch: str = setting("imageBranch", "Branch whose pushes may push service images to ECR.", "main")
+    preview_session_seconds: int = setting(
+        "previewSessionSeconds",
+        "Maximum session of the preview role (3600-7200; IAM's minimum is 3600).",
+        3600,
+    )
+    deploy_session_seconds: int = setting(
+        "deploySessionSeconds",
+        "Maximum session of the deploy role (3600-7200: a first prod `up` takes ~45 min).",
+        3600,
+    )
+    create_oidc_provider: bool = setting(
+        "createOidcProvider", "Create the account's GitHub OIDC provider; false: use the one another stack created.",
+        True,
+    )  # fmt: skip
+    state_backend: Literal["self-managed", "pulumi-cloud"] = setting(
+        "stateBackend",
+        "Where the stacks' state lives: self-managed (S3 + KMS) or pulumi-cloud.",
+        "self-managed",
+    )
+    create_state_backend: bool = setting(
+        "createStateBackend", "Create the shared state bucket and secrets keys (one stack per account owns them).",
+        False,
+    )  # fmt: skip
+    state_stacks: tuple[str, ...] = setting(
+        "stateStacks", "Stacks whose state and secrets key the state backend holds (with createStateBackend).",
+        ("dev", "prod"),
+    )  # fmt: skip
+    state_noncurrent_days: int = setting(
+        "stateNoncurrentDays", "Days an overwritten state file version is kept before it expires.", 90
+    )
+    ecr_repository_prefix: str = setting(
+        "ecrRepositoryPrefix", "ECR repositories are `<prefix>/<service>`; the image-push role may push to those only.",
+        "ecommerce",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program is configured by, validated. Built once, by `load_settings`."""
 
@@ -207,6 +269,7 @@ class Settings:
     network: NetworkSettings = setting("network", "Network settings (below).", NetworkSettings())
     cluster: ClusterSettings = setting("cluster", "Node group settings (below).", ClusterSettings())
     edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
+    delivery: DeliverySettings = setting("delivery", "Delivery settings (below).", DeliverySettings())
 
     @property
     def is_prod(self) -> bool:
@@ -449,7 +512,58 @@ def _edge_rules(s: Settings, problems: list[str]) -> None:
                         "leave it empty to use CloudFront's own domain")  # fmt: skip
 
 
-RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules)
+#: GitHub's rules for an owner (user/org: letters, digits, single hyphens, <= 39) and a repository name.
+_GITHUB_REPOSITORY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}/[A-Za-z0-9._-]{1,100}")
+#: Branch and environment names that are safe to put verbatim into an OIDC `sub` (no wildcards, no `:`).
+_GITHUB_REF_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,99}")
+#: ECR repository name rules (a prefix of `<prefix>/<service>`).
+_ECR_PREFIX = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*")
+
+
+def _delivery_rules(s: Settings, problems: list[str]) -> None:
+    d = s.delivery
+    if not _GITHUB_REPOSITORY.fullmatch(d.github_repository) or d.github_repository.endswith(
+        (".", "/.", "/..")
+    ):
+        problems.append(f"delivery.githubRepository: {d.github_repository!r} is not a GitHub repository such as "
+                        "your-org/ecommerce-platform (owner/name, no wildcards)")  # fmt: skip
+    for key, value in (("deployBranch", d.deploy_branch), ("deployEnvironment", d.deploy_environment),
+                       ("imageBranch", d.image_branch)):  # fmt: skip
+        if not _GITHUB_REF_NAME.fullmatch(value) or ".." in value:
+            problems.append(f"delivery.{key}: {value!r} is not a plain branch/environment name (letters, digits, "
+                            ". _ / -; no wildcards or ':' — it becomes an exact OIDC subject)")  # fmt: skip
+    if s.is_prod and d.deploy_from != "environment":
+        problems.append(f"delivery.deployFrom: {d.deploy_from!r} is not allowed in prod; allowed: environment "
+                        "(prod deploys only from a GitHub environment with required reviewers)")  # fmt: skip
+    lo, hi = ROLE_SESSION_BOUNDS
+    for session_key, seconds in (("previewSessionSeconds", d.preview_session_seconds),
+                                 ("deploySessionSeconds", d.deploy_session_seconds)):  # fmt: skip
+        if not lo <= seconds <= hi:
+            problems.append(f"delivery.{session_key}: {seconds} is out of range; allowed: {lo} to {hi} seconds")  # fmt: skip
+    if d.preview_session_seconds > d.deploy_session_seconds:
+        problems.append(f"delivery.previewSessionSeconds: {d.preview_session_seconds} exceeds "
+                        f"delivery.deploySessionSeconds ({d.deploy_session_seconds}); a read-only role gets no more")  # fmt: skip
+    if d.create_state_backend and d.state_backend != "self-managed":
+        problems.append("delivery.createStateBackend: true needs delivery.stateBackend 'self-managed', "
+                        f"got {d.state_backend!r}")  # fmt: skip
+    for i, stack in enumerate(d.state_stacks):
+        if stack not in ENVIRONMENTS:
+            problems.append(
+                f"delivery.stateStacks[{i}]: {stack!r} is not a stack; allowed: {', '.join(ENVIRONMENTS)}"
+            )
+    if d.create_state_backend and s.environment not in d.state_stacks:
+        problems.append(f"delivery.stateStacks: {list(d.state_stacks)} leaves out this stack ({s.environment}); "
+                        "its own secrets key would be missing")  # fmt: skip
+    if not 1 <= d.state_noncurrent_days <= 3650:
+        problems.append(
+            f"delivery.stateNoncurrentDays: {d.state_noncurrent_days} is out of range; allowed: 1 to 3650"
+        )
+    if not _ECR_PREFIX.fullmatch(d.ecr_repository_prefix) or len(d.ecr_repository_prefix) > 200:
+        problems.append(f"delivery.ecrRepositoryPrefix: {d.ecr_repository_prefix!r} is not an ECR name prefix "
+                        "(lower-case letters, digits, . _ - and / between parts, at most 200 characters)")  # fmt: skip
+
+
+RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules, _delivery_rules)
 
 
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None) -> Settings:

@@ -218,7 +218,7 @@ def test_flow_logs_encrypted_and_retention_limited(resources: Callable[[str], Re
     (flow,) = res.of_type("aws:ec2/flowLog:FlowLog")
     group = res.named("ecommerce-vpc-flow-logs", "aws:cloudwatch/logGroup:LogGroup")
     key = res.named("ecommerce-vpc-flow-logs-key", "aws:kms/key:Key")
-    role = res.of_type("aws:iam/role:Role")[0]
+    role = res.named("ecommerce-vpc-flow-logs", "aws:iam/role:Role")
     assert flow["inputs"]["vpcId"] == res.of_type("aws:ec2/vpc:Vpc")[0]["id"], flow["urn"]
     assert flow["inputs"]["trafficType"] == "ALL", flow["urn"]
     assert flow["inputs"]["logDestination"] == group["outputs"]["arn"], flow["urn"]
@@ -230,7 +230,9 @@ def test_flow_logs_encrypted_and_retention_limited(resources: Callable[[str], Re
     assert logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == group["outputs"]["arn"], (
         key["urn"]
     )
-    write = json.loads(res.of_type("aws:iam/rolePolicy:RolePolicy")[0]["inputs"]["policy"])
+    write = json.loads(
+        res.named("ecommerce-vpc-flow-logs", "aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"]
+    )
     assert set(write["Statement"][0]["Resource"]) == {group["outputs"]["arn"], group["outputs"]["arn"] + ":*"}
     trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}, role["urn"]

@@ -69,7 +69,11 @@ ARN_FORMAT = {
     "aws:cloudwatch/logGroup:LogGroup": "logs:{region}:{account}:log-group:{i[name]}",
     "aws:iam/role:Role": "iam::{account}:role/{i[name]}",
     "aws:iam/policy:Policy": "iam::{account}:policy/{i[name]}",
+    "aws:s3/bucket:Bucket": "s3:::{id}",
 }
+
+#: Type token -> the input AWS uses as the resource's id when the program names it (e.g. a bucket's name).
+ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket"}
 
 
 def _hex(*parts: str, length: int = 17) -> str:
@@ -112,6 +116,16 @@ def _eip(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[s
     return {"allocationId": rid, "publicIp": f"3.{n % 200 + 10}.{n % 250}.{n % 240 + 1}"}
 
 
+def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    host = str(args.inputs.get("url", "")).removeprefix("https://")
+    return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
+
+
+def _bucket(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"bucket": rid, "bucketDomainName": f"{rid}.s3.amazonaws.com",
+            "bucketRegionalDomainName": f"{rid}.s3.{region}.amazonaws.com", "hostedZoneId": "Z2O1EMRO9K5GLX"}  # fmt: skip
+
+
 def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"uniqueId": f"AROA{_hex(rid, length=17).upper()}"}
 
@@ -123,6 +137,8 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:iam/role:Role": _role,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:s3/bucket:Bucket": _bucket,
 }
 
 
@@ -212,7 +228,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         elif prefix:
             rid = f"{prefix}-{seed}"
         else:
-            rid = inputs.get("name") or f"{args.name}-{seed[:7]}"
+            rid = inputs.get(ID_FROM_INPUT.get(typ, "name")) or f"{args.name}-{seed[:7]}"
         outputs: dict[str, Any] = {**inputs, "id": rid}
         fmt = ARN_FORMAT.get(typ)
         if fmt is not None:

@@ -1,0 +1,328 @@
+"""Delivery: the GitHub OIDC trust, the pipeline roles' policies and the state backend, dev vs prod."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from components.config import SettingsError
+from components.contracts import SERVICES
+from components.delivery import GITHUB_OIDC_HOST, STS_AUDIENCE, role_name
+from tests.conftest import Resources, settings_for
+from tools.ci.__main__ import changed_services, set_image_tags
+
+REPO = "your-org/ecommerce-platform"
+ROLES = ("preview", "deploy", "image-push")
+ACCOUNT = "123456789012"
+
+
+def _role(res: Resources, stack: str, role: str) -> dict[str, Any]:
+    found = [r for r in res.of_type("aws:iam/role:Role") if r["inputs"].get("name") == role_name(stack, role)]
+    assert len(found) == 1, f"expected one role {role_name(stack, role)}, found {[r['urn'] for r in found]}"
+    return found[0]
+
+
+def _doc(record: dict[str, Any], key: str) -> dict[str, Any]:
+    return json.loads(record["inputs"][key])
+
+
+def _statements(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    st = doc["Statement"]
+    return st if isinstance(st, list) else [st]
+
+
+def _many(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def can_assume(trust: dict[str, Any], claims: dict[str, str]) -> bool:
+    """Evaluate an OIDC trust policy's conditions against a token's claims, the way STS does for web identity."""
+    for st in _statements(trust):
+        if st["Effect"] != "Allow" or "sts:AssumeRoleWithWebIdentity" not in _many(st["Action"]):
+            continue
+        ok = True
+        for test, pairs in st.get("Condition", {}).items():
+            for key, values in pairs.items():
+                claim = claims.get(key.removeprefix(f"{GITHUB_OIDC_HOST}:"))
+                if test == "StringEquals":
+                    ok &= claim in _many(values)
+                elif test == "StringLike":
+                    ok &= claim is not None and any(fnmatch.fnmatchcase(claim, v) for v in _many(values))
+                else:
+                    ok = False  # an operator this check does not know is not trusted
+        if ok:
+            return True
+    return False
+
+
+def _claims(sub: str) -> dict[str, str]:
+    return {"aud": STS_AUDIENCE, "sub": sub}
+
+
+EXPECTED_SUBJECTS = {
+    "dev": {
+        "preview": [f"repo:{REPO}:pull_request"],
+        "deploy": [f"repo:{REPO}:ref:refs/heads/main"],
+        "image-push": [f"repo:{REPO}:ref:refs/heads/main"],
+    },
+    "prod": {
+        "preview": [f"repo:{REPO}:pull_request"],
+        "deploy": [f"repo:{REPO}:environment:prod"],
+        "image-push": [f"repo:{REPO}:ref:refs/heads/main"],
+    },
+}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("role", ROLES)
+def test_trust_names_exactly_the_allowed_subjects(resources: Callable[[str], Resources], stack: str,
+                                                  role: str) -> None:  # fmt: skip
+    r = _role(resources(stack), stack, role)
+    (st,) = _statements(_doc(r, "assumeRolePolicy"))
+    cond = st["Condition"]
+    assert set(cond) == {"StringEquals"}, f"{r['urn']}: only exact matches allowed, got {sorted(cond)}"
+    assert _many(cond["StringEquals"][f"{GITHUB_OIDC_HOST}:aud"]) == [STS_AUDIENCE], r["urn"]
+    assert sorted(_many(cond["StringEquals"][f"{GITHUB_OIDC_HOST}:sub"])) == EXPECTED_SUBJECTS[stack][role], (
+        r["urn"]
+    )
+    assert st["Principal"] == {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB_OIDC_HOST}"}, r[
+        "urn"
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("role", ROLES)
+def test_a_pull_request_reaches_only_the_preview_role(resources: Callable[[str], Resources], stack: str,
+                                                      role: str) -> None:  # fmt: skip
+    r = _role(resources(stack), stack, role)
+    trust = _doc(r, "assumeRolePolicy")
+    assert can_assume(trust, _claims(f"repo:{REPO}:pull_request")) == (role == "preview"), r["urn"]
+
+
+def test_prod_deploy_only_from_the_prod_environment(resources: Callable[[str], Resources]) -> None:
+    r = _role(resources("prod"), "prod", "deploy")
+    trust = _doc(r, "assumeRolePolicy")
+    assert can_assume(trust, _claims(f"repo:{REPO}:environment:prod")), r["urn"]
+    for sub in (
+        f"repo:{REPO}:pull_request",
+        f"repo:{REPO}:ref:refs/heads/main",
+        f"repo:{REPO}:environment:dev",
+        f"repo:{REPO}:ref:refs/tags/v1.0.0",
+        "repo:other-org/ecommerce-platform:environment:prod",
+    ):
+        assert not can_assume(trust, _claims(sub)), f"{r['urn']}: {sub} must not deploy prod"
+    assert not can_assume(trust, {"aud": "sigstore", "sub": f"repo:{REPO}:environment:prod"}), r["urn"]
+
+
+def _role_policies(res: Resources, stack: str) -> dict[str, dict[str, Any]]:
+    """role -> its inline policy document."""
+    out: dict[str, dict[str, Any]] = {}
+    for role in ROLES:
+        rid = _role(res, stack, role)["id"]
+        found = [p for p in res.of_type("aws:iam/rolePolicy:RolePolicy") if p["inputs"]["role"] == rid]
+        assert len(found) == 1, f"role {role}: expected one inline policy, found {[p['urn'] for p in found]}"
+        out[role] = _doc(found[0], "policy")
+    return out
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_role_or_boundary_allows_every_action(resources: Callable[[str], Resources], stack: str) -> None:
+    res = resources(stack)
+    docs = [(p["urn"], _doc(p, "policy")) for p in res.of_type("aws:iam/rolePolicy:RolePolicy")
+            if "ecommerce:delivery" in p["urn"]]  # fmt: skip
+    docs += [(p["urn"], _doc(p, "policy")) for p in res.of_type("aws:iam/policy:Policy")]
+    assert len(docs) == 4, [u for u, _ in docs]
+    for urn, doc in docs:
+        for st in _statements(doc):
+            for action in _many(st.get("Action", [])):
+                assert action not in ("*", "*:*"), f"{urn}: {st.get('Sid')} has Action {action!r}"
+            assert "NotAction" not in st or st["Effect"] == "Deny", f"{urn}: Allow with NotAction"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_policies_fit_iam_size_limits(resources: Callable[[str], Resources], stack: str) -> None:
+    res = resources(stack)
+    boundary = res.named("ecommerce-delivery-boundary")
+    size = len(json.dumps(_doc(boundary, "policy"), separators=(",", ":")))
+    assert size <= 6144, f"{boundary['urn']}: managed policy of {size} characters exceeds IAM's 6,144"
+    for role, doc in _role_policies(res, stack).items():
+        size = len(json.dumps(doc, separators=(",", ":")))
+        assert size <= 10240, f"{role}: inline policy of {size} characters exceeds IAM's 10,240 per role"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_image_push_reaches_only_the_eight_repositories(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    doc = _role_policies(resources(stack), stack)["image-push"]
+    by_sid = {st["Sid"]: st for st in _statements(doc)}
+    assert set(by_sid) == {"RegistryLogin", "PushServiceImages"}, sorted(by_sid)
+    assert by_sid["RegistryLogin"]["Action"] == "ecr:GetAuthorizationToken"
+    expected = sorted(f"arn:aws:ecr:us-east-2:{ACCOUNT}:repository/ecommerce-{stack}/{s}" for s in SERVICES)
+    assert sorted(_many(by_sid["PushServiceImages"]["Resource"])) == expected
+    assert all(a.startswith("ecr:") for a in _many(by_sid["PushServiceImages"]["Action"]))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_preview_reads_no_secret_values_or_data_objects(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    res = resources(stack)
+    doc = _role_policies(res, stack)["preview"]
+    by_sid = {st["Sid"]: st for st in _statements(doc)}
+    secrets = by_sid["NoSecretOrDataReads"]
+    assert secrets["Effect"] == "Deny" and secrets["Resource"] == "*", secrets
+    assert "secretsmanager:GetSecretValue" in _many(secrets["Action"])
+    objects = by_sid["NoDataObjects"]
+    assert objects["Effect"] == "Deny" and "s3:GetObject" in _many(objects["Action"])
+    bucket = f"arn:aws:s3:::ecommerce-platform-state-{ACCOUNT}-us-east-2"
+    for arn in _many(objects["NotResource"]):
+        assert arn.startswith(f"{bucket}/.pulumi/") and (stack in arn or arn.endswith("meta.yaml")), arn
+    for st in _statements(doc):
+        if st["Effect"] == "Allow":
+            for action in _many(st["Action"]):
+                assert action.split(":")[1].startswith(
+                    ("Get", "List", "Describe", "Decrypt", "Put", "Delete")
+                ), action
+                if action.split(":")[1].startswith(("Put", "Delete")):
+                    assert "/.pulumi/locks/" in st["Resource"], f"{st['Sid']}: writes only its own lock"
+    attach = [a for a in res.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+              if a["inputs"]["role"] == role_name(stack, "preview")]  # fmt: skip
+    assert [a["inputs"]["policyArn"] for a in attach] == [
+        "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"
+    ]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_state_access_is_this_stacks_only(resources: Callable[[str], Resources], stack: str) -> None:
+    res = resources(stack)
+    other = "prod" if stack == "dev" else "dev"
+    deploy = {st["Sid"]: st for st in _statements(_role_policies(res, stack)["deploy"])}
+    for arn in _many(deploy["OwnStackState"]["Resource"]):
+        assert f"/ecommerce-platform/{stack}" in arn and other not in arn, arn
+    keys = deploy["OwnSecretsAndStateKeys"]["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
+    assert sorted(keys) == sorted(
+        [f"alias/ecommerce-platform-{stack}-secrets", "alias/ecommerce-platform-state"]
+    )
+    boundary = {st["Sid"]: st for st in _statements(_doc(res.named("ecommerce-delivery-boundary"), "policy"))}
+    assert all(f"/ecommerce-platform/{other}" in a for a in _many(boundary["NoOtherStacksState"]["Resource"]))
+    denied = boundary["NoOtherStacksSecrets"]["Condition"]["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
+    assert denied == f"alias/ecommerce-platform-{other}-secrets"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_boundary_on_every_role_forbids_users_keys_and_its_own_removal(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    res = resources(stack)
+    boundary = res.named("ecommerce-delivery-boundary")
+    for role in ROLES:
+        r = _role(res, stack, role)
+        assert r["inputs"]["permissionsBoundary"] == boundary["outputs"]["arn"], r["urn"]
+    by_sid = {st["Sid"]: st for st in _statements(_doc(boundary, "policy"))}
+    assert {"iam:CreateUser", "iam:CreateAccessKey"} <= set(by_sid["NoLongLivedCredentials"]["Action"])
+    assert "iam:DeleteRolePermissionsBoundary" in by_sid["BoundaryStaysPut"]["Action"]
+    env_guard = by_sid["OnlyThisEnvironmentsResources"]["Condition"]
+    assert sorted(env_guard["StringNotEquals"]["aws:ResourceTag/Environment"]) == sorted([stack, "shared"])
+
+
+def test_session_durations_and_oidc_ownership_differ_by_stack(resources: Callable[[str], Resources]) -> None:
+    dev, prod = resources("dev"), resources("prod")
+    assert _role(prod, "prod", "deploy")["inputs"]["maxSessionDuration"] == 7200
+    assert _role(dev, "dev", "deploy")["inputs"]["maxSessionDuration"] == 3600
+    for stack, res in (("dev", dev), ("prod", prod)):
+        assert _role(res, stack, "preview")["inputs"]["maxSessionDuration"] == 3600
+    assert not dev.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider"), (
+        "dev references prod's provider"
+    )
+    (provider,) = prod.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider["inputs"]["url"] == f"https://{GITHUB_OIDC_HOST}", provider["urn"]
+    assert provider["inputs"]["clientIdLists"] == [STS_AUDIENCE], provider["urn"]
+    assert "thumbprintLists" not in provider["inputs"], provider["urn"]
+    assert provider["protect"] and provider["retainOnDelete"], provider["urn"]
+
+
+def test_prod_owns_an_encrypted_versioned_private_tls_only_state_bucket(
+    resources: Callable[[str], Resources],
+) -> None:
+    res = resources("prod")
+    assert not resources("dev").of_type("aws:s3/bucket:Bucket"), "dev must not create the shared backend"
+    (bucket,) = res.of_type("aws:s3/bucket:Bucket")
+    assert bucket["protect"] and bucket["retainOnDelete"], bucket["urn"]
+    bid = bucket["id"]
+
+    def one(typ: str) -> dict[str, Any]:
+        found = [r for r in res.of_type(typ) if r["inputs"].get("bucket") == bid]
+        assert len(found) == 1, f"{typ} for {bucket['urn']}: {[r['urn'] for r in found]}"
+        return found[0]
+
+    assert (
+        one("aws:s3/bucketVersioning:BucketVersioning")["inputs"]["versioningConfiguration"]["status"]
+        == "Enabled"
+    )
+    sse = one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    rule = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]
+    keys = {k["outputs"]["arn"]: k for k in res.of_type("aws:kms/key:Key")}
+    assert rule["sseAlgorithm"] == "aws:kms" and rule["kmsMasterKeyId"] in keys, sse["urn"]
+    assert keys[rule["kmsMasterKeyId"]]["inputs"]["enableKeyRotation"], rule
+    pab = one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")["inputs"]
+    assert all(
+        pab[k] for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    life = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")["inputs"]["rules"][0]
+    assert life["noncurrentVersionExpiration"]["noncurrentDays"] == 90, life
+    policy = _doc(one("aws:s3/bucketPolicy:BucketPolicy"), "policy")
+    tls = {st["Sid"]: st for st in _statements(policy)}["TlsOnly"]
+    assert tls["Effect"] == "Deny" and tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, tls
+    aliases = sorted(
+        a["inputs"]["name"] for a in res.of_type("aws:kms/alias:Alias") if "delivery" in a["urn"]
+    )
+    assert aliases == ["alias/ecommerce-platform-dev-secrets", "alias/ecommerce-platform-prod-secrets",
+                       "alias/ecommerce-platform-state"]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "stack", "message"),
+    [
+        ("githubRepository", "your-org/*", "dev", "delivery.githubRepository"),
+        ("githubRepository", "no-slash", "dev", "delivery.githubRepository"),
+        ("deployFrom", "branch", "prod", "delivery.deployFrom"),
+        ("deployBranch", "release/*", "dev", "delivery.deployBranch"),
+        ("deploySessionSeconds", 900, "dev", "delivery.deploySessionSeconds"),
+        ("previewSessionSeconds", 43200, "dev", "delivery.previewSessionSeconds"),
+        ("stateStacks", ["dev", "staging"], "prod", "delivery.stateStacks[1]"),
+        ("stateBackend", "pulumi-cloud", "prod", "delivery.createStateBackend"),
+        ("ecrRepositoryPrefix", "Ecommerce", "dev", "delivery.ecrRepositoryPrefix"),
+        ("stateNoncurrentDays", 0, "prod", "delivery.stateNoncurrentDays"),
+    ],
+)
+def test_bad_delivery_settings_fail_naming_the_key(key: str, value: Any, stack: str, message: str) -> None:
+    import yaml
+
+    from tools.offline.engine import ROOT
+
+    section = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][
+        "ecommerce-platform:delivery"
+    ]
+    with pytest.raises(SettingsError) as err:
+        settings_for(stack, {"ecommerce-platform:delivery": {**section, key: value}})
+    assert message in str(err.value), str(err.value)
+
+
+def test_set_image_tags_keeps_comments_and_other_keys() -> None:
+    text = "# header\nconfig:\n  ecommerce-platform:cluster:\n    nodeMinSize: 2\n  # next\n  ecommerce-platform:x: 1\n"
+    once = set_image_tags(text, "a" * 40, ["payment", "product"])
+    twice = set_image_tags(once, "b" * 12, ["product"])
+    assert twice.startswith("# header\n") and "  # next\n" in twice, twice
+    assert f'      product: "{"b" * 12}"\n      payment: "{"a" * 40}"' in twice, twice
+    with pytest.raises(ValueError, match="commit SHA"):
+        set_image_tags(text, "latest", ["product"])
+
+
+def test_changed_services_follow_the_service_directories() -> None:
+    paths = ["services/payment/app.py", "services/cart/Dockerfile", "README.md", "services/README.md"]
+    assert changed_services(paths) == ["cart", "payment"]

@@ -1,0 +1,145 @@
+"""The GitHub workflows: valid against GitHub's schema (offline), pinned, least-privilege, and calling the same
+`make` targets and role names the rest of the repository defines."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from components.delivery import role_name
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+NAMES = [p.name for p in WORKFLOWS]
+#: Actions pinned to an exact release tag because no commit SHA for them could be verified offline.
+TAG_PINNED = {"pulumi/actions": "v5.1.1"}
+
+
+def load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the bare key `on` as True; GitHub (YAML 1.2) reads it as "on".
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return dict(doc)
+
+
+def steps(doc: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(job, st) for job, spec in doc["jobs"].items() for st in spec.get("steps", [])]
+
+
+def test_the_four_workflows_exist() -> None:
+    assert NAMES == ["ci.yml", "deploy.yml", "images.yml", "preview.yml"], NAMES
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=NAMES)
+def test_workflow_matches_github_schema(path: Path) -> None:
+    vendored = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
+    schema = json.loads(vendored.read_text())
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in jsonschema.Draft7Validator(schema).iter_errors(load(path))]  # fmt: skip
+    assert not errors, f"{path.name}: {errors}"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=NAMES)
+def test_every_action_is_pinned(path: Path) -> None:
+    for job, st in steps(load(path)):
+        uses = st.get("uses")
+        if uses is None:
+            continue
+        action, _, ref = uses.partition("@")
+        if action in TAG_PINNED:
+            assert ref == TAG_PINNED[action], (
+                f"{path.name}:{job}: {uses} must be the exact tag {TAG_PINNED[action]}"
+            )
+        else:
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), (
+                f"{path.name}:{job}: {uses} is not pinned to a commit SHA"
+            )
+    text = path.read_text()
+    for line in text.splitlines():
+        if re.search(r"uses: \S+@[0-9a-f]{40}", line):
+            assert re.search(r"# v\d+\.\d+\.\d+$", line), (
+                f"{path.name}: {line.strip()} lacks its version comment"
+            )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=NAMES)
+def test_id_token_only_on_jobs_that_assume_a_role(path: Path) -> None:
+    doc = load(path)
+    top = doc.get("permissions", {})
+    assert top in ({}, {"contents": "read"}), f"{path.name}: top-level permissions {top} grant more than read"
+    for job, spec in doc["jobs"].items():
+        assumes = any("configure-aws-credentials" in st.get("uses", "") for st in spec.get("steps", []))
+        perms = spec.get("permissions", top)
+        assert (perms.get("id-token") == "write") == assumes, (
+            f"{path.name}:{job}: id-token {perms} vs OIDC {assumes}"
+        )
+        assert "write-all" not in str(perms), f"{path.name}:{job}"
+
+
+def test_ci_runs_the_documented_make_targets() -> None:
+    doc = load(ROOT / ".github/workflows/ci.yml")
+    assert set(doc["on"]) == {"push", "pull_request"}
+    runs = [st["run"] for _, st in steps(doc) if "run" in st]
+    for target in ("make lint", "make test", "make preview STACK=dev", "make preview STACK=prod"):
+        assert target in runs, f"ci.yml does not run {target!r}: {runs}"
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("lint", "test", "preview", "venv"):
+        assert re.search(rf"^{target}:", makefile, re.M), f"Makefile has no {target} target"
+    (cache,) = [st for _, st in steps(doc) if "actions/cache" in st.get("uses", "")]
+    assert ".venv" in cache["with"]["path"] and "requirements" in cache["with"]["key"], cache
+
+
+def test_preview_runs_the_policy_pack_for_both_stacks_and_comments() -> None:
+    doc = load(ROOT / ".github/workflows/preview.yml")
+    job = doc["jobs"]["preview"]
+    assert list(doc["on"]) == ["pull_request"]
+    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
+    assert "environment" not in job, "an environment would change the OIDC subject away from pull_request"
+    (pulumi,) = [st for st in job["steps"] if st.get("uses", "").startswith("pulumi/actions@")]
+    w = pulumi["with"]
+    assert (w["command"], w["policyPacks"], w["diff"], w["comment-on-pr"]) == (
+        "preview",
+        "policies",
+        True,
+        True,
+    )
+    (aws,) = [st for st in job["steps"] if "configure-aws-credentials" in st.get("uses", "")]
+    assert aws["with"]["role-to-assume"].endswith(role_name("${{ matrix.stack }}", "preview"))
+    assert job["permissions"]["pull-requests"] == "write"
+
+
+def test_deploy_serialises_each_stack_and_gates_prod() -> None:
+    doc = load(ROOT / ".github/workflows/deploy.yml")
+    assert doc["on"]["push"] == {"branches": ["main"], "tags": ["v*"]} and "workflow_dispatch" in doc["on"]
+    dev, prod = doc["jobs"]["dev"], doc["jobs"]["prod"]
+    assert dev["concurrency"] == {"group": "deploy-dev", "cancel-in-progress": False}
+    assert prod["concurrency"] == {"group": "deploy-prod", "cancel-in-progress": False}
+    assert prod["environment"] == "prod" and "environment" not in dev
+    for stack, job in (("dev", dev), ("prod", prod)):
+        roles = [st["with"]["role-to-assume"] for st in job["steps"] if "configure-aws" in st.get("uses", "")]
+        assert len(roles) == 1 and roles[0].endswith(f":role/{role_name(stack, 'deploy')}"), roles
+        ups = [st["with"] for st in job["steps"] if st.get("uses", "").startswith("pulumi/actions@")]
+        assert ups == [{**ups[0], "command": "up", "stack-name": stack, "policyPacks": "policies"}], ups
+        assert any(st.get("run") == "aws --version" for st in job["steps"]), f"{stack}: AWS CLI not checked"
+
+
+def test_images_push_with_the_image_push_roles_and_pin_by_commit() -> None:
+    doc = load(ROOT / ".github/workflows/images.yml")
+    assert doc["on"]["push"] == {"branches": ["main"], "paths": ["services/**"]}
+    build = doc["jobs"]["build"]
+    roles = [st["with"]["role-to-assume"] for st in build["steps"] if "configure-aws" in st.get("uses", "")]
+    assert [r.rsplit("/", 1)[1] for r in roles] == [
+        role_name("dev", "image-push"),
+        role_name("prod", "image-push"),
+    ]
+    assert build["env"]["TAG"] == "${{ github.sha }}", "image tags must be the commit SHA"
+    text = (ROOT / ".github/workflows/images.yml").read_text()
+    assert "docker buildx build" in text and "tools.ci set-image-tags dev" in text
