@@ -174,6 +174,19 @@ def _wide_resources(st: Statement) -> list[str]:
     ]
 
 
+KEY_SCOPING_CONDITIONS = ("kms:resourcealiases", "aws:resourcetag/")
+
+
+def _scoped_to_named_keys(st: Statement) -> bool:
+    """A positive condition on the key's aliases or tags limits `key/*` to those keys (AWS's ABAC for KMS);
+    kms:ViaService does not: it limits the path, not the keys."""
+    return any(
+        "Not" not in op and key.lower().startswith(KEY_SCOPING_CONDITIONS)
+        for op, keys in st.conditions.items()
+        for key in keys
+    )
+
+
 def _no_privesc_exfil(res: Res, ctx: Context) -> None:
     for prop, st in allow_statements(res):
         wide = _wide_resources(st)
@@ -190,7 +203,7 @@ def _no_privesc_exfil(res: Res, ctx: Context) -> None:
                 "grant iam:PassRole / IAM write actions only on the specific role or policy ARNs needed.",
             )
         exfil = [a for a in st.actions if a != "*" and any(action_matches(a, p) for p in EXFIL_ACTIONS)]
-        if exfil:
+        if exfil and not _scoped_to_named_keys(st):
             ctx.violation(
                 res,
                 prop,

@@ -189,6 +189,26 @@ CASES = [
         policy(allow("kms:Decrypt", f"arn:aws:kms:us-east-2:{ACCOUNT}:key/1234abcd")),
         False,
     ),
+    Case(
+        "iam-no-privesc-exfil",
+        "decrypt on key/* limited to named aliases",
+        policy(allow("kms:Decrypt", f"arn:aws:kms:us-east-2:{ACCOUNT}:key/*", Condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/state"]}})),
+        False,
+    ),
+    Case(
+        "iam-no-privesc-exfil",
+        "decrypt on key/* via a service is still every key",
+        policy(allow("kms:Decrypt", "*", Condition={"StringEquals": {"kms:ViaService": "s3.us-east-2.amazonaws.com"}})),
+        True,
+        "kms:Decrypt",
+    ),
+    Case(
+        "iam-no-privesc-exfil",
+        "passrole to a service is still every role",
+        policy(allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/*", Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})),
+        True,
+        "iam:PassRole",
+    ),
     Case("iam-no-privesc-exfil", "missing actions", policy({"Effect": "Allow", "Resource": "*"}), False),
     # iam-no-admin-managed-attach
     Case(

@@ -112,6 +112,11 @@ def edit(
     return resources
 
 
+def _drop_flags(inputs: dict[str, Any]) -> None:
+    for k in [k for k in inputs if k != "bucket"]:
+        inputs.pop(k)
+
+
 def by_name(value: str) -> list[dict[str, Any]]:
     """Configuration joined by the bucket's name (no property dependency): the value path."""
     resources = bucket_set()
@@ -231,7 +236,7 @@ CASES = [
     Case(
         "s3-block-public",
         "missing flags",
-        edit("pab", lambda i: [i.pop(k) for k in list(i) if k != "bucket"] and None),
+        edit("pab", _drop_flags),
         True,
     ),
     # s3-tls-only
