@@ -456,10 +456,12 @@ class Context:
     def prod(self) -> bool:
         return is_prod(self.env)
 
-    def violation(self, res: Res, prop: str, bad: Any, fix: str) -> None:
-        """Report `res`'s `prop` with its bad value and the fix (one line, names all four)."""
+    def violation(self, res: Res, prop: str, bad: Any, fix: str, *, report_on: Res | None = None) -> None:
+        """Report `res`'s `prop` with its bad value and the fix (one line, names all four). `report_on` files it
+        under another resource (a bucket, for the configuration resources that belong to it), so one exemption
+        of that resource covers its parts."""
         described = f"{prop}: {bad.text}" if isinstance(bad, Raw) else f"{prop} is {show(bad)}"
-        self.report(res.urn, f"{res.label}: {described}; {fix}")
+        self.report((report_on or res).urn, f"{res.label}: {described}; {fix}")
 
     def report(self, urn: str, message: str) -> None:
         if any(e.matches(urn) for e in self._exemptions):

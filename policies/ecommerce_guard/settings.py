@@ -63,6 +63,7 @@ RESOURCE_STAR_ACTIONS: Final[dict[str, str]] = {
     "shield:GetSubscriptionState": "account-level; no resource type",
     "ec2:GetSecurityGroupsForVpc": "no resource type",
     "ec2:GetCoipPoolUsage": "no resource type",
+    "ec2:GetInstanceTypesFromInstanceRequirements": "no resource type (cluster autoscaler discovery)",
     "kms:ListAliases": "list call; no resource type",
     "secretsmanager:GetRandomPassword": "no resource type",
     "secretsmanager:ListSecrets": "list call; no resource type",

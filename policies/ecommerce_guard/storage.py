@@ -78,6 +78,7 @@ def _sse(stack: Stack, bucket: Res, ctx: Context) -> None:
                 f"{prop}.applyServerSideEncryptionByDefault.sseAlgorithm",
                 algo,
                 f"use 'aws:kms' with a customer-managed key for bucket {bucket.name!r}.",
+                report_on=bucket,
             )
             continue
         problem = cmk_problem(key)
@@ -87,6 +88,7 @@ def _sse(stack: Stack, bucket: Res, ctx: Context) -> None:
                 f"{prop}.applyServerSideEncryptionByDefault.kmsMasterKeyId",
                 Raw(f"{key!r} ({problem})" if key else problem),
                 f"set kmsMasterKeyId to the ARN of a customer-managed KMS key for bucket {bucket.name!r}.",
+                report_on=bucket,
             )
         bucket_key = get(rule, "bucketKeyEnabled")
         if bucket_key is not UNKNOWN and not is_true(bucket_key):
@@ -95,6 +97,7 @@ def _sse(stack: Stack, bucket: Res, ctx: Context) -> None:
                 f"{prop}.bucketKeyEnabled",
                 bucket_key,
                 "set bucketKeyEnabled true (S3 Bucket Keys cut KMS requests and cost).",
+                report_on=bucket,
             )
 
 
@@ -115,7 +118,9 @@ def _block_public(stack: Stack, bucket: Res, ctx: Context) -> None:
         for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
             value = pab.p(flag)
             if value is not UNKNOWN and not is_true(value):
-                ctx.violation(pab, flag, value, f"set {flag} true for bucket {bucket.name!r}.")
+                ctx.violation(
+                    pab, flag, value, f"set {flag} true for bucket {bucket.name!r}.", report_on=bucket
+                )
     owners = _related(stack, bucket, OWNERSHIP_TYPES)
     if not owners:
         ctx.violation(
@@ -132,6 +137,7 @@ def _block_public(stack: Stack, bucket: Res, ctx: Context) -> None:
                 "rule.objectOwnership",
                 value,
                 f"set 'BucketOwnerEnforced' so ACLs cannot grant access to bucket {bucket.name!r}.",
+                report_on=bucket,
             )
     acl = bucket.p("acl")
     if isinstance(acl, str) and acl in PUBLIC_ACLS:
@@ -141,7 +147,9 @@ def _block_public(stack: Stack, bucket: Res, ctx: Context) -> None:
     for acl_res in _related(stack, bucket, ACL_TYPES):
         canned = acl_res.p("acl")
         if isinstance(canned, str) and canned in PUBLIC_ACLS:
-            ctx.violation(acl_res, "acl", canned, "remove the public ACL; ACLs stay disabled.")
+            ctx.violation(
+                acl_res, "acl", canned, "remove the public ACL; ACLs stay disabled.", report_on=bucket
+            )
 
 
 def _denies_insecure_transport(document: Any) -> bool | None:

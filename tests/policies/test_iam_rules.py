@@ -192,20 +192,38 @@ CASES = [
     Case(
         "iam-no-privesc-exfil",
         "decrypt on key/* limited to named aliases",
-        policy(allow("kms:Decrypt", f"arn:aws:kms:us-east-2:{ACCOUNT}:key/*", Condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/state"]}})),
+        policy(
+            allow(
+                "kms:Decrypt",
+                f"arn:aws:kms:us-east-2:{ACCOUNT}:key/*",
+                Condition={"ForAnyValue:StringEquals": {"kms:ResourceAliases": ["alias/state"]}},
+            )
+        ),
         False,
     ),
     Case(
         "iam-no-privesc-exfil",
         "decrypt on key/* via a service is still every key",
-        policy(allow("kms:Decrypt", "*", Condition={"StringEquals": {"kms:ViaService": "s3.us-east-2.amazonaws.com"}})),
+        policy(
+            allow(
+                "kms:Decrypt",
+                "*",
+                Condition={"StringEquals": {"kms:ViaService": "s3.us-east-2.amazonaws.com"}},
+            )
+        ),
         True,
         "kms:Decrypt",
     ),
     Case(
         "iam-no-privesc-exfil",
         "passrole to a service is still every role",
-        policy(allow("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/*", Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}})),
+        policy(
+            allow(
+                "iam:PassRole",
+                f"arn:aws:iam::{ACCOUNT}:role/*",
+                Condition={"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+            )
+        ),
         True,
         "iam:PassRole",
     ),
