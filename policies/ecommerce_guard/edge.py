@@ -26,6 +26,7 @@ from .common import (
 
 LISTENER = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 LB = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENER_RULE = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
@@ -118,25 +119,29 @@ def _alb_tls(res: Res, ctx: Context) -> None:
             ctx.violation(res, "certificateArn", None, "attach the ACM certificate.")
         return
     if protocol in ("HTTP", None):
-        actions = as_list(res.p("defaultActions"))
-        for index, action in enumerate(actions):
-            if action is UNKNOWN:
-                continue
-            kind = get(action, "type")
-            redirect_proto = first(action, "redirect", "protocol")
-            status = first(action, "fixedResponse", "statusCode")
-            if kind == "redirect" and redirect_proto == "HTTPS":
-                continue
-            if kind == "fixed-response" and str(status) in ("403", "404"):
-                continue
-            ctx.violation(
-                res,
-                f"defaultActions[{index}]",
-                Raw(f"type {kind!r} on a plain-HTTP listener"),
-                "make the HTTP listener only redirect to HTTPS (type 'redirect', protocol 'HTTPS', HTTP_301).",
-            )
-        if not actions:
-            ctx.violation(res, "defaultActions", None, "the HTTP listener must redirect to HTTPS.")
+        _http_listener_actions(res, ctx)
+
+
+def _http_listener_actions(res: Res, ctx: Context) -> None:
+    actions = as_list(res.p("defaultActions"))
+    for index, action in enumerate(actions):
+        if action is UNKNOWN:
+            continue
+        kind = get(action, "type")
+        redirect_proto = first(action, "redirect", "protocol")
+        status = first(action, "fixedResponse", "statusCode")
+        if kind == "redirect" and redirect_proto == "HTTPS":
+            continue
+        if kind == "fixed-response" and str(status) in ("403", "404"):
+            continue
+        ctx.violation(
+            res,
+            f"defaultActions[{index}]",
+            Raw(f"type {kind!r} on a plain-HTTP listener"),
+            "make the HTTP listener only redirect to HTTPS (type 'redirect', protocol 'HTTPS', HTTP_301).",
+        )
+    if not actions:
+        ctx.violation(res, "defaultActions", None, "the HTTP listener must redirect to HTTPS.")
 
 
 def _alb_hardening(res: Res, ctx: Context) -> None:
@@ -439,14 +444,33 @@ def _acm(res: Res, ctx: Context) -> None:
         ctx.violation(res, "keyAlgorithm", algo, "use RSA_2048 or stronger, or an ECDSA curve.")
 
 
+def _alb_tls_stack(stack: Stack, ctx: Context) -> None:
+    for res in stack.of_type(*LISTENER, INGRESS):
+        _alb_tls(res, ctx)
+    http = [lst for lst in stack.of_type(*LISTENER) if lst.p("protocol") in ("HTTP", None)]
+    for rule in stack.of_type(*LISTENER_RULE):
+        if not any(rule.depends_on(lst, "listenerArn") for lst in http):
+            continue
+        for index, action in enumerate(as_list(rule.p("actions"))):
+            kind = get(action, "type")
+            if kind in ("forward", "authenticate-oidc", "authenticate-cognito"):
+                ctx.violation(
+                    rule,
+                    f"actions[{index}].type",
+                    kind,
+                    "serve traffic on HTTPS listeners only: plain-HTTP listeners may only redirect to HTTPS or refuse "
+                    "(put the rule on an HTTPS listener; CloudFront reaches the origin with originProtocolPolicy "
+                    "'https-only').",
+                )
+
+
 POLICIES = [
-    resource_policy(
+    stack_policy(
         "alb-tls",
         "Load balancer listeners use HTTPS with an allowed TLS 1.2/1.3 policy; HTTP listeners only redirect.",
         MANDATORY,
         ["ELB.1", "ELB.17", "ELB.18"],
-        (*LISTENER, INGRESS),
-        _alb_tls,
+        _alb_tls_stack,
     ),
     resource_policy(
         "alb-hardening",

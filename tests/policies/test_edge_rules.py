@@ -200,6 +200,51 @@ CASES = [
     ),
     Case("alb-tls", "http redirect", listener(protocol="HTTP", port=80, defaultActions=REDIRECT), False),
     Case("alb-tls", "missing everything", listener(), True),
+    Case(
+        "alb-tls",
+        "http listener refusing by default but forwarding by rule",
+        [
+            P,
+            (
+                http := R(
+                    "aws:lb/listener:Listener",
+                    "http",
+                    {
+                        "protocol": "HTTP",
+                        "port": 80,
+                        "defaultActions": [
+                            {"type": "fixed-response", "fixedResponse": {"statusCode": "403"}}
+                        ],
+                    },
+                )
+            ),
+            R(
+                "aws:lb/listenerRule:ListenerRule",
+                "api",
+                {"listenerArn": "arn", "actions": [{"type": "forward", "targetGroupArn": "tg"}]},
+                deps={"listenerArn": [http]},
+            ),
+        ],
+        True,
+        "actions[0].type",
+    ),
+    Case(
+        "alb-tls",
+        "http listener that only refuses",
+        [
+            P,
+            R(
+                "aws:lb/listener:Listener",
+                "http",
+                {
+                    "protocol": "HTTP",
+                    "port": 80,
+                    "defaultActions": [{"type": "fixed-response", "fixedResponse": {"statusCode": "403"}}],
+                },
+            ),
+        ],
+        False,
+    ),
     Case("alb-tls", "ingress default policy", ingress(ssl_policy=None), True, "ssl-policy"),
     Case(
         "alb-tls",

@@ -111,8 +111,11 @@ def test_a_pack_that_crashes_at_start_is_reported_not_awaited(tmp_path: Path) ->
     (tmp_path / "PulumiPolicy.yaml").write_text("name: broken\nversion: 0.0.1\nruntime: python\n")
     (tmp_path / "__main__.py").write_text("raise SystemExit('rules failed to import')\n")
     started = time.monotonic()
-    with pytest.raises(AnalyzerError, match="exited .*before printing its port"), PackProcess(
-        project="p", stack="s", python=sys.executable, policies_dir=tmp_path, timeouts=Timeouts(start=10)
+    with (
+        pytest.raises(AnalyzerError, match=r"exited .*before printing its port"),
+        PackProcess(
+            project="p", stack="s", python=sys.executable, policies_dir=tmp_path, timeouts=Timeouts(start=10)
+        ),
     ):
         pass
     assert time.monotonic() - started < 10
@@ -122,8 +125,11 @@ def test_a_pack_that_never_prints_its_port_times_out(tmp_path: Path) -> None:
     (tmp_path / "PulumiPolicy.yaml").write_text("name: silent\nversion: 0.0.1\nruntime: python\n")
     (tmp_path / "__main__.py").write_text("import time\ntime.sleep(60)\n")
     started = time.monotonic()
-    with pytest.raises(AnalyzerError, match="did not print its port within 1s"), PackProcess(
-        project="p", stack="s", python=sys.executable, policies_dir=tmp_path, timeouts=Timeouts(start=1)
+    with (
+        pytest.raises(AnalyzerError, match="did not print its port within 1s"),
+        PackProcess(
+            project="p", stack="s", python=sys.executable, policies_dir=tmp_path, timeouts=Timeouts(start=1)
+        ),
     ):
         pass
     assert time.monotonic() - started < 8
