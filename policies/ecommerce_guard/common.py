@@ -30,7 +30,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 
 from . import settings
 
@@ -70,11 +70,23 @@ class _Unknown:
 
 UNKNOWN: Final = _Unknown()
 
+# pulumi_policy's unknown-checking proxies: `proxy["__target"]` is their raw container (the SDK's own
+# serialiser unwraps them the same way).
+_PROXIES: Final = (_DictProxy, _ListProxy)
+
 
 def plain(value: Any) -> Any:
     """The SDK's proxies (or plain test data) as plain dicts/lists, unknowns replaced by `UNKNOWN`."""
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return UNKNOWN if value in UNKNOWN_SENTINELS else value
+    if kind in _PROXIES:
+        # The proxy's raw container: its children are proxies or raw values, unknowns still as sentinels.
+        return plain(value["__target"])
+    if kind is dict:
+        return {k: plain(v) for k, v in value.items()}
+    if kind is list:
+        return [plain(v) for v in value]
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key in list(value.keys()):
@@ -83,7 +95,7 @@ def plain(value: Any) -> Any:
             except UnknownValueError:
                 out[key] = UNKNOWN
         return out
-    if isinstance(value, Sequence):
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         items: list[Any] = []
         for index in range(len(value)):
             try:

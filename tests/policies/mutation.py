@@ -952,26 +952,94 @@ def _mandatory(report: Report) -> set[tuple[str, str, str]]:
     return {(d.policy, d.urn, d.message) for d in report.mandatory}
 
 
-def run_mutants(session: PolicySession, plan: Plan, mutants: list[Mutant] = MUTANTS) -> list[Outcome]:
-    baseline_report = session.analyze(plan)
+@dataclass
+class _Applied:
+    mutant: Mutant
+    plan: Plan
+    target_urn: str
+    changed: set[str]
+    near: set[str]
+    """URNs a finding about this mutant may be filed under: what changed, the target and what it points at."""
+
+
+def _apply(plan: Plan, mutant: Mutant, target: Resource) -> _Applied:
+    """Apply one mutant to `plan` in place. Only the target is copied: every other resource stays the very same
+    object, so what changed is exactly what is no longer identical (or new)."""
+    before = {id(r) for r in plan["resources"]}
+    index = next(i for i, r in enumerate(plan["resources"]) if r is target)
+    copy_ = plan["resources"][index] = copy.deepcopy(target)
+    mutant.change(plan, copy_)
+    changed = {r["urn"] for r in plan["resources"] if id(r) not in before}
+    near = {*changed, target["urn"], *target.get("dependencies", [])}
+    for deps in (target.get("propertyDependencies") or {}).values():
+        near.update(deps)
+    return _Applied(mutant, plan, target["urn"], changed, near)
+
+
+def run_mutants(
+    session: PolicySession,
+    plan: Plan,
+    mutants: list[Mutant] = MUTANTS,
+    user_config: Mapping[str, Any] | None = None,
+) -> list[Outcome]:
+    """Every mutant alone through Analyze (its changed resources); those no resource rule catches go through
+    AnalyzeStack in batches of mutants with distinct targets and distinct expected rules, a finding credited only
+    to the mutant expecting that rule on that target; a mutant a batch does not catch is re-run on its own, where
+    any new mandatory finding counts."""
+    baseline_report = session.analyze(plan, user_config=user_config)
     baseline = _mandatory(baseline_report)
-    config = session.configure()
-    outcomes = []
+    config = session.configure(user_config)
+    caught: dict[str, list[str]] = {}
+    pending: list[tuple[Mutant, Resource]] = []
+    applicable: set[str] = set()
     for mutant in mutants:
-        mutated = copy.deepcopy(plan)
-        targets = [t for t in _candidates(mutated, mutant) if _meaningful(t, mutant, baseline_report, config)]
+        targets = [t for t in _candidates(plan, mutant) if _meaningful(t, mutant, baseline_report, config)]
         if not targets:
-            outcomes.append(Outcome(mutant, False, []))
             continue
-        before = {r["urn"]: json.dumps(r, sort_keys=True) for r in mutated["resources"]}
-        mutant.change(mutated, targets[0])
-        changed = {
-            r["urn"] for r in mutated["resources"] if before.get(r["urn"]) != json.dumps(r, sort_keys=True)
-        }
-        report = session.analyze(mutated, only=changed)
+        applicable.add(mutant.id)
+        mutated = {**plan, "resources": list(plan["resources"])}
+        applied = _apply(mutated, mutant, targets[0])
+        report = session.analyze(mutated, only=applied.changed, stack=False, user_config=user_config)
         new = sorted({policy for policy, _, _ in _mandatory(report) - baseline})
-        outcomes.append(Outcome(mutant, True, new))
-    return outcomes
+        if new:
+            caught[mutant.id] = new
+        else:
+            pending.append((mutant, targets[0]))
+
+    def stack_round(batch: list[tuple[Mutant, Resource]]) -> None:
+        mutated = {**plan, "resources": list(plan["resources"])}
+        applied = [_apply(mutated, m, t) for m, t in batch]
+        changed = set().union(*(a.changed for a in applied))
+        findings = _mandatory(session.analyze(mutated, only=changed, user_config=user_config)) - baseline
+        for a in applied:
+            if len(applied) == 1:
+                mine = sorted({policy for policy, _, _ in findings})
+            else:
+                # In a batch a finding counts for a mutant only if it is the rule that mutant expects (no other
+                # mutant of the batch expects it) filed under that mutant's target or its neighbours.
+                mine = sorted({p for p, urn, _ in findings if p == a.mutant.expect and urn in a.near})
+            if mine:
+                caught[a.mutant.id] = mine
+
+    while pending:
+        batch: list[tuple[Mutant, Resource]] = []
+        used_rules: set[str] = set()
+        used_targets: set[str] = set()
+        rest = []
+        for mutant, target in pending:
+            if mutant.expect in used_rules or target["urn"] in used_targets:
+                rest.append((mutant, target))
+                continue
+            batch.append((mutant, target))
+            used_rules.add(mutant.expect)
+            used_targets.add(target["urn"])
+        stack_round(batch)
+        if len(batch) > 1:
+            for mutant, target in batch:
+                if mutant.id not in caught:
+                    stack_round([(mutant, target)])
+        pending = rest
+    return [Outcome(m, m.id in applicable, caught.get(m.id, [])) for m in mutants]
 
 
 def summary(outcomes: list[Outcome]) -> str:

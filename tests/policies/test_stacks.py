@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.policies.mutation import render, run_mutants, summary
+from tests.policies.mutation import MUTANTS, render, run_mutants, summary
 from tools.offline.policy_run import PolicySession
 
 # Mandatory findings in the stacks that are reported to the stack's owner and not yet fixed there, as
@@ -65,3 +65,18 @@ def test_mutation_suite_on_the_prod_plan(
     assert not missed, "mutants not caught by a mandatory rule:\n" + render(missed)
     assert len(applicable) >= 30, summary(outcomes)
     assert len({o.mutant.area for o in applicable}) >= 4, summary(outcomes)
+
+
+def test_mutation_suite_reports_a_mutant_its_rule_no_longer_catches(
+    plan: Callable[[str], dict[str, Any]], pack_session: Callable[[str], PolicySession]
+) -> None:
+    """The harness itself can fail: with the rule that should catch them disabled, these mutants are missed."""
+    chosen = [m for m in MUTANTS if m.id in ("sg-db-5432-world", "sg-nodes-ssh-inline", "default-sg-open")]
+    outcomes = run_mutants(
+        pack_session("prod"),
+        plan("prod"),
+        chosen,
+        user_config={"sg-no-public-ingress": "disabled", "default-sg-closed": "advisory"},
+    )
+    assert [o.applicable for o in outcomes] == [True, True, True], render(outcomes)
+    assert not any(o.caught for o in outcomes), render(outcomes)

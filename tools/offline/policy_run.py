@@ -239,6 +239,7 @@ class PolicySession:
         *,
         user_config: Mapping[str, Any] | None = None,
         only: Iterable[str] | None = None,
+        stack: bool = True,
     ) -> Report:
         """Analyze every resource (or only the URNs in `only`, e.g. a mutant's changed resources: the others'
         answers cannot change), then the whole stack."""
@@ -253,7 +254,8 @@ class PolicySession:
         for resource in resources:
             if wanted is None or resource["urn"] in wanted:
                 diagnostics += self.process.analyze(resource, providers)
-        diagnostics += self.process.analyze_stack(resources, providers)
+        if stack:
+            diagnostics += self.process.analyze_stack(resources, providers)
         exemptions = [
             (rule, e["urn"], e["reason"])
             for rule, value in sorted(config.items())
