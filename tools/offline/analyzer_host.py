@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import deque
@@ -119,7 +120,11 @@ def ensure_pack_venv(policies_dir: Path = POLICIES_DIR, *, timeout: float = Time
     if python.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return python
     venv.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = policies_dir / ".venv.lock"
+    # Outside the work tree, so nothing untracked is left behind; one lock per pack folder.
+    lock_path = (
+        Path(tempfile.gettempdir())
+        / f"policy-venv-{hashlib.sha256(str(venv).encode()).hexdigest()[:16]}.lock"
+    )
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if python.exists() and stamp.exists() and stamp.read_text().strip() == digest:
