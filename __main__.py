@@ -3,8 +3,10 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.config import load_settings
+from components.config import load_settings, secret_setting
+from components.data import DataTier
 from components.delivery import Delivery
+from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
 
@@ -19,13 +21,36 @@ aws_provider = aws.Provider(
 )
 platform = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
-network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment, alb_origin_port=settings.edge.origin_port,
-                       opts=platform)  # fmt: skip
+# The VPC: two AZs, public (ALB, NAT) and private (nodes, data) subnets, endpoints, the four security groups.
+network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment,
+                       alb_origin_port=settings.edge.origin_port, opts=platform)  # fmt: skip
+
+# The data tier in the private subnets behind the Database SG: DynamoDB, Aurora, Redis, OpenSearch, SNS/SQS, Cognito.
+data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_subnet_ids,
+                database_security_group_id=network.database_security_group_id,
+                stripe_api_key=secret_setting("stripeApiKey"), opts=platform)  # fmt: skip
 
 # GitHub Actions' way in: OIDC trust, the preview/deploy/image-push roles and (in one stack) the state backend.
 delivery = Delivery("ecommerce-delivery", settings.delivery, environment=settings.environment,
                     regions=[settings.region, settings.dr_region], protect=settings.protect_data,
                     opts=platform)  # fmt: skip
+
+# EKS and the eight services: one IRSA role per service scoped to its stores in the DataTier's contract; the ALB.
+mesh = ServiceMesh(
+    "ecommerce-mesh",
+    settings,
+    network=MeshNetwork(
+        vpc_id=network.vpc_id,
+        public_subnet_ids=network.public_subnet_ids,
+        private_subnet_ids=network.private_subnet_ids,
+        alb_security_group_id=network.alb_security_group_id,
+        nodes_security_group_id=network.nodes_security_group_id,
+    ),
+    stores=data.contract,
+    deployer_role_arns=[delivery.deploy_role_arn],
+    viewer_role_arns=[delivery.preview_role_arn],
+    opts=platform,
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -39,6 +64,32 @@ pulumi.export(
         "endpoints": network.endpoints_security_group_id,
     },
 )
+# Endpoints and names are plain outputs; the secrets themselves stay in Secrets Manager (only their ARNs here).
+pulumi.export(
+    "data",
+    {
+        "productsTable": data.products_table_name,
+        "inventoryTable": data.inventory_table_name,
+        "productsStreamArn": data.products_stream_arn,
+        "inventoryStreamArn": data.inventory_stream_arn,
+        "auroraClusterArn": data.aurora_cluster_arn,
+        "auroraEndpoint": data.aurora_endpoint,
+        "auroraReaderEndpoint": data.aurora_reader_endpoint,
+        "auroraMasterSecretArn": data.aurora_master_secret_arn,
+        "redisEndpoint": data.redis_endpoint,
+        "redisAuthSecretArn": data.redis_auth_secret_arn,
+        "searchEndpoint": data.search_endpoint,
+        "orderEventsTopicArn": data.order_events_topic_arn,
+        "notificationsTopicArn": data.notifications_topic_arn,
+        "queueUrls": data.queue_urls,
+        "deadLetterQueueArns": data.dead_letter_queue_arns,
+        "userPoolId": data.user_pool_id,
+        "userPoolClientId": data.user_pool_client_id,
+        "userPoolDomain": data.user_pool_domain,
+        "stripeSecretArn": data.stripe_secret_arn,
+        "kmsKeyArns": data.kms_key_arns,
+    },
+)
 pulumi.export(
     "delivery",
     {
@@ -50,3 +101,8 @@ pulumi.export(
         "secretsProvider": delivery.secrets_provider,
     },
 )
+pulumi.export("clusterName", mesh.cluster_name)
+pulumi.export("kubeconfig", mesh.kubeconfig)
+pulumi.export("oidcProviderArn", mesh.oidc_provider_arn)
+pulumi.export("albDnsName", mesh.alb_dns_name)
+pulumi.export("repositoryUrls", mesh.repository_urls)

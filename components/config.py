@@ -94,17 +94,49 @@ INTERFACE_ENDPOINTS = PRIVATE_CLUSTER_ENDPOINTS + SERVICE_ENDPOINTS
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
                       3288, 3653)  # fmt: skip
 
-#: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
+#: EKS standard-support Kubernetes versions this program is tested against (kubernetes-validate schemas).
+KUBERNETES_VERSIONS = ("1.32", "1.33", "1.34")
+WORKLOAD_PROFILES = ("small", "standard")
 #: The two ways a stack's state can be kept: an S3 bucket + KMS key this program creates, or Pulumi Cloud.
 STATE_BACKENDS = ("self-managed", "pulumi-cloud")
 
 #: IAM's bounds for a role's maximum session (seconds); this design allows at most two hours for any pipeline role.
 ROLE_SESSION_BOUNDS = (3600, 7200)
 
+#: Node instance types allowed per environment: dev stays on burstable sizes, prod starts at t3.medium (the seed).
 NODE_INSTANCE_TYPES: Mapping[str, tuple[str, ...]] = {
     "dev": ("t3.micro", "t3.small", "t3.medium"),
     "prod": ("t3.medium", "t3.large", "t3.xlarge", "m6i.large", "m6i.xlarge", "m7i.large", "m7i.xlarge"),
 }
+
+
+#: Data tier: version formats and the values AWS accepts.
+AURORA_POSTGRES_MAJORS = ("14", "15", "16", "17")
+REDIS_MAJORS = ("6", "7")
+OPENSEARCH_MAJORS = ("2", "3")
+DYNAMODB_BILLING_MODES = ("on-demand", "provisioned")
+COGNITO_TIERS = ("LITE", "ESSENTIALS", "PLUS")
+COGNITO_MFA_MODES = ("OFF", "OPTIONAL", "ON")
+COGNITO_THREAT_PROTECTION_MODES = ("OFF", "AUDIT", "ENFORCED")
+#: Enhanced Monitoring accepts only these intervals (seconds); 0 turns it off.
+RDS_MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+#: Performance Insights keeps 7 days free, or whole months (31 * n days) up to two years.
+PERFORMANCE_INSIGHTS_RETENTION_DAYS = (7, *(31 * m for m in range(1, 24)), 731)
+#: OpenSearch dedicated master counts: none, or an odd quorum (3 is AWS's recommendation).
+OPENSEARCH_MASTER_COUNTS = (0, 3, 5)
+
+#: Secret keys (`pulumi config set --secret <key> <value>`), key -> description. They never enter `Settings`
+#: (a frozen dataclass of plain values would hold the plaintext); `secret_setting` returns them as secret Outputs.
+SECRET_KEYS: Mapping[str, str] = {
+    "stripeApiKey": "Stripe API key for the payment service (optional; unset: put it into Secrets Manager by hand).",
+}
+
+
+class StringMap(tuple[tuple[str, str], ...]):
+    """An immutable `name -> string` map read from a config object (`cluster.imageTags`), sorted by name."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return dict(self).get(key, default)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -167,7 +199,7 @@ class NetworkSettings:
 
 @dataclass(frozen=True)
 class ClusterSettings:
-    """The EKS node group's size (`ServiceMesh`)."""
+    """The EKS cluster, its node group and the workloads' sizing (`ServiceMesh`, `k8s/`)."""
 
     node_instance_type: str = setting(
         "nodeInstanceType", "EC2 instance type of the managed node group.", "t3.medium"
@@ -175,6 +207,47 @@ class ClusterSettings:
     node_min_size: int = setting("nodeMinSize", "Minimum node count (the capacity check plans for this).", 2)
     node_desired_size: int = setting("nodeDesiredSize", "Node count at creation.", 2)
     node_max_size: int = setting("nodeMaxSize", "Maximum node count the autoscaler may reach.", 6)
+    kubernetes_version: str = setting(
+        "kubernetesVersion", "Kubernetes minor version of the control plane and nodes.", "1.33"
+    )
+    public_access_cidrs: tuple[str, ...] = setting(
+        "publicAccessCidrs", "CIDRs allowed to reach the public API endpoint (deployers, CI runners' egress); "
+        "empty: private endpoint only.", (),
+    )  # fmt: skip
+    admin_role_arns: tuple[str, ...] = setting(
+        "adminRoleArns",
+        "IAM role ARNs granted cluster admin through EKS access entries (besides the creator).",
+        (),
+    )
+    prefix_delegation: bool = setting(
+        "prefixDelegation", "VPC CNI prefix delegation: /28 prefixes per ENI slot, lifting the pods-per-node cap.",
+        False,
+    )  # fmt: skip
+    max_pods_per_node: int = setting(
+        "maxPodsPerNode", "kubelet maxPods; 0: the instance type's own limit (ENI formula, 110 with prefixes). "
+        "Lower values leave more memory (kube-reserved grows 11 MiB per pod slot).", 0,
+    )  # fmt: skip
+    root_volume_size_gib: int = setting(
+        "rootVolumeSizeGib", "Encrypted gp3 root volume of each node (GiB).", 20
+    )
+    workload_profile: Literal["small", "standard"] = setting(
+        "workloadProfile", "Sizing of the eight services from the catalogue: small (1 replica, tiny requests) or "
+        "standard (2+ replicas, HA).", "standard",
+    )  # fmt: skip
+    image_tag: str = setting(
+        "imageTag", "Image tag every service runs (ECR tags are immutable; CI sets it per deploy).", "0.1.0"
+    )
+    image_tags: StringMap = setting(
+        "imageTags", "Per-service image tags (`imageTags.<service>: <commit SHA>`, pinned by CI) overriding imageTag.",
+        StringMap(),
+    )  # fmt: skip
+    system_replicas: int = setting(
+        "systemReplicas", "Replicas of CoreDNS and the Load Balancer Controller (2 for HA).", 2
+    )
+    alb_deletion_protection: bool = setting(
+        "albDeletionProtection", "Deletion protection on the ALB (turn off before `pulumi destroy`).", True
+    )
+    alb_log_retention_days: int = setting("albLogRetentionDays", "Days ALB access logs are kept in S3.", 90)
 
 
 @dataclass(frozen=True)
@@ -255,6 +328,152 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class DataSettings:
+    """The data tier (`DataTier`): sizes, counts, engine versions, retention and identity settings of every store."""
+
+    # DynamoDB: products and inventory
+    dynamodb_billing_mode: Literal["on-demand", "provisioned"] = setting(
+        "dynamodbBillingMode", "DynamoDB capacity: on-demand, or provisioned with target-tracking auto scaling.",
+        "on-demand",
+    )  # fmt: skip
+    dynamodb_min_capacity: int = setting(
+        "dynamodbMinCapacity", "Provisioned mode: minimum read and write units per table and index.", 5
+    )
+    dynamodb_max_capacity: int = setting(
+        "dynamodbMaxCapacity", "Provisioned mode: maximum read and write units per table and index.", 100
+    )
+    dynamodb_target_utilization: int = setting(
+        "dynamodbTargetUtilization", "Provisioned mode: auto-scaling target utilisation, percent (20-90).", 70
+    )
+    dynamodb_pitr_days: int = setting(
+        "dynamodbPitrDays", "Point-in-time recovery window of the tables, days (1-35).", 35
+    )
+    # Aurora PostgreSQL: orders and users
+    aurora_engine_version: str = setting(
+        "auroraEngineVersion", "Aurora PostgreSQL engine version, major.minor (e.g. 16.6).", "16.6"
+    )
+    aurora_instance_class: str = setting(
+        "auroraInstanceClass",
+        "Aurora instance class: db.serverless (Serverless v2) or a db.* class.",
+        "db.serverless",
+    )
+    aurora_min_capacity: float = setting(
+        "auroraMinCapacity", "Serverless v2: minimum ACUs per instance (0.5-256, steps of 0.5).", 0.5
+    )
+    aurora_max_capacity: float = setting(
+        "auroraMaxCapacity", "Serverless v2: maximum ACUs per instance (0.5-256, steps of 0.5).", 4.0
+    )
+    aurora_instance_count: int = setting(
+        "auroraInstanceCount", "Aurora instances: one writer plus readers, spread over the AZs (1-16).", 1
+    )
+    aurora_multi_az: bool = setting(
+        "auroraMultiAz", "Aurora readers in another AZ than the writer, for automatic failover.", False
+    )
+    aurora_backup_retention_days: int = setting(
+        "auroraBackupRetentionDays", "Aurora automated backup retention, days (1-35).", 7
+    )
+    aurora_monitoring_interval: int = setting(
+        "auroraMonitoringInterval", "Enhanced Monitoring interval, seconds (0 off, 1, 5, 10, 15, 30, 60).", 0
+    )
+    aurora_performance_insights_days: int = setting(
+        "auroraPerformanceInsightsDays",
+        "Performance Insights retention, days (7 free, or 31 * months, 731).",
+        7,
+    )
+    # ElastiCache Redis: carts
+    redis_engine_version: str = setting(
+        "redisEngineVersion", "ElastiCache Redis version, major.minor.", "7.1"
+    )
+    redis_node_type: str = setting("redisNodeType", "ElastiCache node type (cache.*).", "cache.t4g.micro")
+    redis_node_count: int = setting("redisNodeCount", "Redis nodes: one primary plus replicas (1-6).", 1)
+    redis_automatic_failover: bool = setting(
+        "redisAutomaticFailover",
+        "Promote a replica automatically when the primary fails (needs 2+ nodes).",
+        False,
+    )
+    redis_multi_az: bool = setting(
+        "redisMultiAz", "Place the replica in another AZ and fail over across AZs (needs failover).", False
+    )
+    redis_snapshot_retention_days: int = setting(
+        "redisSnapshotRetentionDays",
+        "Redis daily snapshot retention, days (0 turns snapshots off, max 35).",
+        0,
+    )
+    # OpenSearch: search
+    opensearch_engine_version: str = setting(
+        "opensearchEngineVersion", "OpenSearch engine version, OpenSearch_major.minor.", "OpenSearch_2.17"
+    )
+    opensearch_instance_type: str = setting(
+        "opensearchInstanceType", "OpenSearch data node type (*.search).", "t3.small.search"
+    )
+    opensearch_instance_count: int = setting("opensearchInstanceCount", "OpenSearch data nodes (1-20).", 1)
+    opensearch_zone_awareness: bool = setting(
+        "opensearchZoneAwareness",
+        "Spread data nodes and replicas over two AZs (needs an even node count).",
+        False,
+    )
+    opensearch_dedicated_master_count: int = setting(
+        "opensearchDedicatedMasterCount", "Dedicated master nodes: 0, 3 or 5.", 0
+    )
+    opensearch_dedicated_master_type: str = setting(
+        "opensearchDedicatedMasterType", "Dedicated master node type (*.search).", "m7g.large.search"
+    )
+    opensearch_volume_size: int = setting(
+        "opensearchVolumeSize", "gp3 volume per data node, GiB (10-1024).", 10
+    )
+    # Messaging: notifications
+    queue_retention_days: int = setting("queueRetentionDays", "SQS message retention, days (1-14).", 4)
+    queue_max_receive_count: int = setting(
+        "queueMaxReceiveCount", "Receives before a message moves to its dead-letter queue (1-1000).", 5
+    )
+    queue_visibility_timeout: int = setting(
+        "queueVisibilityTimeout", "SQS visibility timeout, seconds (0-43200).", 60
+    )
+    # Cognito: users
+    cognito_tier: Literal["LITE", "ESSENTIALS", "PLUS"] = setting(
+        "cognitoTier",
+        "Cognito feature plan: LITE, ESSENTIALS or PLUS (threat protection needs PLUS).",
+        "ESSENTIALS",
+    )
+    cognito_mfa: Literal["OFF", "OPTIONAL", "ON"] = setting(
+        "cognitoMfa", "MFA (TOTP authenticator apps): OFF, OPTIONAL or ON (required).", "OPTIONAL"
+    )
+    cognito_threat_protection: Literal["OFF", "AUDIT", "ENFORCED"] = setting(
+        "cognitoThreatProtection",
+        "Cognito threat protection: OFF, AUDIT or ENFORCED (PLUS tier only).",
+        "OFF",
+    )
+    cognito_access_token_minutes: int = setting(
+        "cognitoAccessTokenMinutes", "Access token lifetime, minutes (5-1440).", 60
+    )
+    cognito_id_token_minutes: int = setting(
+        "cognitoIdTokenMinutes", "ID token lifetime, minutes (5-1440).", 60
+    )
+    cognito_refresh_token_days: int = setting(
+        "cognitoRefreshTokenDays", "Refresh token lifetime, days (1-3650).", 30
+    )
+    cognito_callback_urls: tuple[str, ...] = setting(
+        "cognitoCallbackUrls", "Web front end's OAuth callback URLs (https, or http://localhost).",
+        ("http://localhost:3000/auth/callback",),
+    )  # fmt: skip
+    cognito_logout_urls: tuple[str, ...] = setting(
+        "cognitoLogoutUrls",
+        "Web front end's sign-out URLs (https, or http://localhost).",
+        ("http://localhost:3000/",),
+    )
+    # Shared
+    log_retention_days: int = setting(
+        "logRetentionDays", "CloudWatch retention of the data tier's logs (a CloudWatch value).", 30
+    )
+    kms_deletion_window_days: int = setting(
+        "kmsDeletionWindowDays", "Waiting period before a deleted data key is gone, days (7-30).", 30
+    )
+    secret_recovery_window_days: int = setting(
+        "secretRecoveryWindowDays", "Days a deleted secret can be restored (0 deletes at once, or 7-30).", 30
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the program is configured by, validated. Built once, by `load_settings`."""
 
@@ -267,9 +486,11 @@ class Settings:
         True,
     )  # fmt: skip
     network: NetworkSettings = setting("network", "Network settings (below).", NetworkSettings())
-    cluster: ClusterSettings = setting("cluster", "Node group settings (below).", ClusterSettings())
+    cluster: ClusterSettings = setting("cluster", "EKS cluster, node group and workload settings (below).",
+                                       ClusterSettings())  # fmt: skip
     edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
     delivery: DeliverySettings = setting("delivery", "Delivery settings (below).", DeliverySettings())
+    data: DataSettings = setting("data", "Data tier settings (below).", DataSettings())
 
     @property
     def is_prod(self) -> bool:
@@ -288,6 +509,8 @@ def _type_name(tp: Any) -> str:
         return f"list of {_type_name(get_args(tp)[0])}"
     if dataclasses.is_dataclass(tp):
         return "object"
+    if tp is StringMap:
+        return "map of str"
     return getattr(tp, "__name__", str(tp))
 
 
@@ -318,6 +541,13 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
             problems.append(f"{key}: expected an object with keys {', '.join(_keys(tp))}, got {value!r}")
             return None
         return _build(tp, value, key, problems)
+    if tp is StringMap:
+        if isinstance(value, dict) and all(
+            isinstance(v, str | int) and not isinstance(v, bool) for v in value.values()
+        ):
+            return StringMap(sorted((str(k), str(v)) for k, v in value.items()))
+        problems.append(f"{key}: expected an object of name -> string, got {value!r}")
+        return None
     if tp is bool:
         if isinstance(value, bool):
             return value
@@ -334,6 +564,16 @@ def _coerce(value: Any, tp: Any, key: str, problems: list[str]) -> Any:
         if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
             return int(value)
         problems.append(f"{key}: expected a whole number, got {value!r}")
+        return None
+    if tp is float:
+        if isinstance(value, bool):
+            problems.append(f"{key}: expected a number, got {value!r}")
+            return None
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str) and re.fullmatch(r"-?\d+(\.\d+)?", value.strip()):
+            return float(value)
+        problems.append(f"{key}: expected a number, got {value!r}")
         return None
     if tp is str:
         if isinstance(value, str):
@@ -360,7 +600,7 @@ def _build(cls: Any, raw: Mapping[str, Any], prefix: str, problems: list[str]) -
     hints = _hints(cls)
     known = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
     for key in raw:
-        if key not in known:
+        if key not in known and not (prefix == "" and key in SECRET_KEYS):
             problems.append(f"{_join(prefix, key)}: unknown key; known keys: {', '.join(sorted(known))}")
     kwargs: dict[str, Any] = {}
     for key, f in known.items():
@@ -495,6 +735,56 @@ def _cluster_rules(s: Settings, problems: list[str]) -> None:
                         f"max {c.node_max_size} does not hold; set nodeMinSize <= nodeDesiredSize <= nodeMaxSize")  # fmt: skip
 
 
+def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
+    c = s.cluster
+    if c.kubernetes_version not in KUBERNETES_VERSIONS:
+        problems.append(f"cluster.kubernetesVersion: {c.kubernetes_version!r} is not supported; allowed: "
+                        f"{', '.join(KUBERNETES_VERSIONS)}")  # fmt: skip
+    for i, cidr in enumerate(c.public_access_cidrs):
+        try:
+            net = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            problems.append(
+                f"cluster.publicAccessCidrs[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24"
+            )
+            continue
+        if net.prefixlen < 8:
+            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
+                            "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
+    for i, arn in enumerate(c.admin_role_arns):
+        if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
+            problems.append(f"cluster.adminRoleArns[{i}]: {arn!r} is not an IAM role ARN "
+                            "(arn:aws:iam::<account>:role/<name>)")  # fmt: skip
+    if c.max_pods_per_node != 0 and not 8 <= c.max_pods_per_node <= 110:
+        problems.append(f"cluster.maxPodsPerNode: {c.max_pods_per_node} is out of range; allowed: 0 (the "
+                        "instance's limit) or 8 to 110")  # fmt: skip
+    if not 20 <= c.root_volume_size_gib <= 200:
+        problems.append(f"cluster.rootVolumeSizeGib: {c.root_volume_size_gib} is out of range; allowed: 20 to 200 "
+                        "(the EKS AMI needs 20)")  # fmt: skip
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", c.image_tag) or c.image_tag == "latest":
+        problems.append(f"cluster.imageTag: {c.image_tag!r} is not a usable immutable tag (1-128 of letters, digits, "
+                        "_ . -; not 'latest')")  # fmt: skip
+    from k8s.catalogue import BY_NAME
+
+    for service, tag in c.image_tags:
+        if service not in BY_NAME:
+            problems.append(
+                f"cluster.imageTags.{service}: not a service of the catalogue; known: {', '.join(BY_NAME)}"
+            )
+        elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag) or tag == "latest":
+            problems.append(f"cluster.imageTags.{service}: {tag!r} is not a usable immutable tag (1-128 of letters, "
+                            "digits, _ . -; not 'latest')")  # fmt: skip
+    if not 1 <= c.system_replicas <= 3:
+        problems.append(f"cluster.systemReplicas: {c.system_replicas} is out of range; allowed: 1 to 3")
+    if c.alb_log_retention_days < 1:
+        problems.append(f"cluster.albLogRetentionDays: {c.alb_log_retention_days} is below 1")
+    if not problems:
+        # Imported here: the capacity check reads the catalogue, which reads these settings.
+        from k8s.capacity import capacity_problems
+
+        problems.extend(capacity_problems(s))
+
+
 def _top_level_rules(s: Settings, problems: list[str]) -> None:
     if s.dr_region == s.region:
         problems.append(f"drRegion: {s.dr_region!r} is the primary region; choose another region")
@@ -563,7 +853,151 @@ def _delivery_rules(s: Settings, problems: list[str]) -> None:
                         "(lower-case letters, digits, . _ - and / between parts, at most 200 characters)")  # fmt: skip
 
 
-RULES: tuple[Rule, ...] = (_top_level_rules, _network_rules, _cluster_rules, _edge_rules, _delivery_rules)
+def _in_range(problems: list[str], key: str, value: int | float, low: int | float, high: int | float,
+              unit: str = "") -> None:  # fmt: skip
+    if not low <= value <= high:
+        problems.append(f"{key}: {value} is out of range; allowed: {low} to {high}{unit}")
+
+
+def _data_rules(s: Settings, problems: list[str]) -> None:
+    d = s.data
+    k = "data"
+    # DynamoDB
+    _in_range(problems, f"{k}.dynamodbPitrDays", d.dynamodb_pitr_days, 1, 35, " days")
+    if d.dynamodb_billing_mode == "provisioned":
+        _in_range(problems, f"{k}.dynamodbMinCapacity", d.dynamodb_min_capacity, 1, 40000, " units")
+        if d.dynamodb_max_capacity < d.dynamodb_min_capacity:
+            problems.append(f"{k}.dynamodbMaxCapacity: {d.dynamodb_max_capacity} is below dynamodbMinCapacity "
+                            f"{d.dynamodb_min_capacity}; set min <= max")  # fmt: skip
+        _in_range(
+            problems, f"{k}.dynamodbTargetUtilization", d.dynamodb_target_utilization, 20, 90, " percent"
+        )
+    # Aurora
+    m = re.fullmatch(r"(\d+)\.(\d+)", d.aurora_engine_version)
+    if m is None:
+        problems.append(f"{k}.auroraEngineVersion: {d.aurora_engine_version!r} is not a major.minor version such as "
+                        "16.6")  # fmt: skip
+    elif m.group(1) not in AURORA_POSTGRES_MAJORS:
+        problems.append(f"{k}.auroraEngineVersion: major version {m.group(1)} is not supported; allowed majors: "
+                        f"{', '.join(AURORA_POSTGRES_MAJORS)}")  # fmt: skip
+    if not re.fullmatch(r"db\.(serverless|[a-z0-9]+\.[a-z0-9]+)", d.aurora_instance_class):
+        problems.append(f"{k}.auroraInstanceClass: {d.aurora_instance_class!r} is not an RDS class such as "
+                        "db.r7g.large or db.serverless")  # fmt: skip
+    if d.aurora_instance_class == "db.serverless":
+        for key, acu in (
+            ("auroraMinCapacity", d.aurora_min_capacity),
+            ("auroraMaxCapacity", d.aurora_max_capacity),
+        ):
+            if not 0.5 <= acu <= 256 or (acu * 2) % 1:
+                problems.append(f"{k}.{key}: {acu} is not a Serverless v2 capacity; allowed: 0.5 to 256 ACUs "
+                                "in steps of 0.5")  # fmt: skip
+        if d.aurora_max_capacity < d.aurora_min_capacity:
+            problems.append(f"{k}.auroraMaxCapacity: {d.aurora_max_capacity} is below auroraMinCapacity "
+                            f"{d.aurora_min_capacity}; set min <= max")  # fmt: skip
+    _in_range(
+        problems, f"{k}.auroraInstanceCount", d.aurora_instance_count, 1, 16, " (1 writer + up to 15 readers)"
+    )
+    if d.aurora_multi_az and d.aurora_instance_count < 2:
+        problems.append(f"{k}.auroraMultiAz: true with auroraInstanceCount {d.aurora_instance_count}; a multi-AZ "
+                        "Aurora cluster needs a reader in another AZ: set auroraInstanceCount to 2 or more")  # fmt: skip
+    _in_range(problems, f"{k}.auroraBackupRetentionDays", d.aurora_backup_retention_days, 1, 35, " days")
+    if d.aurora_monitoring_interval not in RDS_MONITORING_INTERVALS:
+        problems.append(f"{k}.auroraMonitoringInterval: {d.aurora_monitoring_interval} is not allowed; allowed: "
+                        f"{', '.join(map(str, RDS_MONITORING_INTERVALS))}")  # fmt: skip
+    if d.aurora_performance_insights_days not in PERFORMANCE_INSIGHTS_RETENTION_DAYS:
+        problems.append(f"{k}.auroraPerformanceInsightsDays: {d.aurora_performance_insights_days} is not allowed; "
+                        "allowed: 7, a multiple of 31 up to 713, or 731")  # fmt: skip
+    # Redis
+    m = re.fullmatch(r"(\d+)\.(\d+)", d.redis_engine_version)
+    if m is None or m.group(1) not in REDIS_MAJORS:
+        problems.append(f"{k}.redisEngineVersion: {d.redis_engine_version!r} is not a supported major.minor version; "
+                        f"allowed majors: {', '.join(REDIS_MAJORS)} (e.g. 7.1)")  # fmt: skip
+    if not re.fullmatch(r"cache\.[a-z0-9]+\.[a-z0-9]+", d.redis_node_type):
+        problems.append(
+            f"{k}.redisNodeType: {d.redis_node_type!r} is not a node type such as cache.t4g.small"
+        )
+    _in_range(problems, f"{k}.redisNodeCount", d.redis_node_count, 1, 6, " (1 primary + up to 5 replicas)")
+    if d.redis_automatic_failover and d.redis_node_count < 2:
+        problems.append(f"{k}.redisAutomaticFailover: true with redisNodeCount {d.redis_node_count}; ElastiCache "
+                        "automatic failover needs at least 2 nodes (a replica to promote)")  # fmt: skip
+    if d.redis_multi_az and not d.redis_automatic_failover:
+        problems.append(f"{k}.redisMultiAz: true needs redisAutomaticFailover true (ElastiCache rejects multi-AZ "
+                        "without automatic failover)")  # fmt: skip
+    _in_range(problems, f"{k}.redisSnapshotRetentionDays", d.redis_snapshot_retention_days, 0, 35, " days")
+    # OpenSearch
+    m = re.fullmatch(r"OpenSearch_(\d+)\.(\d+)", d.opensearch_engine_version)
+    if m is None or m.group(1) not in OPENSEARCH_MAJORS:
+        problems.append(f"{k}.opensearchEngineVersion: {d.opensearch_engine_version!r} is not a supported version; "
+                        f"expected OpenSearch_<major>.<minor> with major {' or '.join(OPENSEARCH_MAJORS)}, "
+                        "e.g. OpenSearch_2.17")  # fmt: skip
+    for key, typ in (("opensearchInstanceType", d.opensearch_instance_type),
+                     ("opensearchDedicatedMasterType", d.opensearch_dedicated_master_type)):  # fmt: skip
+        if not re.fullmatch(r"[a-z0-9]+\.[a-z0-9]+\.search", typ):
+            problems.append(f"{k}.{key}: {typ!r} is not an OpenSearch instance type such as m7g.large.search")
+    _in_range(problems, f"{k}.opensearchInstanceCount", d.opensearch_instance_count, 1, 20, " data nodes")
+    azs = len(s.network.availability_zones)
+    if d.opensearch_zone_awareness:
+        if d.opensearch_instance_count < 2 or d.opensearch_instance_count % azs:
+            problems.append(f"{k}.opensearchInstanceCount: {d.opensearch_instance_count} with opensearchZoneAwareness "
+                            f"over {azs} AZs; zone awareness needs a data-node count that is a multiple of {azs} "
+                            f"(e.g. {azs}, {2 * azs})")  # fmt: skip
+    elif d.opensearch_instance_count > 1:
+        problems.append(f"{k}.opensearchZoneAwareness: false with {d.opensearch_instance_count} data nodes; more than "
+                        "one node in a single subnet gains nothing, turn zone awareness on")  # fmt: skip
+    if d.opensearch_dedicated_master_count not in OPENSEARCH_MASTER_COUNTS:
+        problems.append(f"{k}.opensearchDedicatedMasterCount: {d.opensearch_dedicated_master_count} is not allowed; "
+                        f"allowed: {', '.join(map(str, OPENSEARCH_MASTER_COUNTS))} (an odd quorum)")  # fmt: skip
+    if d.opensearch_instance_type.startswith("t3.") and d.opensearch_volume_size > 100:
+        problems.append(f"{k}.opensearchVolumeSize: {d.opensearch_volume_size} GiB exceeds the 100 GiB a t3 "
+                        "OpenSearch node takes")  # fmt: skip
+    _in_range(problems, f"{k}.opensearchVolumeSize", d.opensearch_volume_size, 10, 1024, " GiB")
+    # Messaging
+    _in_range(problems, f"{k}.queueRetentionDays", d.queue_retention_days, 1, 14, " days")
+    _in_range(problems, f"{k}.queueMaxReceiveCount", d.queue_max_receive_count, 1, 1000)
+    _in_range(problems, f"{k}.queueVisibilityTimeout", d.queue_visibility_timeout, 0, 43200, " seconds")
+    # Cognito
+    if d.cognito_threat_protection != "OFF" and d.cognito_tier != "PLUS":
+        problems.append(f"{k}.cognitoThreatProtection: {d.cognito_threat_protection} needs cognitoTier PLUS "
+                        f"(it is {d.cognito_tier}); set the tier to PLUS or threat protection to OFF")  # fmt: skip
+    _in_range(problems, f"{k}.cognitoAccessTokenMinutes", d.cognito_access_token_minutes, 5, 1440, " minutes")
+    _in_range(problems, f"{k}.cognitoIdTokenMinutes", d.cognito_id_token_minutes, 5, 1440, " minutes")
+    _in_range(problems, f"{k}.cognitoRefreshTokenDays", d.cognito_refresh_token_days, 1, 3650, " days")
+    if d.cognito_refresh_token_days * 1440 <= d.cognito_access_token_minutes:
+        problems.append(f"{k}.cognitoRefreshTokenDays: a refresh token must outlive the access token")
+    for key, urls in (
+        ("cognitoCallbackUrls", d.cognito_callback_urls),
+        ("cognitoLogoutUrls", d.cognito_logout_urls),
+    ):
+        if not urls:
+            problems.append(f"{k}.{key}: empty; the web client needs at least one URL")
+        for i, url in enumerate(urls):
+            if not re.fullmatch(r"(https://[a-z0-9.-]+|http://localhost)(:\d+)?(/[^\s#]*)?", url):
+                problems.append(f"{k}.{key}[{i}]: {url!r} is not allowed; Cognito takes https:// URLs (or "
+                                "http://localhost) without a fragment")  # fmt: skip
+    # Shared
+    if d.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"{k}.logRetentionDays: {d.log_retention_days} is not a CloudWatch retention; "
+                        f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")  # fmt: skip
+    _in_range(problems, f"{k}.kmsDeletionWindowDays", d.kms_deletion_window_days, 7, 30, " days")
+    w = d.secret_recovery_window_days
+    if w != 0 and not 7 <= w <= 30:
+        problems.append(
+            f"{k}.secretRecoveryWindowDays: {w} is not allowed; allowed: 0 (delete at once) or 7 to 30"
+        )
+    if s.protect_data and w == 0:
+        problems.append(f"{k}.secretRecoveryWindowDays: 0 with protectData true; protected stacks keep deleted "
+                        "secrets recoverable (7 to 30)")  # fmt: skip
+
+
+RULES: tuple[Rule, ...] = (
+    _top_level_rules,
+    _network_rules,
+    _cluster_rules,
+    _edge_rules,
+    _delivery_rules,
+    _data_rules,
+    _cluster_more_rules,
+)
 
 
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None) -> Settings:
@@ -581,6 +1015,13 @@ def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = N
     if problems or settings is None:
         raise SettingsError(problems, stack)
     return typing.cast(Settings, settings)
+
+
+def secret_setting(key: str) -> pulumi.Output[str] | None:
+    """A secret config value as a secret Output, or None when it is not set. Only keys of `SECRET_KEYS`."""
+    if key not in SECRET_KEYS:
+        raise KeyError(f"{key} is not a secret setting; known: {', '.join(SECRET_KEYS)}")
+    return pulumi.Config(PROJECT).get_secret(key)
 
 
 def describe() -> list[tuple[str, str, str, Any, tuple[str, ...]]]:
@@ -609,6 +1050,8 @@ def as_config(value: Any) -> Any:
     """A settings value as it is written in a stack file (dataclasses by their config keys)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.metadata["key"]: as_config(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, StringMap):
+        return dict(value)
     if isinstance(value, tuple):
         return [as_config(v) for v in value]
     return value

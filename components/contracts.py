@@ -24,6 +24,8 @@ class TableAccess:
     name: pulumi.Output[str]
     arn: pulumi.Output[str]
     write: bool = True
+    stream_arn: pulumi.Output[str] | None = None
+    """When set, the service also reads the table's stream (DescribeStream, GetShardIterator, GetRecords)."""
 
 
 @dataclass(frozen=True)

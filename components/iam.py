@@ -31,7 +31,7 @@ def allow(actions: Sequence[str], resources: Sequence[pulumi.Input[str]], **extr
     return {"effect": "Allow", "actions": list(actions), "resources": list(resources), **extra}
 
 
-def condition(test: str, variable: str, *values: pulumi.Input[str]) -> dict[str, Any]:
+def condition(test: str, variable: pulumi.Input[str], *values: pulumi.Input[str]) -> dict[str, Any]:
     return {"test": test, "variable": variable, "values": list(values)}
 
 

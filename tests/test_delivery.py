@@ -250,8 +250,11 @@ def test_prod_owns_an_encrypted_versioned_private_tls_only_state_bucket(
     resources: Callable[[str], Resources],
 ) -> None:
     res = resources("prod")
-    assert not resources("dev").of_type("aws:s3/bucket:Bucket"), "dev must not create the shared backend"
-    (bucket,) = res.of_type("aws:s3/bucket:Bucket")
+    dev_buckets = [
+        r["urn"] for r in resources("dev").of_type("aws:s3/bucket:Bucket") if ":Delivery$" in r["urn"]
+    ]
+    assert not dev_buckets, f"dev must not create the shared backend: {dev_buckets}"
+    (bucket,) = [r for r in res.of_type("aws:s3/bucket:Bucket") if ":Delivery$" in r["urn"]]
     assert bucket["protect"] and bucket["retainOnDelete"], bucket["urn"]
     bid = bucket["id"]
 

@@ -40,7 +40,12 @@ def test_printed_tree_shows_each_component_and_outputs(
 ) -> None:
     p = plan(stack)
     text = render(p)
-    components = [r for r in p["resources"] if not r["custom"] and r["type"] != "pulumi:pulumi:Stack"]
+    # Remote components (pulumi-eks) show as leaves offline: their children exist only in a real engine.
+    components = [
+        r
+        for r in p["resources"]
+        if not r["custom"] and not r["remote"] and r["type"] != "pulumi:pulumi:Stack"
+    ]
     assert components, "the plan has no components"
     for c in components:
         line = next((ln for ln in text.splitlines() if c["type"] in ln and c["name"] in ln), None)
@@ -54,7 +59,8 @@ def test_every_cloud_resource_has_the_explicit_provider(plan: Callable[[str], di
     for stack in ("dev", "prod"):
         for r in plan(stack)["resources"]:
             if r["custom"] and r["type"].startswith(("aws:", "kubernetes:")):
-                assert r["provider"].split("::")[2].startswith("pulumi:providers:"), r["urn"]
+                # A provider may be a component's child (the cluster's Kubernetes provider): its type is the last part.
+                assert r["provider"].split("::")[2].split("$")[-1].startswith("pulumi:providers:"), r["urn"]
 
 
 def test_resource_without_provider_is_refused(tmp_path: Path) -> None:

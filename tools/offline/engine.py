@@ -136,7 +136,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         return super().make_urn(parent, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:
-        response = super().RegisterResource(request)
+        response = super().RegisterResource(_without_resource_refs(request))
         state = self.resources.get(response.urn)
         self.records.append(
             {
@@ -158,10 +158,47 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 "id": state.id if state else None,
                 "inputs": _ints(_mask(json_format.MessageToDict(request.object))),
-                "outputs": _plain(state.state) if state else {},
+                "outputs": _secret_outputs(_plain(state.state), request.additionalSecretOutputs)
+                if state
+                else {},
             }
         )
         return response
+
+
+RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def _refs_to_urns(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG) == RESOURCE_REF_SIG:
+            return value.get("urn", "")
+        return {k: _refs_to_urns(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_refs_to_urns(v) for v in value]
+    return value
+
+
+def _without_resource_refs(request: Any) -> Any:
+    """The request with resource references (pulumi-eks's `cluster`, `serviceRole`, `nodeRole`) as plain URNs.
+
+    The SDK's mock monitor would rehydrate each reference into a resource object on its own thread's event loop,
+    which races the program's loop; the recorded inputs keep the references as the engine sees them.
+    """
+    as_dict = json_format.MessageToDict(request.object)
+    if RESOURCE_REF_SIG not in json.dumps(as_dict):
+        return request
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.object.Clear()
+    copy.object.update(_refs_to_urns(as_dict))
+    return copy
+
+
+def _secret_outputs(outputs: dict[str, Any], secret_names: Sequence[str]) -> dict[str, Any]:
+    """Mask the outputs the resource declares secret (`additionalSecretOutputs`), as the engine stores them."""
+    names = set(secret_names)
+    return {k: ({SPECIAL_SIG: SECRET_SIG, "value": MASK} if k in names else v) for k, v in outputs.items()}
 
 
 def _check_default_providers(records: list[dict[str, Any]], config: Mapping[str, str]) -> None:

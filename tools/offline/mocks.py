@@ -50,6 +50,24 @@ ID_PREFIX = {
     "aws:kms/key:Key": "",
 }
 
+#: Type token -> id format, for types whose AWS id is not `<prefix>-<hash>` (an identifier input, a URL, an ARN);
+#: formatted like `ARN_FORMAT` plus `{seed}` (a stable hex string) and `{alnum}` (a stable base-62 string).
+ID_FORMAT = {
+    "aws:rds/cluster:Cluster": "{i[clusterIdentifier]}",
+    "aws:rds/clusterInstance:ClusterInstance": "{i[identifier]}",
+    "aws:rds/subnetGroup:SubnetGroup": "{i[name]}",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "{i[name]}",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "{i[replicationGroupId]}",
+    "aws:elasticache/subnetGroup:SubnetGroup": "{i[name]}",
+    "aws:opensearch/domain:Domain": "arn:aws:es:{region}:{account}:domain/{i[domainName]}",
+    "aws:sqs/queue:Queue": "https://sqs.{region}.amazonaws.com/{account}/{i[name]}",
+    "aws:sns/topic:Topic": "arn:aws:sns:{region}:{account}:{i[name]}",
+    "aws:secretsmanager/secret:Secret": "arn:aws:secretsmanager:{region}:{account}:secret:{i[name]}-{alnum6}",
+    "aws:cognito/userPool:UserPool": "{region}_{alnum9}",
+    "aws:cognito/userPoolClient:UserPoolClient": "{seed26}",
+    "aws:dynamodb/table:Table": "{i[name]}",
+}
+
 #: Type token -> ARN resource part, formatted with the resource's id, name and inputs (`{id}`, `{name}`, `{i[x]}`).
 ARN_FORMAT = {
     "aws:ec2/vpc:Vpc": "ec2:{region}:{account}:vpc/{id}",
@@ -69,7 +87,28 @@ ARN_FORMAT = {
     "aws:cloudwatch/logGroup:LogGroup": "logs:{region}:{account}:log-group:{i[name]}",
     "aws:iam/role:Role": "iam::{account}:role/{i[name]}",
     "aws:iam/policy:Policy": "iam::{account}:policy/{i[name]}",
+    "aws:ecr/repository:Repository": "ecr:{region}:{account}:repository/{i[name]}",
+    "aws:lb/loadBalancer:LoadBalancer": "elasticloadbalancing:{region}:{account}:loadbalancer/app/{i[name]}/{id}",
+    "aws:lb/targetGroup:TargetGroup": "elasticloadbalancing:{region}:{account}:targetgroup/{i[name]}/{id}",
+    "aws:lb/listener:Listener": "elasticloadbalancing:{region}:{account}:listener/app/{name}/{id}",
+    "aws:lb/listenerRule:ListenerRule": "elasticloadbalancing:{region}:{account}:listener-rule/app/{name}/{id}",
+    "aws:acm/certificate:Certificate": "acm:{region}:{account}:certificate/{id}",
+    "aws:ec2/launchTemplate:LaunchTemplate": "ec2:{region}:{account}:launch-template/{id}",
+    "aws:eks/addon:Addon": "eks:{region}:{account}:addon/{i[clusterName]}/{i[addonName]}/{id}",
     "aws:s3/bucket:Bucket": "s3:::{id}",
+    "aws:dynamodb/table:Table": "dynamodb:{region}:{account}:table/{i[name]}",
+    "aws:rds/cluster:Cluster": "rds:{region}:{account}:cluster:{id}",
+    "aws:rds/clusterInstance:ClusterInstance": "rds:{region}:{account}:db:{id}",
+    "aws:rds/subnetGroup:SubnetGroup": "rds:{region}:{account}:subgrp:{id}",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup": "rds:{region}:{account}:cluster-pg:{id}",
+    "aws:elasticache/replicationGroup:ReplicationGroup": "elasticache:{region}:{account}:replicationgroup:{id}",
+    "aws:elasticache/subnetGroup:SubnetGroup": "elasticache:{region}:{account}:subnetgroup:{id}",
+    "aws:opensearch/domain:Domain": "es:{region}:{account}:domain/{i[domainName]}",
+    "aws:sqs/queue:Queue": "sqs:{region}:{account}:{i[name]}",
+    "aws:sns/topic:Topic": "sns:{region}:{account}:{i[name]}",
+    "aws:secretsmanager/secret:Secret": "secretsmanager:{region}:{account}:secret:{i[name]}-{alnum6}",
+    "aws:cognito/userPool:UserPool": "cognito-idp:{region}:{account}:userpool/{id}",
+    "aws:appautoscaling/target:Target": "application-autoscaling:{region}:{account}:scalable-target/{seed}",
 }
 
 #: Type token -> the input AWS uses as the resource's id when the program names it (e.g. a bucket's name).
@@ -126,8 +165,166 @@ def _bucket(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dic
             "bucketRegionalDomainName": f"{rid}.s3.{region}.amazonaws.com", "hostedZoneId": "Z2O1EMRO9K5GLX"}  # fmt: skip
 
 
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _alnum(seed: str, length: int) -> str:
+    """A stable base-62 string of `length` characters derived from `seed`."""
+    out: list[str] = []
+    block = 0
+    while len(out) < length:
+        n = int(_hex(seed, "alnum", str(block), length=32), 16)
+        for _ in range(20):
+            n, r = divmod(n, 62)
+            out.append(_BASE62[r])
+        block += 1
+    return "".join(out[:length])
+
+
+def _table(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    if not args.inputs.get("streamEnabled"):
+        return {"streamArn": "", "streamLabel": ""}
+    label = "2025-01-01T00:00:00.000"
+    return {
+        "streamArn": f"arn:{PARTITION}:dynamodb:{region}:{ACCOUNT_ID}:table/{rid}/stream/{label}",
+        "streamLabel": label,
+    }
+
+
+def _rds_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    dns = f"c{_hex(rid, length=11)}.{region}.rds.amazonaws.com"
+    out: dict[str, Any] = {
+        "endpoint": f"{rid}.cluster-{dns}",
+        "readerEndpoint": f"{rid}.cluster-ro-{dns}",
+        "clusterResourceId": f"cluster-{_alnum(rid, 26).upper()}",
+        "port": args.inputs.get("port") or 5432,
+        "hostedZoneId": "Z2XHWR1WZ565X2",
+    }
+    if args.inputs.get("manageMasterUserPassword"):
+        uuid = f"{_hex(rid, 's', length=8)}-{_hex(rid, 't', length=4)}-4{_hex(rid, 'u', length=3)}-a{_hex(rid, 'v', length=3)}-{_hex(rid, 'w', length=12)}"
+        out["masterUserSecrets"] = [{
+            "secretArn": f"arn:{PARTITION}:secretsmanager:{region}:{ACCOUNT_ID}:secret:rds!cluster-{uuid}-{_alnum(rid, 6)}",
+            "kmsKeyId": args.inputs.get("masterUserSecretKmsKeyId") or "",
+            "secretStatus": "active",
+        }]  # fmt: skip
+    return out
+
+
+def _rds_instance(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    dns = f"c{_hex(str(args.inputs.get('clusterIdentifier')), length=11)}.{region}.rds.amazonaws.com"
+    return {"endpoint": f"{rid}.{dns}:5432", "address": f"{rid}.{dns}", "port": 5432,
+            "dbiResourceId": f"db-{_alnum(rid, 26).upper()}", "writer": args.inputs.get("promotionTier") == 0}  # fmt: skip
+
+
+def _replication_group(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    dns = f"{_hex(rid, length=6)}.ng.0001.{region.replace('-', '')[:2]}{region.split('-')[1][0]}{region[-1]}.cache.amazonaws.com"
+    count = int(args.inputs.get("numCacheClusters") or 1)
+    return {
+        "primaryEndpointAddress": f"master.{rid}.{dns}",
+        "readerEndpointAddress": f"replica.{rid}.{dns}",
+        "memberClusters": [f"{rid}-{i + 1:03d}" for i in range(count)],
+        "engineVersionActual": f"{args.inputs.get('engineVersion') or '7.1'}.0",
+    }
+
+
+def _opensearch_domain(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    domain = args.inputs.get("domainName") or args.name
+    host = f"vpc-{domain}-{_alnum(rid, 26).lower()}.{region}.es.amazonaws.com"
+    return {
+        "endpoint": host,
+        "dashboardEndpoint": f"{host}/_dashboards",
+        "domainId": f"{ACCOUNT_ID}/{domain}",
+    }
+
+
+def _topic_subscription(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"arn": f"{args.inputs.get('topic')}:{rid}", "ownerId": ACCOUNT_ID, "pendingConfirmation": False}
+
+
+def _queue(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"url": rid}
+
+
+def _user_pool(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"endpoint": f"cognito-idp.{region}.amazonaws.com/{rid}", "creationDate": "2025-01-01T00:00:00Z"}
+
+
+def _secret_version(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    version = f"{_hex(rid, 'v', length=8)}-{_hex(rid, 'w', length=4)}-4{_hex(rid, 'x', length=3)}-a{_hex(rid, 'y', length=3)}-{_hex(rid, 'z', length=12)}"
+    return {"versionId": version, "versionStages": ["AWSCURRENT"]}
+
+
+def _random_password(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    # Real randomness is the provider's job; offline a stable value of the asked length (kept secret by the SDK).
+    length = int(args.inputs.get("length") or 16)
+    return {"result": _alnum(rid, length)}
+
+
 def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"uniqueId": f"AROA{_hex(rid, length=17).upper()}"}
+
+
+def _ecr_repository(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{args.inputs.get('name', rid)}",
+            "registryId": ACCOUNT_ID}  # fmt: skip
+
+
+def _load_balancer(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    # ALB DNS names and the regional canonical hosted zone (us-east-2: Z3AADJGX6KTTL2) as ELB reports them.
+    zones = {"us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "us-west-2": "Z1H1FL5HABSF5"}
+    name = args.inputs.get("name", rid)
+    return {"dnsName": f"{name}-{int(_hex(rid, length=8), 16) % 10**10}.{region}.elb.amazonaws.com",
+            "zoneId": zones.get(region, "Z3AADJGX6KTTL2"), "arnSuffix": f"app/{name}/{_hex(rid, length=16)}"}  # fmt: skip
+
+
+def _target_group(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"arnSuffix": f"targetgroup/{args.inputs.get('name', rid)}/{_hex(rid, length=16)}"}
+
+
+def _certificate(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    domain = str(args.inputs.get("domainName", ""))
+    return {
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {"domainName": domain, "resourceRecordName": f"_{_hex(rid, 'n', length=32)}.{domain}.",
+             "resourceRecordType": "CNAME", "resourceRecordValue": f"_{_hex(rid, 'v', length=32)}.acm-validations.aws."}
+        ],
+    }  # fmt: skip
+
+
+def _eks_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    """pulumi-eks's `eks:index:Cluster` outputs as the remote component returns them (its children are hidden).
+
+    Outputs that are resource references (`eksCluster`, `core`, `nodeGroup` of a ManagedNodeGroup) are not
+    answered: the program reads only the scalar outputs below, which keeps it independent of pulumi-eks internals.
+    """
+    name = str(args.inputs.get("name") or rid)
+    oidc_id = _hex(rid, "oidc", length=32).upper()
+    issuer = f"oidc.eks.{region}.amazonaws.com/id/{oidc_id}"
+    endpoint = f"https://{_hex(rid, 'ep', length=32).upper()}.gr7.{region}.eks.amazonaws.com"
+    kubeconfig = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": endpoint, "certificate-authority-data": "LS0tLS1CRUdJTi"}}],
+        "contexts": [{"name": "aws", "context": {"cluster": name, "user": "aws"}}],
+        "current-context": "aws",
+        "users": [{"name": "aws", "user": {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1",
+                                                   "command": "aws", "args": ["eks", "get-token", "--cluster-name",
+                                                                              name, "--output", "json"]}}}],
+    }  # fmt: skip
+    return {
+        "kubeconfig": kubeconfig,
+        "kubeconfigJson": json.dumps(kubeconfig),
+        "clusterSecurityGroupId": f"sg-{_hex(rid, 'cluster-sg')}",
+        "oidcProviderArn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{issuer}",
+        "oidcProviderUrl": f"https://{issuer}",
+        "oidcIssuer": issuer,
+        "eksClusterIngressRuleId": f"sgr-{_hex(rid, 'ingress')}",
+    }
+
+
+def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"latestVersion": 1, "defaultVersion": 1}
 
 
 #: Type token -> function adding the computed outputs the program reads beyond id/arn/tagsAll.
@@ -137,8 +334,24 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:iam/role:Role": _role,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:acm/certificate:Certificate": _certificate,
+    "eks:index:Cluster": _eks_cluster,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:s3/bucket:Bucket": _bucket,
+    "aws:dynamodb/table:Table": _table,
+    "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:opensearch/domain:Domain": _opensearch_domain,
+    "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
+    "aws:cognito/userPool:UserPool": _user_pool,
+    "aws:sqs/queue:Queue": _queue,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "random:index/randomPassword:RandomPassword": _random_password,
 }
 
 
@@ -229,12 +442,17 @@ class PlatformMocks(pulumi.runtime.Mocks):
             rid = f"{prefix}-{seed}"
         else:
             rid = inputs.get(ID_FROM_INPUT.get(typ, "name")) or f"{args.name}-{seed[:7]}"
+            rid = inputs.get("name") or f"{args.name}-{seed[:7]}"
+        shapes = {"region": region, "account": ACCOUNT_ID, "name": args.name, "i": _Default(inputs, args.name),
+                  "seed": seed, "seed26": _alnum(seed, 26).lower(), "alnum6": _alnum(seed, 6),
+                  "alnum9": _alnum(seed, 9)}  # fmt: skip
+        id_fmt = ID_FORMAT.get(typ)
+        if id_fmt is not None:
+            rid = id_fmt.format(**shapes)
         outputs: dict[str, Any] = {**inputs, "id": rid}
         fmt = ARN_FORMAT.get(typ)
         if fmt is not None:
-            part = fmt.format(
-                region=region, account=ACCOUNT_ID, id=rid, name=args.name, i=_Default(inputs, args.name)
-            )
+            part = fmt.format(id=rid, **shapes)
             outputs["arn"] = f"arn:{PARTITION}:{part}"
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
@@ -283,6 +501,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 return {}, [("name", f"no managed prefix list named {name!r}")]
             return {"id": PREFIX_LISTS[name], "name": name, "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/"
                     f"{PREFIX_LISTS[name]}", "addressFamily": "IPv4", "maxEntries": 55, "ownerId": "AWS"}, []  # fmt: skip
+        if token == "aws:route53/getZone:getZone":
+            name = str(a.get("name") or "").rstrip(".")
+            zone_id = f"Z{_hex(name, length=20).upper()}"
+            return {"id": zone_id, "zoneId": zone_id, "name": name, "privateZone": bool(a.get("privateZone")),
+                    "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}", "callerReference": name,
+                    "nameServers": [f"ns-{i}.awsdns-0{i}.com" for i in range(1, 5)],
+                    "resourceRecordSetCount": 2}, []  # fmt: skip
         raise UnmockedInvokeError(
             f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py"
         )

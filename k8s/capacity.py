@@ -1,0 +1,212 @@
+"""The capacity check: do the scheduled pods fit on the node group at its minimum size? Pure Python.
+
+Runs inside `load_settings` (a settings rule), so a stack whose pods cannot be scheduled stops at preview with a
+message saying by how much it is short and which settings keys to change, before any resource exists.
+
+The model is the scheduler's, per node:
+- pod slots: kubelet `maxPods` = the VPC CNI's limit for the instance type (ENI formula
+  `ENIs x (IPv4 per ENI - 1) + 2`; with prefix delegation `ENIs x (IPv4 per ENI - 1) x 16 + 2`, capped at 110 below
+  30 vCPUs, as EKS's max-pods calculator does), lowered by `cluster.maxPodsPerNode` when set;
+- allocatable memory: what the OS leaves (about 6% of nominal memory goes to the kernel and firmware) minus EKS's
+  kube-reserved (`255 MiB + 11 MiB x maxPods`, the EKS AMI formula) minus the 100 MiB hard eviction threshold;
+- allocatable CPU: vCPUs minus kube-reserved (6% of the first core, 1% of the second, 0.5% of cores 3-4, 0.25% above);
+- DaemonSet pods (aws-node, kube-proxy) take a slot, CPU and memory on every node.
+Pods: the catalogue's replicas x requests, the system Deployments (CoreDNS, metrics-server, the Load Balancer
+Controller, the Cluster Autoscaler) and one surge pod, because rolling updates start a new pod before stopping an
+old one. The check is aggregate (it ignores bin-packing fragmentation) but also checks that the largest pod fits
+on one empty node. A second pass checks the HPA maxima against `cluster.nodeMaxSize`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from k8s.catalogue import CATALOGUE
+
+if TYPE_CHECKING:
+    from components.config import Settings
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    vcpus: int
+    memory_mib: int
+    enis: int
+    ipv4_per_eni: int
+
+
+#: EC2 facts for the instance types `cluster.nodeInstanceType` allows (EC2 User Guide, "IP addresses per ENI").
+INSTANCE_TYPES: dict[str, InstanceType] = {
+    "t3.micro": InstanceType(2, 1024, 2, 2),
+    "t3.small": InstanceType(2, 2048, 3, 4),
+    "t3.medium": InstanceType(2, 4096, 3, 6),
+    "t3.large": InstanceType(2, 8192, 3, 12),
+    "t3.xlarge": InstanceType(4, 16384, 4, 15),
+    "m6i.large": InstanceType(2, 8192, 3, 10),
+    "m6i.xlarge": InstanceType(4, 16384, 4, 15),
+    "m7i.large": InstanceType(2, 8192, 3, 10),
+    "m7i.xlarge": InstanceType(4, 16384, 4, 15),
+}
+
+#: Share of nominal memory the kernel and firmware keep before the kubelet sees it (observed on EKS AL2023 nodes).
+OS_MEMORY_SHARE = 0.06
+EVICTION_HARD_MIB = 100
+
+
+@dataclass(frozen=True)
+class Pod:
+    name: str
+    count: int
+    cpu_m: int
+    memory_mib: int
+
+
+#: The add-ons' DaemonSets (requests as the EKS add-ons ship them): one pod per node each.
+DAEMONSETS: tuple[Pod, ...] = (
+    Pod("aws-node (VPC CNI + network policy agent)", 1, 25, 0),
+    Pod("kube-proxy", 1, 100, 0),
+)
+
+#: System Deployments' per-pod requests: CoreDNS and metrics-server as the EKS add-ons ship them; the controllers'
+#: requests are set by the ServiceMesh's Helm values from these same numbers.
+COREDNS = Pod("coredns", 1, 100, 70)
+METRICS_SERVER = Pod("metrics-server", 1, 100, 200)
+LB_CONTROLLER = Pod("aws-load-balancer-controller", 1, 50, 128)
+CLUSTER_AUTOSCALER = Pod("cluster-autoscaler", 1, 50, 160)
+
+
+def max_pods(instance_type: str, prefix_delegation: bool, override: int = 0) -> int:
+    """kubelet maxPods for the instance type and CNI mode, lowered by `override` when it is set (> 0)."""
+    it = INSTANCE_TYPES[instance_type]
+    slots = it.enis * (it.ipv4_per_eni - 1)
+    limit = min(slots * 16 + 2, 110 if it.vcpus < 30 else 250) if prefix_delegation else slots + 2
+    return min(override, limit) if override else limit
+
+
+def kube_reserved_cpu_m(vcpus: int) -> int:
+    shares = [60, 10, 5, 5] + [2.5] * max(0, vcpus - 4)
+    return int(sum(shares[:vcpus]))
+
+
+@dataclass(frozen=True)
+class NodeCapacity:
+    pods: int
+    cpu_m: int
+    memory_mib: int
+
+
+def node_capacity(instance_type: str, prefix_delegation: bool, override: int = 0) -> NodeCapacity:
+    """What one node offers to non-DaemonSet pods after kube-reserved, eviction and the DaemonSets."""
+    it = INSTANCE_TYPES[instance_type]
+    pods = max_pods(instance_type, prefix_delegation, override)
+    memory = int(it.memory_mib * (1 - OS_MEMORY_SHARE)) - (255 + 11 * pods) - EVICTION_HARD_MIB
+    cpu = it.vcpus * 1000 - kube_reserved_cpu_m(it.vcpus)
+    return NodeCapacity(
+        pods=pods - sum(d.count for d in DAEMONSETS),
+        cpu_m=cpu - sum(d.cpu_m for d in DAEMONSETS),
+        memory_mib=memory - sum(d.memory_mib for d in DAEMONSETS),
+    )
+
+
+def scheduled_pods(settings: Settings, *, at_max: bool = False) -> list[Pod]:
+    """Every non-DaemonSet pod the cluster runs: system Deployments, the services and one surge pod."""
+    c = settings.cluster
+    system = [
+        Pod(COREDNS.name, c.system_replicas, COREDNS.cpu_m, COREDNS.memory_mib),
+        METRICS_SERVER,
+        Pod(LB_CONTROLLER.name, c.system_replicas, LB_CONTROLLER.cpu_m, LB_CONTROLLER.memory_mib),
+        CLUSTER_AUTOSCALER,
+    ]
+    services = []
+    for s in CATALOGUE:
+        size = s.sized(c.workload_profile)
+        services.append(
+            Pod(
+                s.name,
+                size.max_replicas if at_max else size.replicas,
+                size.cpu_request_m,
+                size.memory_request_mib,
+            )
+        )
+    largest = max(services, key=lambda p: (p.memory_mib, p.cpu_m))
+    surge = Pod(f"rolling-update surge ({largest.name})", 1, largest.cpu_m, largest.memory_mib)
+    return [*system, *services, surge]
+
+
+@dataclass(frozen=True)
+class Demand:
+    pods: int
+    cpu_m: int
+    memory_mib: int
+
+
+def demand(pods: list[Pod]) -> Demand:
+    return Demand(
+        pods=sum(p.count for p in pods),
+        cpu_m=sum(p.count * p.cpu_m for p in pods),
+        memory_mib=sum(p.count * p.memory_mib for p in pods),
+    )
+
+
+def nodes_needed(need: Demand, per_node: NodeCapacity) -> int:
+    """Fewest nodes whose summed capacity covers `need` (0 capacity in a dimension: impossible, a large number)."""
+    counts = []
+    for wanted, offered in (
+        (need.pods, per_node.pods),
+        (need.cpu_m, per_node.cpu_m),
+        (need.memory_mib, per_node.memory_mib),
+    ):
+        counts.append(math.ceil(wanted / offered) if offered > 0 else 10**6)
+    return max(counts)
+
+
+def capacity_problems(settings: Settings) -> list[str]:
+    """Empty when the pods fit at `nodeMinSize` (and the HPA maxima at `nodeMaxSize`); else one message each."""
+    c = settings.cluster
+    if c.node_instance_type not in INSTANCE_TYPES:
+        return [f"cluster.nodeInstanceType: {c.node_instance_type!r} has no capacity data in k8s/capacity.py"]
+    per_node = node_capacity(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)
+    problems: list[str] = []
+    if per_node.memory_mib <= 0 or per_node.pods <= 0:
+        return [
+            f"cluster.maxPodsPerNode: {c.node_instance_type} with maxPods "
+            f"{max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)} leaves no room for pods "
+            f"(kube-reserved grows 11 MiB per pod slot); lower cluster.maxPodsPerNode or pick a larger "
+            "cluster.nodeInstanceType"
+        ]
+    for at_max, nodes, key in (
+        (False, c.node_min_size, "cluster.nodeMinSize"),
+        (True, c.node_max_size, "cluster.nodeMaxSize"),
+    ):
+        pods = scheduled_pods(settings, at_max=at_max)
+        need = demand(pods)
+        have = Demand(per_node.pods * nodes, per_node.cpu_m * nodes, per_node.memory_mib * nodes)
+        what = "the HPA maxima" if at_max else "the scheduled pods"
+        short = [
+            f"{label} short by {n - h}{unit} (need {n}{unit}, {nodes} x {c.node_instance_type} give {h}{unit})"
+            for label, n, h, unit in (
+                ("pod slots", need.pods, have.pods, ""),
+                ("CPU", need.cpu_m, have.cpu_m, "m"),
+                ("memory", need.memory_mib, have.memory_mib, " MiB"),
+            )
+            if n > h
+        ]
+        if short:
+            fits = nodes_needed(need, per_node)
+            problems.append(
+                f"{key}: {what} do not fit on {nodes} x {c.node_instance_type} (maxPods "
+                f"{max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)}, prefix delegation "
+                f"{'on' if c.prefix_delegation else 'off'}): {'; '.join(short)}. Change {key} to {fits} or more, "
+                "choose a larger cluster.nodeInstanceType, set cluster.prefixDelegation true if pod slots are short, "
+                "or lower the requests (cluster.workloadProfile small, cluster.systemReplicas)"
+            )
+        largest = max(pods, key=lambda p: p.memory_mib)
+        if largest.memory_mib > per_node.memory_mib or largest.cpu_m > per_node.cpu_m:
+            problems.append(
+                f"cluster.nodeInstanceType: the pod {largest.name} requests {largest.cpu_m}m/"
+                f"{largest.memory_mib} MiB, more than one empty {c.node_instance_type} offers "
+                f"({per_node.cpu_m}m/{per_node.memory_mib} MiB); choose a larger instance type"
+            )
+    return problems

@@ -1,0 +1,492 @@
+"""DataTier: settings validation, per-store encryption/placement/backups/protection, dev vs prod, secrets, contract."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pytest
+import yaml
+from pulumi.runtime.sync_await import _sync_await
+
+from components.config import SettingsError
+from components.contracts import SERVICES, DataContract
+from components.data import DataTier
+from tests.conftest import Resources, settings_for
+from tools.offline.engine import ROOT, SECRET_SIG, SPECIAL_SIG, build_plan
+from tools.offline.mocks import _alnum
+
+NS = "ecommerce-platform"
+STACKS = ("dev", "prod")
+SECRET = {SPECIAL_SIG: SECRET_SIG, "value": "[secret]"}
+STRIPE_STAND_IN = "offline-secret-for-stripeApiKey"
+
+Plan = Callable[[str], dict[str, Any]]
+
+
+def stack_data(stack: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"])
+
+
+def data_of(res: Resources) -> list[dict[str, Any]]:
+    comp = res.of_type("ecommerce:data:DataTier")
+    assert len(comp) == 1, f"expected one DataTier, found {[c['urn'] for c in comp]}"
+    return [r for r in res if r["parent"] == comp[0]["urn"]]
+
+
+def one(res: Resources, typ: str) -> dict[str, Any]:
+    found = res.of_type(typ)
+    assert len(found) == 1, f"expected one {typ}, found {[r['urn'] for r in found]}"
+    return found[0]
+
+
+def key_arn(res: Resources, role: str) -> str:
+    # The alias shares the key's name; pick the key.
+    key = [r for r in res.of_type("aws:kms/key:Key") if r["name"] == f"ecommerce-data-{role}-key"]
+    assert len(key) == 1, f"no data key {role}"
+    return str(key[0]["outputs"]["arn"])
+
+
+@pytest.fixture(scope="module")
+def res(resources: Callable[[str], Resources]) -> Callable[[str], Resources]:
+    return resources
+
+
+# -- settings ---------------------------------------------------------------------------------------------------
+
+
+BAD_DATA = [
+    ({"auroraEngineVersion": "16"}, "data.auroraEngineVersion"),
+    ({"auroraEngineVersion": "12.9"}, "data.auroraEngineVersion: major version 12"),
+    ({"auroraMultiAz": True, "auroraInstanceCount": 1}, "data.auroraMultiAz"),
+    ({"auroraInstanceCount": 17}, "data.auroraInstanceCount"),
+    ({"auroraBackupRetentionDays": 0}, "data.auroraBackupRetentionDays"),
+    ({"auroraBackupRetentionDays": 36}, "data.auroraBackupRetentionDays"),
+    ({"auroraInstanceClass": "db.serverless", "auroraMinCapacity": 0.3}, "data.auroraMinCapacity"),
+    (
+        {"auroraInstanceClass": "db.serverless", "auroraMinCapacity": 8, "auroraMaxCapacity": 4},
+        "data.auroraMaxCapacity",
+    ),
+    ({"auroraMinCapacity": "lots"}, "data.auroraMinCapacity: expected a number"),
+    ({"auroraInstanceClass": "r7g.large"}, "data.auroraInstanceClass"),
+    ({"auroraMonitoringInterval": 20}, "data.auroraMonitoringInterval"),
+    ({"auroraPerformanceInsightsDays": 30}, "data.auroraPerformanceInsightsDays"),
+    (
+        {"redisAutomaticFailover": True, "redisMultiAz": False, "redisNodeCount": 1},
+        "data.redisAutomaticFailover",
+    ),
+    ({"redisMultiAz": True, "redisAutomaticFailover": False, "redisNodeCount": 2}, "data.redisMultiAz"),
+    ({"redisEngineVersion": "redis7"}, "data.redisEngineVersion"),
+    ({"redisSnapshotRetentionDays": 36}, "data.redisSnapshotRetentionDays"),
+    ({"opensearchZoneAwareness": True, "opensearchInstanceCount": 3}, "data.opensearchInstanceCount: 3"),
+    ({"opensearchZoneAwareness": False, "opensearchInstanceCount": 2}, "data.opensearchZoneAwareness"),
+    ({"opensearchEngineVersion": "Elasticsearch_7.10"}, "data.opensearchEngineVersion"),
+    ({"opensearchDedicatedMasterCount": 2}, "data.opensearchDedicatedMasterCount"),
+    ({"opensearchInstanceType": "m7g.large"}, "data.opensearchInstanceType"),
+    ({"dynamodbPitrDays": 40}, "data.dynamodbPitrDays"),
+    (
+        {"dynamodbBillingMode": "provisioned", "dynamodbMinCapacity": 50, "dynamodbMaxCapacity": 10},
+        "data.dynamodbMaxCapacity",
+    ),
+    ({"dynamodbBillingMode": "autoscale"}, "data.dynamodbBillingMode"),
+    ({"queueRetentionDays": 15}, "data.queueRetentionDays"),
+    ({"queueMaxReceiveCount": 0}, "data.queueMaxReceiveCount"),
+    ({"cognitoTier": "ESSENTIALS", "cognitoThreatProtection": "ENFORCED"}, "data.cognitoThreatProtection"),
+    ({"cognitoAccessTokenMinutes": 2}, "data.cognitoAccessTokenMinutes"),
+    ({"cognitoRefreshTokenDays": 4000}, "data.cognitoRefreshTokenDays"),
+    ({"cognitoCallbackUrls": ["http://shop.example.com/cb"]}, "data.cognitoCallbackUrls[0]"),
+    ({"logRetentionDays": 10}, "data.logRetentionDays"),
+    ({"kmsDeletionWindowDays": 3}, "data.kmsDeletionWindowDays"),
+    ({"secretRecoveryWindowDays": 3}, "data.secretRecoveryWindowDays"),
+    ({"redisNodes": 2}, "data.redisNodes: unknown key"),
+]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize(("change", "expected"), BAD_DATA, ids=[e for _, e in BAD_DATA])
+def test_bad_data_setting_fails_naming_the_key(stack: str, change: dict[str, Any], expected: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        settings_for(stack, {f"{NS}:data": {**stack_data(stack), **change}})
+    assert expected in str(err.value), f"{stack}: {change} should fail with {expected!r}; got: {err.value}"
+
+
+def test_protected_stack_keeps_deleted_secrets_recoverable() -> None:
+    with pytest.raises(SettingsError, match=r"data\.secretRecoveryWindowDays: 0 with protectData true"):
+        settings_for("prod", {f"{NS}:data": {**stack_data("prod"), "secretRecoveryWindowDays": 0}})
+
+
+def test_stripe_key_is_a_known_secret_key_not_a_setting() -> None:
+    s = settings_for("prod", {f"{NS}:stripeApiKey": {"secure": "v1:AAAA"}})
+    assert STRIPE_STAND_IN not in repr(s), "the Stripe key's value must never enter the Settings object"
+
+
+def test_stack_files_size_the_data_tier_as_designed() -> None:
+    dev, prod = settings_for("dev").data, settings_for("prod").data
+    assert (dev.aurora_instance_count, dev.redis_node_count, dev.opensearch_instance_count) == (1, 1, 1)
+    assert dev.dynamodb_billing_mode == "on-demand" and dev.aurora_instance_class == "db.serverless"
+    assert prod.aurora_multi_az and prod.aurora_instance_count >= 2
+    assert prod.redis_automatic_failover and prod.redis_multi_az and prod.redis_node_count >= 2
+    assert prod.opensearch_zone_awareness and prod.opensearch_instance_count % 2 == 0
+    assert prod.aurora_backup_retention_days > dev.aurora_backup_retention_days
+
+
+# -- the whole stack: every store, dev and prod ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_child_follows_the_explicit_provider(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    provider = one(r, "pulumi:providers:aws")
+    for child in data_of(r):
+        if child["type"].startswith("aws:"):
+            assert child["provider"].startswith(provider["urn"]), (
+                f"{child['urn']} does not use the aws provider"
+            )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_keys_rotate_and_logs_and_sns_are_named_in_key_policies(
+    stack: str, res: Callable[[str], Resources]
+) -> None:
+    r = res(stack)
+    keys = [k for k in r.of_type("aws:kms/key:Key") if k["name"].startswith("ecommerce-data-")]
+    assert len(keys) == 7, f"expected 7 data keys, got {[k['urn'] for k in keys]}"
+    for k in keys:
+        assert k["inputs"]["enableKeyRotation"] is True, f"{k['urn']} must rotate"
+        assert k["protect"] is (stack == "prod"), (
+            f"{k['urn']}: keys are protected exactly when protectData is on"
+        )
+    logs = json.loads(next(k for k in keys if k["name"] == "ecommerce-data-logs-key")["inputs"]["policy"])
+    logs_st = next(
+        s for s in logs["Statement"] if s.get("Sid") == "CloudWatchLogsUsesKeyForDataTierLogGroups"
+    )
+    assert logs_st["Principal"] == {"Service": "logs.us-east-2.amazonaws.com"}, (
+        "logs key: names CloudWatch Logs"
+    )
+    msg = json.loads(next(k for k in keys if k["name"] == "ecommerce-data-messaging-key")["inputs"]["policy"])
+    sns_st = next(s for s in msg["Statement"] if s.get("Sid") == "SnsDeliversToEncryptedQueues")
+    assert sns_st["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012", (
+        "SNS bound to the account"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_tables_encrypted_pitr_streams(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    tables = r.of_type("aws:dynamodb/table:Table")
+    assert {t["inputs"]["name"] for t in tables} == {
+        f"ecommerce-{stack}-products",
+        f"ecommerce-{stack}-inventory",
+    }
+    for t in tables:
+        i, u = t["inputs"], t["urn"]
+        assert i["serverSideEncryption"] == {"enabled": True, "kmsKeyArn": key_arn(r, "tables")}, (
+            f"{u}: CMK SSE"
+        )
+        assert i["pointInTimeRecovery"]["enabled"] is True, f"{u}: PITR"
+        assert i["streamEnabled"] and i["streamViewType"] == "NEW_AND_OLD_IMAGES", (
+            f"{u}: global tables need both"
+        )
+        assert i["billingMode"] == "PAY_PER_REQUEST", f"{u}: both stacks are on-demand"
+        assert i["deletionProtectionEnabled"] is (stack == "prod"), (
+            f"{u}: deletion protection from protectData"
+        )
+        assert t["protect"] is (stack == "prod") and t["retainOnDelete"] is (stack == "prod"), (
+            f"{u}: protection"
+        )
+    products = next(t for t in tables if t["name"] == "ecommerce-data-products")
+    assert {g["name"] for g in products["inputs"]["globalSecondaryIndexes"]} == {"by-category", "by-sku"}
+
+
+def test_provisioned_mode_scales_table_and_indexes(build: Callable[..., Resources]) -> None:
+    s = settings_for("dev", {f"{NS}:data": {**stack_data("dev"), "dynamodbBillingMode": "provisioned"}})
+    r = build(lambda: DataTier("ecommerce-data", s, private_subnet_ids=["subnet-a", "subnet-b"],
+                               database_security_group_id="sg-db"))  # fmt: skip
+    targets = r.of_type("aws:appautoscaling/target:Target")
+    # products: table + 2 indexes, inventory: table + 1 index; read and write each.
+    assert len(targets) == 10, f"expected 10 scalable targets, got {[t['urn'] for t in targets]}"
+    ids = {t["inputs"]["resourceId"] for t in targets}
+    assert "table/ecommerce-dev-products/index/by-sku" in ids, f"index targets missing: {ids}"
+    assert len(r.of_type("aws:appautoscaling/policy:Policy")) == 10
+    for t in r.of_type("aws:dynamodb/table:Table"):
+        assert t["inputs"]["billingMode"] == "PROVISIONED", f"{t['urn']}"
+        assert "readCapacity" in t["ignoreChanges"], f"{t['urn']}: auto scaling owns the capacity"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_aurora_private_encrypted_iam_auth_tls(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    c = one(r, "aws:rds/cluster:Cluster")
+    i, u = c["inputs"], c["urn"]
+    db_sg = r.named("ecommerce-vpc-database-sg")["id"]
+    private = {s["id"] for s in r.of_type("aws:ec2/subnet:Subnet") if "private" in s["name"]}
+    assert i["vpcSecurityGroupIds"] == [db_sg], f"{u}: only the Database SG"
+    assert set(one(r, "aws:rds/subnetGroup:SubnetGroup")["inputs"]["subnetIds"]) == private, f"{u}: private"
+    assert i["storageEncrypted"] and i["kmsKeyId"] == key_arn(r, "aurora"), f"{u}: storage with the CMK"
+    assert i["manageMasterUserPassword"] and i["masterUserSecretKmsKeyId"] == key_arn(r, "secrets"), u
+    assert "masterPassword" not in i, f"{u}: no master password in config or state"
+    assert i["iamDatabaseAuthenticationEnabled"] is True, f"{u}: IAM auth"
+    assert i["enabledCloudwatchLogsExports"] == ["postgresql"], u
+    params = {p["name"]: p["value"] for p in one(r, "aws:rds/clusterParameterGroup:ClusterParameterGroup")
+              ["inputs"]["parameters"]}  # fmt: skip
+    assert params["rds.force_ssl"] == "1", f"{u}: TLS forced"
+    prod = stack == "prod"
+    assert i["deletionProtection"] is prod and i["skipFinalSnapshot"] is (not prod), f"{u}: protection"
+    assert i["backupRetentionPeriod"] == (14 if prod else 1), f"{u}: backups"
+    instances = r.of_type("aws:rds/clusterInstance:ClusterInstance")
+    azs = [x["inputs"]["availabilityZone"] for x in instances]
+    if prod:
+        assert len(instances) == 2 and len(set(azs)) == 2, f"{u}: writer and reader in different AZs: {azs}"
+        reader = next(x for x in instances if x["name"].endswith("-2"))
+        writer = next(x for x in instances if x["name"].endswith("-1"))
+        assert writer["urn"] in reader["dependencies"], f"{reader['urn']}: created after the writer"
+    else:
+        assert len(instances) == 1 and instances[0]["inputs"]["instanceClass"] == "db.serverless", u
+        assert i["serverlessv2ScalingConfiguration"]["minCapacity"] == 0.5, u
+    for x in instances:
+        assert x["inputs"]["publiclyAccessible"] is False, f"{x['urn']}"
+        assert x["inputs"]["performanceInsightsKmsKeyId"] == key_arn(r, "aurora"), f"{x['urn']}"
+        assert x["protect"] is prod, f"{x['urn']}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_redis_encrypted_private_auth_and_failover(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    g = one(r, "aws:elasticache/replicationGroup:ReplicationGroup")
+    i, u = g["inputs"], g["urn"]
+    assert i["securityGroupIds"] == [r.named("ecommerce-vpc-database-sg")["id"]], f"{u}: Database SG only"
+    assert i["atRestEncryptionEnabled"] and i["kmsKeyId"] == key_arn(r, "cache"), f"{u}: at rest with the CMK"
+    assert i["transitEncryptionEnabled"] and i["transitEncryptionMode"] == "required", f"{u}: TLS required"
+    assert i["authToken"] == SECRET, f"{u}: the AUTH token is a secret in state"
+    assert i["logDeliveryConfigurations"][0]["logType"] == "slow-log", f"{u}: slow log delivered"
+    if stack == "prod":
+        assert i["numCacheClusters"] == 2 and i["automaticFailoverEnabled"] and i["multiAzEnabled"], u
+        assert len(set(i["preferredCacheClusterAzs"])) == 2, f"{u}: nodes in two AZs"
+        assert i["snapshotRetentionLimit"] == 7 and i["finalSnapshotIdentifier"], f"{u}: snapshots in prod"
+    else:
+        assert i["numCacheClusters"] == 1 and not i["automaticFailoverEnabled"], u
+        assert i["snapshotRetentionLimit"] == 0 and "finalSnapshotIdentifier" not in i, u
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_opensearch_vpc_encrypted_https_zone_aware(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    d = one(r, "aws:opensearch/domain:Domain")
+    i, u = d["inputs"], d["urn"]
+    private = [s["id"] for s in sorted(r.of_type("aws:ec2/subnet:Subnet"), key=lambda s: s["name"])
+               if "private" in s["name"]]  # fmt: skip
+    assert i["vpcOptions"]["securityGroupIds"] == [r.named("ecommerce-vpc-database-sg")["id"]], u
+    assert set(i["vpcOptions"]["subnetIds"]) <= set(private), f"{u}: private subnets only"
+    assert i["encryptAtRest"] == {"enabled": True, "kmsKeyId": key_arn(r, "search")}, u
+    assert i["nodeToNodeEncryption"] == {"enabled": True}, u
+    assert i["domainEndpointOptions"] == {
+        "enforceHttps": True,
+        "tlsSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10",
+    }
+    assert {o["logType"] for o in i["logPublishingOptions"]} >= {"SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS"}, u
+    policy = json.loads(i["accessPolicies"])
+    assert policy["Statement"][0]["Resource"].endswith(f"domain/ecommerce-{stack}-search/*"), u
+    cc = i["clusterConfig"]
+    if stack == "prod":
+        assert cc["zoneAwarenessEnabled"] and cc["instanceCount"] % 2 == 0, f"{u}: even nodes over 2 AZs"
+        assert len(i["vpcOptions"]["subnetIds"]) == 2 and cc["dedicatedMasterCount"] == 3, u
+    else:
+        assert not cc["zoneAwarenessEnabled"] and cc["instanceCount"] == 1, u
+        assert len(i["vpcOptions"]["subnetIds"]) == 1, f"{u}: a single-AZ domain takes exactly one subnet"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_queue_has_a_dlq_encryption_and_accepts_only_its_topic(
+    stack: str, res: Callable[[str], Resources]
+) -> None:
+    r = res(stack)
+    queues = {q["outputs"]["arn"]: q for q in r.of_type("aws:sqs/queue:Queue")}
+    topics = {t["outputs"]["arn"] for t in r.of_type("aws:sns/topic:Topic")}
+    messaging = key_arn(r, "messaging")
+    for t in r.of_type("aws:sns/topic:Topic"):
+        assert t["inputs"]["kmsMasterKeyId"] == messaging, f"{t['urn']}: topic encrypted with the CMK"
+    main = [q for q in queues.values() if not q["name"].endswith("-dlq")]
+    assert len(main) == 2, f"expected two notification queues, got {[q['urn'] for q in main]}"
+    policies = {p["inputs"]["queueUrl"]: json.loads(p["inputs"]["policy"]) for p in r.of_type(
+        "aws:sqs/queuePolicy:QueuePolicy")}  # fmt: skip
+    subs = {s["inputs"]["endpoint"]: s for s in r.of_type("aws:sns/topicSubscription:TopicSubscription")}
+    for q in queues.values():
+        assert q["inputs"]["kmsMasterKeyId"] == messaging, f"{q['urn']}: queue encrypted with the CMK"
+    for q in main:
+        u = q["urn"]
+        redrive = json.loads(q["inputs"]["redrivePolicy"])
+        dlq = queues.get(redrive["deadLetterTargetArn"])
+        assert dlq is not None and dlq["name"].endswith("-dlq"), f"{u}: redrive to a DLQ of this tier"
+        assert dlq["inputs"]["messageRetentionSeconds"] == 14 * 24 * 3600, f"{dlq['urn']}: keeps dead letters"
+        sub = subs[q["outputs"]["arn"]]
+        assert sub["inputs"]["topic"] in topics and json.loads(sub["inputs"]["filterPolicy"]), (
+            f"{u}: filtered"
+        )
+        allow = next(s for s in policies[q["outputs"]["url"]]["Statement"] if s["Effect"] == "Allow")
+        assert allow["Principal"] == {"Service": "sns.amazonaws.com"}, f"{u}: only SNS sends"
+        assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == sub["inputs"]["topic"], (
+            f"{u}: only its topic"
+        )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cognito_pool_and_public_pkce_client(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    pool = one(r, "aws:cognito/userPool:UserPool")
+    i, u = pool["inputs"], pool["urn"]
+    assert i["passwordPolicy"]["minimumLength"] >= 12 and i["autoVerifiedAttributes"] == ["email"], u
+    assert i["softwareTokenMfaConfiguration"] == {"enabled": True}, f"{u}: TOTP"
+    if stack == "prod":
+        assert i["mfaConfiguration"] == "ON" and i["deletionProtection"] == "ACTIVE", u
+        assert i["userPoolAddOns"] == {"advancedSecurityMode": "ENFORCED"} and i["userPoolTier"] == "PLUS", u
+    else:
+        assert i["mfaConfiguration"] == "OPTIONAL" and i["deletionProtection"] == "INACTIVE", u
+    c = one(r, "aws:cognito/userPoolClient:UserPoolClient")
+    ci = c["inputs"]
+    assert ci["generateSecret"] is False and ci["allowedOauthFlows"] == ["code"], (
+        f"{c['urn']}: public code flow"
+    )
+    assert "ALLOW_USER_PASSWORD_AUTH" not in ci["explicitAuthFlows"], (
+        f"{c['urn']}: no plaintext password flow"
+    )
+    assert ci["accessTokenValidity"] == (15 if stack == "prod" else 60), (
+        f"{c['urn']}: lifetimes from settings"
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_data_logs_encrypted_with_retention(stack: str, res: Callable[[str], Resources]) -> None:
+    r = res(stack)
+    groups = [g for g in data_of(r) if g["type"] == "aws:cloudwatch/logGroup:LogGroup"]
+    assert len(groups) == 5, f"aurora, redis and three OpenSearch groups: {[g['urn'] for g in groups]}"
+    for g in groups:
+        assert g["inputs"]["kmsKeyId"] == key_arn(r, "logs"), f"{g['urn']}: encrypted with the logs key"
+        assert g["inputs"]["retentionInDays"] == (365 if stack == "prod" else 14), f"{g['urn']}"
+    aurora = one(r, "aws:rds/cluster:Cluster")
+    assert r.named("ecommerce-data-aurora-logs")["urn"] in aurora["dependencies"], (
+        "RDS must find its group made"
+    )
+
+
+# -- secrets --------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def prod_with_stripe() -> dict[str, Any]:
+    return build_plan("prod", {f"{NS}:stripeApiKey": {"secure": "v1:AAAAexample"}})
+
+
+def test_no_secret_value_appears_unmasked(prod_with_stripe: dict[str, Any]) -> None:
+    plan = prod_with_stripe
+    text = json.dumps(plan)
+    assert STRIPE_STAND_IN not in text, "the Stripe key appears in the plan in plain text"
+    token = next(x for x in plan["resources"] if x["type"] == "random:index/randomPassword:RandomPassword")
+    assert _alnum(token["id"], 64) not in text, f"{token['urn']}: the Redis AUTH token appears in plain text"
+    versions = [x for x in plan["resources"] if x["type"] == "aws:secretsmanager/secretVersion:SecretVersion"]
+    assert {v["name"] for v in versions} == {"ecommerce-data-stripe", "ecommerce-data-redis-auth"}
+    for v in versions:
+        assert v["inputs"]["secretString"] == SECRET, f"{v['urn']}: secret string must be a secret"
+
+
+def test_without_stripe_key_the_secret_exists_without_a_value(res: Callable[[str], Resources]) -> None:
+    r = res("dev")
+    secret = r.named("ecommerce-data-stripe")
+    assert secret["type"] == "aws:secretsmanager/secret:Secret", secret["urn"]
+    versions = [v["name"] for v in r.of_type("aws:secretsmanager/secretVersion:SecretVersion")]
+    assert versions == ["ecommerce-data-redis-auth"], f"{secret['urn']}: no Stripe value unless configured"
+    for s in r.of_type("aws:secretsmanager/secret:Secret"):
+        assert s["inputs"]["kmsKeyId"] == key_arn(r, "secrets"), f"{s['urn']}: encrypted with the secrets key"
+
+
+# -- the contract ---------------------------------------------------------------------------------------------------
+
+
+def _resolve(value: Any) -> Any:
+    if isinstance(value, pulumi.Output):
+        return _sync_await(value.future())
+    return value
+
+
+@pytest.fixture(scope="module")
+def contract_run() -> tuple[DataContract, Resources, DataTier]:
+    from tools.offline.engine import run_in_mocks
+
+    built: list[DataTier] = []
+    s = settings_for("prod")
+
+    def program() -> None:
+        built.append(DataTier("ecommerce-data", s, private_subnet_ids=["subnet-a", "subnet-b"],
+                              database_security_group_id="sg-db", stripe_api_key=pulumi.Output.secret("sk_x")))  # fmt: skip
+
+    monitor, _, _ = run_in_mocks(program, stack="prod")
+    return built[0].contract, Resources(monitor.records), built[0]
+
+
+def test_contract_lists_what_every_service_needs(
+    contract_run: tuple[DataContract, Resources, DataTier],
+) -> None:
+    contract, r, tier = contract_run
+    assert set(contract) == set(SERVICES), f"contract services {sorted(contract)} != {sorted(SERVICES)}"
+    tables = {t["inputs"]["name"]: t for t in r.of_type("aws:dynamodb/table:Table")}
+    keys = {k["name"].removeprefix("ecommerce-data-").removesuffix("-key"): k["outputs"]["arn"]
+            for k in r.of_type("aws:kms/key:Key")}  # fmt: skip
+
+    product = contract["product"]
+    assert [_resolve(t.arn) for t in product.tables] == [tables["ecommerce-prod-products"]["outputs"]["arn"]]
+    assert [_resolve(k) for k in product.kms_key_arns] == [keys["tables"]], "product: the tables key"
+    assert [_resolve(t.arn) for t in contract["inventory"].tables] == [
+        tables["ecommerce-prod-inventory"]["outputs"]["arn"]
+    ]
+
+    cart = contract["cart"]
+    redis = one(r, "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert (
+        cart.cache is not None and _resolve(cart.cache.endpoint) == redis["outputs"]["primaryEndpointAddress"]
+    )
+    secrets = {x["name"]: x["outputs"]["arn"] for x in r.of_type("aws:secretsmanager/secret:Secret")}
+    assert [_resolve(s.arn) for s in cart.secrets] == [secrets["ecommerce-data-redis-auth"]], (
+        "cart: AUTH secret"
+    )
+    assert [_resolve(k) for k in cart.kms_key_arns] == [keys["secrets"]], "cart: decrypts its secret only"
+
+    cluster = one(r, "aws:rds/cluster:Cluster")
+    for svc, db, user in (("order", "orders", "order_service"), ("user-auth", "users", "user_auth_service")):
+        access = contract[svc].database
+        assert access is not None and (access.database, access.db_user, access.port) == (db, user, 5432), svc
+        assert _resolve(access.cluster_resource_id) == cluster["outputs"]["clusterResourceId"], svc
+        assert _resolve(access.endpoint) == cluster["outputs"]["endpoint"], svc
+    order_topic = next(
+        t for t in r.of_type("aws:sns/topic:Topic") if t["name"] == "ecommerce-data-order-events"
+    )
+    assert [_resolve(t.arn) for t in contract["order"].publishes] == [order_topic["outputs"]["arn"]]
+    assert [_resolve(t.arn) for t in contract["payment"].publishes] == [order_topic["outputs"]["arn"]]
+    pool = one(r, "aws:cognito/userPool:UserPool")
+    ua = contract["user-auth"].user_pool
+    assert ua is not None and _resolve(ua.arn) == pool["outputs"]["arn"], "user-auth: the user pool"
+
+    assert [_resolve(s.arn) for s in contract["payment"].secrets] == [secrets["ecommerce-data-stripe"]], (
+        "Stripe"
+    )
+    assert {_resolve(k) for k in contract["payment"].kms_key_arns} == {keys["secrets"], keys["messaging"]}
+
+    queues = {q["outputs"]["arn"] for q in r.of_type("aws:sqs/queue:Queue") if not q["name"].endswith("-dlq")}
+    assert {_resolve(q.arn) for q in contract["notification"].consumes} == queues, "notification: both queues"
+    assert contract["notification"].publishes == (), "notification sends nothing through SNS topics"
+
+    search = contract["search"]
+    domain = one(r, "aws:opensearch/domain:Domain")
+    assert search.search is not None and _resolve(search.search.domain_arn) == domain["outputs"]["arn"]
+    assert len(search.tables) == 1 and search.tables[0].write is False, "search reads the catalogue only"
+    assert _resolve(search.tables[0].stream_arn) == tables["ecommerce-prod-products"]["outputs"]["streamArn"]
+
+    for svc, stores in contract.items():
+        for name, value in stores.env.items():
+            assert _sync_await(pulumi.Output.from_input(value).is_secret()) is False, (
+                f"{svc}: env {name} is secret"
+            )
+    assert not any(s.database for n, s in contract.items() if n not in ("order", "user-auth")), (
+        "Aurora: 2 only"
+    )
+    assert _resolve(tier.aurora_master_secret_arn).startswith("arn:aws:secretsmanager:"), "master secret ARN"
