@@ -17,11 +17,22 @@ from tools.offline.policy_run import PolicySession
 # apply (policies/exemptions.json).
 REPORTED: frozenset[tuple[str, str]] = frozenset(
     {
+        # Delivery: the pipeline roles
         ("iam-github-oidc-pinned", "ecommerce-delivery-preview"),
         ("iam-no-wildcard-actions", "ecommerce-delivery-deploy"),
         ("iam-resource-star-restricted", "ecommerce-delivery-deploy"),
         ("iam-resource-star-restricted", "ecommerce-delivery-preview"),
         ("iam-no-privesc-exfil", "ecommerce-delivery-deploy"),
+        # ServiceMesh: plain-HTTP forwarding on the ALB, its log bucket's lifecycle, WAF until CdnEdge lands
+        *{
+            ("alb-tls", f"ecommerce-mesh-rule-{s}")
+            for s in ("cart", "order", "payment", "product", "search", "user-auth")
+        },
+        ("alb-waf-or-cloudfront", "ecommerce-mesh-alb"),
+        ("s3-versioning-lifecycle", "ecommerce-mesh-alb-logs"),
+        # DataTier, dev: no Enhanced Monitoring, no Redis snapshots
+        ("aurora-observability-auth", "ecommerce-data-aurora-1"),
+        ("redis-resilience", "ecommerce-data-redis"),
     }
 )
 
