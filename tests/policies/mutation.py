@@ -981,12 +981,15 @@ def run_mutants(
     plan: Plan,
     mutants: list[Mutant] = MUTANTS,
     user_config: Mapping[str, Any] | None = None,
+    baseline_report: Report | None = None,
 ) -> list[Outcome]:
     """Every mutant alone through Analyze (its changed resources); those no resource rule catches go through
-    AnalyzeStack in batches of mutants with distinct targets and distinct expected rules, a finding credited only
-    to the mutant expecting that rule on that target; a mutant a batch does not catch is re-run on its own, where
-    any new mandatory finding counts."""
-    baseline_report = session.analyze(plan, user_config=user_config)
+    AnalyzeStack in batches (distinct targets; mutants expecting the same rule only when the resources a finding
+    could be filed under do not overlap), a finding credited only to the mutant expecting that rule on that target
+    or its neighbours; a mutant a batch does not catch is re-run on its own, where any new mandatory finding
+    counts."""
+    if baseline_report is None:
+        baseline_report = session.analyze(plan, user_config=user_config)
     baseline = _mandatory(baseline_report)
     config = session.configure(user_config)
     caught: dict[str, list[str]] = {}
@@ -1015,23 +1018,31 @@ def run_mutants(
             if len(applied) == 1:
                 mine = sorted({policy for policy, _, _ in findings})
             else:
-                # In a batch a finding counts for a mutant only if it is the rule that mutant expects (no other
-                # mutant of the batch expects it) filed under that mutant's target or its neighbours.
+                # In a batch a finding counts for a mutant only if it is the rule that mutant expects, filed under
+                # that mutant's target or its neighbours (which no other mutant expecting the rule shares).
                 mine = sorted({p for p, urn, _ in findings if p == a.mutant.expect and urn in a.near})
             if mine:
                 caught[a.mutant.id] = mine
 
+    def near_of(target: Resource) -> set[str]:
+        near = {target["urn"], *target.get("dependencies", [])}
+        for deps in (target.get("propertyDependencies") or {}).values():
+            near.update(deps)
+        return near
+
     while pending:
+        # Mutants expecting the same rule share a batch only if nothing a finding could be filed under overlaps.
         batch: list[tuple[Mutant, Resource]] = []
-        used_rules: set[str] = set()
+        claimed: dict[str, set[str]] = {}
         used_targets: set[str] = set()
         rest = []
         for mutant, target in pending:
-            if mutant.expect in used_rules or target["urn"] in used_targets:
+            near = near_of(target)
+            if target["urn"] in used_targets or near & claimed.get(mutant.expect, set()):
                 rest.append((mutant, target))
                 continue
             batch.append((mutant, target))
-            used_rules.add(mutant.expect)
+            claimed.setdefault(mutant.expect, set()).update(near)
             used_targets.add(target["urn"])
         stack_round(batch)
         if len(batch) > 1:
