@@ -204,6 +204,7 @@ class PolicySession:
         )
         self.info: AnalyzerInfo | None = None
         self._configured: str | None = None
+        self._reconciled: dict[str, dict[str, dict[str, Any]]] = {}
 
     @classmethod
     def for_plan(cls, plan: Mapping[str, Any], **kwargs: Any) -> PolicySession:
@@ -225,13 +226,16 @@ class PolicySession:
         self.process.__exit__(*exc)
 
     def configure(self, user_config: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """Reconcile and send the config (only when it differs from what the pack already has)."""
         assert self.info is not None
-        config = reconcile_config(self.info, user_config)
-        key = json.dumps(config, sort_keys=True)
-        if key != self._configured:
+        given = json.dumps(user_config or {}, sort_keys=True)
+        if given not in self._reconciled:
+            self._reconciled[given] = reconcile_config(self.info, user_config)
+        config = self._reconciled[given]
+        if given != self._configured:
             self.process.configure(config)
-            self._configured = key
-        return config
+            self._configured = given
+        return copy.deepcopy(config)
 
     def analyze(
         self,
