@@ -6,6 +6,7 @@ import pulumi_aws as aws
 from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import Delivery
+from components.edge import CdnEdge
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
@@ -51,6 +52,10 @@ mesh = ServiceMesh(
     viewer_role_arns=[delivery.preview_role_arn],
     opts=platform,
 )
+
+# The public entry: CloudFront (+ WAF, us-east-1 certificate) serves the site from S3 and /api/* from the mesh's ALB,
+# which answers only requests carrying the secret origin header (its SG admits only CloudFront, in EcommerceVpc).
+edge = CdnEdge("ecommerce-edge", settings, alb_origin=mesh.alb_origin, opts=platform)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -106,3 +111,8 @@ pulumi.export("kubeconfig", mesh.kubeconfig)
 pulumi.export("oidcProviderArn", mesh.oidc_provider_arn)
 pulumi.export("albDnsName", mesh.alb_dns_name)
 pulumi.export("repositoryUrls", mesh.repository_urls)
+pulumi.export("siteUrl", edge.site_url)
+pulumi.export("distributionId", edge.distribution_id)
+pulumi.export("distributionDomainName", edge.distribution_domain_name)
+pulumi.export("siteBucketName", edge.site_bucket_name)
+pulumi.export("webAclArn", edge.web_acl_arn)

@@ -112,7 +112,6 @@ class DataTier(pulumi.ComponentResource):
         private_subnet_ids: Sequence[pulumi.Input[str]],
         database_security_group_id: pulumi.Input[str],
         stripe_api_key: pulumi.Output[str] | None = None,
-        search_role_arn: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -121,9 +120,10 @@ class DataTier(pulumi.ComponentResource):
         :param database_security_group_id: the Database SG (5432/6379/443 from the EKS nodes only).
         :param stripe_api_key: the secret `stripeApiKey` config value; None leaves the secret without a value
             (put it with `aws secretsmanager put-secret-value`, see the README).
-        :param search_role_arn: the search service's role, when known, as the only principal of the OpenSearch
-            domain policy; without it the policy delegates to IAM within this account and the contract's policy
-            for the search role is what grants access.
+
+        The OpenSearch domain gets no resource policy here: its only principal, the search service's role, is
+        created by the ServiceMesh from this component's contract, which sets the domain policy
+        (`aws.opensearch.DomainPolicy`) once that role exists.
         """
         super().__init__("ecommerce:data:DataTier", name, None, opts)
         self._name = name
@@ -141,7 +141,7 @@ class DataTier(pulumi.ComponentResource):
         products, inventory = self._tables(keys["tables"])
         cluster = self._aurora(keys["aurora"], keys["secrets"], keys["logs"])
         redis, redis_secret = self._redis(keys["cache"], keys["secrets"], keys["logs"])
-        domain = self._search(keys["search"], keys["logs"], search_role_arn)
+        domain = self._search(keys["search"], keys["logs"])
         topics, queues, dlqs = self._messaging(keys["messaging"])
         pool, client, pool_domain = self._identities()
         stripe_secret = self._stripe_secret(keys["secrets"], stripe_api_key)
@@ -580,9 +580,7 @@ class DataTier(pulumi.ComponentResource):
         return group, secret
 
     # -- OpenSearch ------------------------------------------------------------------------------------------------
-    def _search(
-        self, key: aws.kms.Key, logs_key: aws.kms.Key, search_role_arn: pulumi.Input[str] | None
-    ) -> aws.opensearch.Domain:
+    def _search(self, key: aws.kms.Key, logs_key: aws.kms.Key) -> aws.opensearch.Domain:
         d, n, env = self._d, self._name, self._settings.environment
         domain_name = f"{self._base}-search"
         domain_arn = pulumi.Output.format(
@@ -615,25 +613,6 @@ class DataTier(pulumi.ComponentResource):
             ),
             opts=self._child,
         )
-        root = pulumi.Output.format("arn:{0}:iam::{1}:root", self._partition, self._account)
-        access_policy = iam.policy_json(
-            self,
-            [
-                {
-                    "sid": "SearchServiceOnly",
-                    "effect": "Allow",
-                    "principals": [{"type": "AWS", "identifiers": [search_role_arn or root]}],
-                    "actions": [
-                        "es:ESHttpGet",
-                        "es:ESHttpHead",
-                        "es:ESHttpPost",
-                        "es:ESHttpPut",
-                        "es:ESHttpDelete",
-                    ],
-                    "resources": [pulumi.Output.concat(domain_arn, "/*")],
-                }
-            ],
-        )
         zone_aware = d.opensearch_zone_awareness
         masters = d.opensearch_dedicated_master_count
         # Auto-Tune is not offered on T-family nodes.
@@ -660,7 +639,6 @@ class DataTier(pulumi.ComponentResource):
             encrypt_at_rest={"enabled": True, "kms_key_id": key.arn},
             node_to_node_encryption={"enabled": True},
             domain_endpoint_options={"enforce_https": True, "tls_security_policy": OPENSEARCH_TLS_POLICY},
-            access_policies=access_policy,
             auto_tune_options={
                 "desired_state": "DISABLED" if burstable else "ENABLED",
                 "rollback_on_disable": "NO_ROLLBACK",

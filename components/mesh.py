@@ -57,6 +57,8 @@ _READ_TABLE = (
     "dynamodb:ConditionCheckItem",
     "dynamodb:DescribeTable",
 )
+#: The OpenSearch HTTP verbs the search service uses (index, query, delete documents); no domain administration.
+_SEARCH_HTTP = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"]
 _COGNITO_ADMIN = (
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminGetUser",
@@ -133,7 +135,7 @@ def service_statements(
         arn = stores.search.domain_arn
         st.append(
             iam.allow(
-                ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut", "es:ESHttpDelete"],
+                _SEARCH_HTTP,
                 [arn, pulumi.Output.concat(arn, "/*")],
                 sid="SearchOwnDomain",
             )
@@ -591,6 +593,9 @@ class ServiceMesh(pulumi.ComponentResource):
                 )
             roles[svc.name] = role
             self.service_role_arns[svc.name] = role.arn
+            search = stores[svc.name].search
+            if search is not None:
+                self._search_domain_policy(name, search.domain_arn, role.arn)
 
         # --- the public ALB, owned by Pulumi ---
         target_groups = self._alb(name, prefix, settings, network, account_id, partition, region)
@@ -843,6 +848,32 @@ class ServiceMesh(pulumi.ComponentResource):
                 "alb_arn": self.alb_arn,
                 "alb_dns_name": self.alb_dns_name,
             }
+        )
+
+    def _search_domain_policy(
+        self, name: str, domain_arn: pulumi.Output[str], role_arn: pulumi.Output[str]
+    ) -> None:
+        """The OpenSearch domain's resource policy: HTTP verbs for the search service's role and no one else.
+
+        It lives here, not in the DataTier, because the role is created here from the DataTier's contract; setting
+        it on the domain itself would need the role before the domain, and the role needs the domain's ARN.
+        """
+        aws.opensearch.DomainPolicy(
+            f"{name}-search-access",
+            domain_name=domain_arn.apply(lambda arn: arn.rsplit("/", 1)[-1]),
+            access_policies=iam.policy_json(
+                self,
+                [
+                    {
+                        "sid": "SearchServiceOnly",
+                        "effect": "Allow",
+                        "principals": [{"type": "AWS", "identifiers": [role_arn]}],
+                        "actions": _SEARCH_HTTP,
+                        "resources": [pulumi.Output.concat(domain_arn, "/*")],
+                    }
+                ],
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _alb(

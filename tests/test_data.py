@@ -286,8 +286,13 @@ def test_opensearch_vpc_encrypted_https_zone_aware(stack: str, res: Callable[[st
         "tlsSecurityPolicy": "Policy-Min-TLS-1-2-PFS-2023-10",
     }
     assert {o["logType"] for o in i["logPublishingOptions"]} >= {"SEARCH_SLOW_LOGS", "ES_APPLICATION_LOGS"}, u
-    policy = json.loads(i["accessPolicies"])
-    assert policy["Statement"][0]["Resource"].endswith(f"domain/ecommerce-{stack}-search/*"), u
+    assert "accessPolicies" not in i, f"{u}: the domain policy belongs to the ServiceMesh (it names the role)"
+    (domain_policy,) = r.of_type("aws:opensearch/domainPolicy:DomainPolicy")
+    assert domain_policy["inputs"]["domainName"] == f"ecommerce-{stack}-search", domain_policy["urn"]
+    (st,) = json.loads(domain_policy["inputs"]["accessPolicies"])["Statement"]
+    search_role = r.named("ecommerce-mesh-svc-search", "aws:iam/role:Role")
+    assert st["Principal"] == {"AWS": search_role["outputs"]["arn"]}, domain_policy["urn"]
+    assert st["Resource"].endswith(f"domain/ecommerce-{stack}-search/*"), domain_policy["urn"]
     cc = i["clusterConfig"]
     if stack == "prod":
         assert cc["zoneAwarenessEnabled"] and cc["instanceCount"] % 2 == 0, f"{u}: even nodes over 2 AZs"

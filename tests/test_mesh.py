@@ -550,6 +550,11 @@ def test_alb_without_domain(resources: Any, stack: str, protection: bool) -> Non
     )
     algo = sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
     assert algo == "AES256", f"{sse['urn']}: ALB access logs support only SSE-S3, got {algo}"
+    if settings_for(stack).edge.domain_name:
+        # prod carries a domain (edge.domainName): its HTTPS listener and redirect are checked by
+        # test_alb_with_domain_serves_tls_and_hands_cdn_an_https_origin.
+        assert {r["inputs"]["port"] for r in res.of_type("aws:lb/listener:Listener")} == {80, 443}, alb["urn"]
+        return
     (listener,) = res.of_type("aws:lb/listener:Listener")
     assert listener["inputs"]["port"] == 80 and listener["inputs"]["protocol"] == "HTTP", listener["urn"]
     assert listener["inputs"]["defaultActions"][0]["fixedResponse"]["statusCode"] == "403", listener["urn"]

@@ -160,9 +160,11 @@ def seed_rules(res: Resources) -> dict[tuple[str, str], set[tuple[Any, ...]]]:
 def test_security_groups_are_exactly_the_seeds(resources: Callable[[str], Resources], stack: str) -> None:
     res = resources(stack)
     got = seed_rules(res)
+    # CloudFront fronts the ALB in both stacks: one origin port from its prefix list (443 with prod's domain and the
+    # ALB's certificate, 80 in dev without a domain).
+    port = {"dev": 80, "prod": 443}[stack]
     expected = {
-        # CloudFront fronts the ALB in both stacks: one origin port from its prefix list (80 without a domain).
-        ("in", "alb"): {("tcp", 80, 80, "pl:cloudfront")},
+        ("in", "alb"): {("tcp", port, port, "pl:cloudfront")},
         ("out", "alb"): {("tcp", 8080, 8089, "sg:nodes")},
         ("in", "nodes"): {("tcp", 8080, 8089, "sg:alb"), ("-1", None, None, "sg:nodes")},
         ("out", "nodes"): {("-1", None, None, "10.0.0.0/16"), ("tcp", 443, 443, "pl:s3"),

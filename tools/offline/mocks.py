@@ -48,6 +48,14 @@ ID_PREFIX = {
     "aws:ec2/flowLog:FlowLog": "fl",
     "aws:ec2/launchTemplate:LaunchTemplate": "lt",
     "aws:kms/key:Key": "",
+    "aws:wafv2/webAcl:WebAcl": "",
+    "aws:acm/certificate:Certificate": "",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "",
+}
+#: Type token -> prefix of an upper-case id without a dash (CloudFront's `E2QWRUHAPOMQZL` shape).
+UPPER_ID_PREFIX = {
+    "aws:cloudfront/distribution:Distribution": "E",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "E",
 }
 
 #: Type token -> id format, for types whose AWS id is not `<prefix>-<hash>` (an identifier input, a URL, an ARN);
@@ -96,6 +104,14 @@ ARN_FORMAT = {
     "aws:ec2/launchTemplate:LaunchTemplate": "ec2:{region}:{account}:launch-template/{id}",
     "aws:eks/addon:Addon": "eks:{region}:{account}:addon/{i[clusterName]}/{i[addonName]}/{id}",
     "aws:s3/bucket:Bucket": "s3:::{id}",
+    "aws:cloudfront/distribution:Distribution": "cloudfront::{account}:distribution/{id}",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "cloudfront::{account}:origin-access-control/{id}",
+    "aws:cloudfront/function:Function": "cloudfront::{account}:function/{i[name]}",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "cloudfront::{account}:response-headers-policy/{id}",
+    "aws:wafv2/webAcl:WebAcl": "wafv2:{region}:{account}:global/webacl/{i[name]}/{id}",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": "logs:{region}:{account}:delivery-source:{i[name]}",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": "logs:{region}:{account}:delivery-destination:{i[name]}",
+    "aws:cloudwatch/logDelivery:LogDelivery": "logs:{region}:{account}:delivery:{id}",
     "aws:dynamodb/table:Table": "dynamodb:{region}:{account}:table/{i[name]}",
     "aws:rds/cluster:Cluster": "rds:{region}:{account}:cluster:{id}",
     "aws:rds/clusterInstance:ClusterInstance": "rds:{region}:{account}:db:{id}",
@@ -110,6 +126,10 @@ ARN_FORMAT = {
     "aws:cognito/userPool:UserPool": "cognito-idp:{region}:{account}:userpool/{id}",
     "aws:appautoscaling/target:Target": "application-autoscaling:{region}:{account}:scalable-target/{seed}",
 }
+#: CloudFront's fixed Route 53 hosted zone id for alias records to any distribution.
+CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
+#: Public hosted zones the mock account owns (the stack files' example domain); others are "not found", as in AWS.
+HOSTED_ZONES = ("shop.example.com", "example.com")
 
 #: Type token -> the input AWS uses as the resource's id when the program names it (e.g. a bucket's name).
 ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket"}
@@ -158,11 +178,6 @@ def _eip(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[s
 def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     host = str(args.inputs.get("url", "")).removeprefix("https://")
     return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
-
-
-def _bucket(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
-    return {"bucket": rid, "bucketDomainName": f"{rid}.s3.amazonaws.com",
-            "bucketRegionalDomainName": f"{rid}.s3.{region}.amazonaws.com", "hostedZoneId": "Z2O1EMRO9K5GLX"}  # fmt: skip
 
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -264,6 +279,55 @@ def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[
     return {"uniqueId": f"AROA{_hex(rid, length=17).upper()}"}
 
 
+def hosted_zone_id(name: str) -> str:
+    """The id of a mock public hosted zone (Route 53's shape: Z + 20 upper-case characters)."""
+    return f"Z{_hex(name, length=20).upper()}"
+
+
+def _bucket(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {
+        "bucket": rid,
+        "bucketDomainName": f"{rid}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{rid}.s3.{region}.amazonaws.com",
+        "hostedZoneId": "Z2O1EMRO9K5GLX" if region == "us-east-2" else "Z3AQBSTGFYJSTF",
+    }
+
+
+def _distribution(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {
+        "domainName": f"d{_hex(rid, length=13)}.cloudfront.net",
+        "hostedZoneId": CLOUDFRONT_HOSTED_ZONE_ID,
+        "status": "Deployed",
+        "etag": _hex(rid, "etag", length=14).upper(),
+        "callerReference": f"terraform-{_hex(rid, 'ref', length=20)}",
+    }
+
+
+def _certificate(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    names = [args.inputs.get("domainName"), *(args.inputs.get("subjectAlternativeNames") or [])]
+    return {
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": n,
+                "resourceRecordName": f"_{_hex(rid, n, length=32)}.{n}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_hex(rid, n, 'v', length=32)}.xlfgrmvvlj.acm-validations.aws.",
+            }
+            for n in names
+        ],
+    }
+
+
+def _record(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"fqdn": str(args.inputs.get("name", "")).rstrip(".")}
+
+
+def _cloudfront_function(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"etag": _hex(rid, length=14).upper(), "liveStageEtag": _hex(rid, "live", length=14).upper(),
+            "status": "UNASSOCIATED"}  # fmt: skip
+
+
 def _ecr_repository(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{region}.amazonaws.com/{args.inputs.get('name', rid)}",
             "registryId": ACCOUNT_ID}  # fmt: skip
@@ -279,17 +343,6 @@ def _load_balancer(args: pulumi.runtime.MockResourceArgs, region: str, rid: str)
 
 def _target_group(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"arnSuffix": f"targetgroup/{args.inputs.get('name', rid)}/{_hex(rid, length=16)}"}
-
-
-def _certificate(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
-    domain = str(args.inputs.get("domainName", ""))
-    return {
-        "status": "PENDING_VALIDATION",
-        "domainValidationOptions": [
-            {"domainName": domain, "resourceRecordName": f"_{_hex(rid, 'n', length=32)}.{domain}.",
-             "resourceRecordType": "CNAME", "resourceRecordValue": f"_{_hex(rid, 'v', length=32)}.acm-validations.aws."}
-        ],
-    }  # fmt: skip
 
 
 def _eks_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
@@ -337,11 +390,14 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
-    "aws:acm/certificate:Certificate": _certificate,
     "eks:index:Cluster": _eks_cluster,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
-    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:s3/bucket:Bucket": _bucket,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:route53/record:Record": _record,
+    "aws:cloudfront/function:Function": _cloudfront_function,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
     "aws:dynamodb/table:Table": _table,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
@@ -440,9 +496,10 @@ class PlatformMocks(pulumi.runtime.Mocks):
             rid = f"{seed[:8]}-{seed[8:12]}-4{seed[13:16]}-a{_hex(seed)[:3]}-{_hex(seed, 'k', length=12)}"
         elif prefix:
             rid = f"{prefix}-{seed}"
+        elif typ in UPPER_ID_PREFIX:
+            rid = f"{UPPER_ID_PREFIX[typ]}{seed[:13].upper()}"
         else:
             rid = inputs.get(ID_FROM_INPUT.get(typ, "name")) or f"{args.name}-{seed[:7]}"
-            rid = inputs.get("name") or f"{args.name}-{seed[:7]}"
         shapes = {"region": region, "account": ACCOUNT_ID, "name": args.name, "i": _Default(inputs, args.name),
                   "seed": seed, "seed26": _alnum(seed, 26).lower(), "alnum6": _alnum(seed, 6),
                   "alnum9": _alnum(seed, 9)}  # fmt: skip
@@ -503,11 +560,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     f"{PREFIX_LISTS[name]}", "addressFamily": "IPv4", "maxEntries": 55, "ownerId": "AWS"}, []  # fmt: skip
         if token == "aws:route53/getZone:getZone":
             name = str(a.get("name") or "").rstrip(".")
-            zone_id = f"Z{_hex(name, length=20).upper()}"
-            return {"id": zone_id, "zoneId": zone_id, "name": name, "privateZone": bool(a.get("privateZone")),
-                    "arn": f"arn:{PARTITION}:route53:::hostedzone/{zone_id}", "callerReference": name,
-                    "nameServers": [f"ns-{i}.awsdns-0{i}.com" for i in range(1, 5)],
-                    "resourceRecordSetCount": 2}, []  # fmt: skip
+            if name not in HOSTED_ZONES or a.get("privateZone"):
+                return {}, [("name", f"no matching Route 53 Hosted Zone found for {name!r}")]
+            zid = hosted_zone_id(name)
+            return {"zoneId": zid, "id": zid, "name": name, "arn": f"arn:{PARTITION}:route53:::hostedzone/{zid}",
+                    "privateZone": False, "resourceRecordSetCount": 4, "callerReference": _hex(zid),
+                    "nameServers": [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in ((101, "com"), (1202, "org"),
+                                    (613, "net"), (1888, "co.uk"))]}, []  # fmt: skip
         raise UnmockedInvokeError(
             f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py"
         )
