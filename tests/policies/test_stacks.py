@@ -23,12 +23,13 @@ REPORTED: frozenset[tuple[str, str]] = frozenset(
         ("iam-resource-star-restricted", "ecommerce-delivery-deploy"),
         ("iam-resource-star-restricted", "ecommerce-delivery-preview"),
         ("iam-no-privesc-exfil", "ecommerce-delivery-deploy"),
-        # ServiceMesh: plain-HTTP forwarding on the ALB, its log bucket's lifecycle, WAF until CdnEdge lands
+        # ServiceMesh/CdnEdge: the ALB log bucket's lifecycle; dev (no domain): plain-HTTP forwarding on the
+        # ALB and CloudFront reaching it over http-only
         *{
             ("alb-tls", f"ecommerce-mesh-rule-{s}")
             for s in ("cart", "order", "payment", "product", "search", "user-auth")
         },
-        ("alb-waf-or-cloudfront", "ecommerce-mesh-alb"),
+        ("cloudfront-tls", "ecommerce-edge-cdn"),
         ("s3-versioning-lifecycle", "ecommerce-mesh-alb-logs"),
         # DataTier, dev: no Enhanced Monitoring, no Redis snapshots
         ("aurora-observability-auth", "ecommerce-data-aurora-1"),
