@@ -1,5 +1,6 @@
 # ecommerce-platform — every target does its own set-up on a fresh machine (only python3 and pip needed).
 #   make preview [STACK=dev|prod]   the offline plan of a stack, printed like `pulumi preview`, plus the policy run
+#   make policy [STACK=dev|prod]    the CrossGuard pack over build/<stack>/plan.json, through its Analyzer protocol
 #   make test                       the whole test suite
 #   make lint                       ruff + mypy
 #   make bench                      offline preview timings against the SDK floor, and the test suite's wall time
@@ -15,10 +16,10 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: preview test lint bench venv clean help lock docs
+.PHONY: preview policy test lint bench venv clean help lock docs
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT)
@@ -35,6 +36,12 @@ venv: $(VENV)/.installed
 
 preview: venv
 	$(PY) -m tools.offline preview --stack $(STACK)
+	@$(MAKE) --no-print-directory policy STACK=$(STACK)
+
+# The policy pack runs in its own virtualenv (policies/.venv, from policies/requirements.txt) as the Pulumi CLI
+# runs it; exits non-zero on any mandatory violation. Builds the plan first if build/<stack>/plan.json is missing.
+policy: venv
+	$(PY) -m tools.offline.policy_run --stack $(STACK)
 
 test: venv
 	$(PY) -m pytest -q
