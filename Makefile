@@ -44,7 +44,7 @@ policy: venv
 	$(PY) -m tools.offline.policy_run --stack $(STACK)
 
 test: venv
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint: venv
 	$(PY) -m ruff check .

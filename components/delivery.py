@@ -26,7 +26,7 @@ import pulumi_aws as aws
 from components import iam
 from components.config import PROJECT, DeliverySettings
 from components.contracts import SERVICES
-from components.naming import tags
+from components.naming import cluster_name, tags
 
 COMPONENT = "delivery"
 #: GitHub's OIDC issuer host; the provider URL and the prefix of every condition key on its tokens.
@@ -381,6 +381,7 @@ class Delivery(pulumi.ComponentResource):
         ]
         # AWS's public parameters (EKS-optimised AMI ids, region facts) hold no customer data.
         public_parameters = pulumi.Output.format("arn:{0}:ssm:*::parameter/aws/service/*", partition)
+        eks_cluster = cluster_name(environment)
         preview_statements: list[iam.Statement] = [
             iam.allow(PREVIEW_READ_ACTIONS, iam_arns, sid="ReadIamDocuments"),
             iam.allow(
@@ -395,7 +396,15 @@ class Delivery(pulumi.ComponentResource):
                     "eks:DescribeAddon",
                     "eks:DescribeAccessEntry",
                 ],
-                [pulumi.Output.format("arn:{0}:eks:*:{1}:*", partition, account_id)],
+                [
+                    pulumi.Output.format("arn:{0}:eks:{1}:{2}:{3}", partition, regions[0], account_id, part)
+                    for part in (
+                        f"cluster/{eks_cluster}",
+                        f"nodegroup/{eks_cluster}/*",
+                        f"addon/{eks_cluster}/*",
+                        f"access-entry/{eks_cluster}/*",
+                    )
+                ],
                 sid="ReadClusters",
             ),
             *state_statements(write=False),
@@ -450,6 +459,15 @@ class Delivery(pulumi.ComponentResource):
             "deploy", f"pulumi up of {environment} from GitHub Actions", delivery.deploy_session_seconds
         )
         allowed_regions = sorted({*regions, "us-east-1"})
+        # Every role, policy and instance profile of the platform is named `ecommerce-…` (explicit names and
+        # Pulumi's auto-names from `ecommerce-…` logical names); OIDC providers are GitHub's and the clusters'.
+        platform_iam_arns = [
+            pulumi.Output.format("arn:{0}:iam::{1}:{2}/ecommerce-*", partition, account_id, kind)
+            for kind in ("role", "policy", "instance-profile")
+        ] + [
+            pulumi.Output.format("arn:{0}:iam::{1}:oidc-provider/{2}", partition, account_id, host)
+            for host in (GITHUB_OIDC_HOST, *(f"oidc.eks.{r}.amazonaws.com/id/*" for r in regions))
+        ]
         deploy_statements: list[iam.Statement] = [
             # "*": the program creates resources whose ids AWS assigns at creation (vpc-…, auto-named roles and
             # buckets), so no ARN pattern can name them in advance; tag-on-create conditions are not supported by
@@ -460,7 +478,7 @@ class Delivery(pulumi.ComponentResource):
                 sid="ManagePlatformServices",
                 conditions=[iam.condition("StringEquals", "aws:RequestedRegion", *allowed_regions)],
             ),
-            iam.allow(IAM_MANAGE_ACTIONS, iam_arns, sid="ManagePlatformIdentities"),
+            iam.allow(IAM_MANAGE_ACTIONS, platform_iam_arns, sid="ManagePlatformIdentities"),
             iam.allow(
                 ["iam:CreateServiceLinkedRole"],
                 [pulumi.Output.format("arn:{0}:iam::{1}:role/aws-service-role/*", partition, account_id)],
@@ -468,7 +486,7 @@ class Delivery(pulumi.ComponentResource):
             ),
             iam.allow(
                 ["iam:PassRole"],
-                [iam_arns[0]],
+                [platform_iam_arns[0]],
                 sid="PassPlatformRolesToTheirServices",
                 conditions=[iam.condition("StringEquals", "iam:PassedToService", *PASS_ROLE_SERVICES)],
             ),

@@ -30,7 +30,7 @@ from components import iam
 from components.config import Settings
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin, DataContract, ServiceStores
 from components.delivery import ecr_repository_name
-from components.naming import tags
+from components.naming import cluster_name, tags
 from k8s import capacity, workloads
 from k8s.catalogue import CATALOGUE, NAMESPACE, READY_PATH, Service, catalogue_problems
 
@@ -212,7 +212,7 @@ class ServiceMesh(pulumi.ComponentResource):
             )
         child = pulumi.ResourceOptions(parent=self)
         account_id, partition, region = iam.caller(self)
-        prefix = f"ecommerce-{env}"
+        prefix = cluster_name(env)
         self.cluster_name = prefix
         ports = {s.name: s.port for s in CATALOGUE}
 
@@ -936,6 +936,11 @@ class ServiceMesh(pulumi.ComponentResource):
                     filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         days=c.alb_log_retention_days
+                    ),
+                    abort_incomplete_multipart_upload=(
+                        aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                            days_after_initiation=7
+                        )
                     ),
                 )
             ],

@@ -29,6 +29,11 @@ def tags(component: str, name: str, **extra: str) -> dict[str, str]:
     return {"Name": name, "Component": component, **extra}
 
 
+def cluster_name(environment: str) -> str:
+    """The EKS cluster's name (`ecommerce-<env>`): the mesh creates it, the pipeline roles are scoped to it."""
+    return f"ecommerce-{environment}"
+
+
 def az_suffix(az: str) -> str:
     """`us-east-2a` -> `a`: the short AZ label used in per-AZ resource names."""
     return az[-1]

@@ -249,8 +249,10 @@ def _trust_no_public(res: Res, ctx: Context) -> None:
 
 
 GITHUB_ISSUER = "token.actions.githubusercontent.com"
+# GitHub's subject formats: `ref:` (push/tag jobs), `environment:` (jobs in an environment) and `pull_request`
+# (every pull-request job, which has no branch of its own to pin) — each exact, for one repository.
 _GITHUB_SUB = re.compile(
-    r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:(ref:refs/(heads|tags)/[^*?]+|environment:[^*?]+)$"
+    r"^repo:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+:(ref:refs/(heads|tags)/[^*?]+|environment:[^*?]+|pull_request)$"
 )
 
 

@@ -11,33 +11,6 @@ import pytest
 from tests.policies.mutation import MUTANTS, render, run_mutants, summary
 from tools.offline.policy_run import PolicySession, Report
 
-# Mandatory findings in the stacks that are reported to the stack's owner and not yet fixed there, as
-# (rule, resource name). The test fails on anything else, and passes (not xfails) once they are gone. Never add a
-# rule's finding here to make a stack pass: fix the stack, or add a named exemption where the rule truly does not
-# apply (policies/exemptions.json).
-REPORTED: frozenset[tuple[str, str]] = frozenset(
-    {
-        # Delivery: the pipeline roles
-        ("iam-github-oidc-pinned", "ecommerce-delivery-preview"),
-        ("iam-no-wildcard-actions", "ecommerce-delivery-deploy"),
-        ("iam-resource-star-restricted", "ecommerce-delivery-deploy"),
-        ("iam-resource-star-restricted", "ecommerce-delivery-preview"),
-        ("iam-no-privesc-exfil", "ecommerce-delivery-deploy"),
-        # ServiceMesh/CdnEdge: the ALB log bucket's lifecycle; dev (no domain): plain-HTTP forwarding on the
-        # ALB and CloudFront reaching it over http-only
-        *{
-            ("alb-tls", f"ecommerce-mesh-rule-{s}")
-            for s in ("cart", "order", "payment", "product", "search", "user-auth")
-        },
-        ("cloudfront-tls", "ecommerce-edge-cdn"),
-        ("s3-versioning-lifecycle", "ecommerce-mesh-alb-logs"),
-        # DataTier, dev: no Enhanced Monitoring, no Redis snapshots
-        ("aurora-observability-auth", "ecommerce-data-aurora-1"),
-        ("redis-resilience", "ecommerce-data-redis"),
-    }
-)
-
-
 _REPORTS: dict[str, Report] = {}
 
 
@@ -66,17 +39,11 @@ def test_stack_has_no_mandatory_violations(
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"\n{report.summary()}")
-    found = {(d.policy, d.urn.rsplit("::", 1)[-1]) for d in report.mandatory}
-    unreported = found - REPORTED
-    assert not unreported, "new mandatory violations:\n" + "\n".join(
-        f"  {d.policy}: {d.message}"
-        for d in report.mandatory
-        if (d.policy, d.urn.rsplit("::", 1)[-1]) in unreported
+    # Never make a stack pass by weakening a rule: fix the stack, or add a named exemption where the rule truly
+    # does not apply (policies/exemptions.json, printed on every run).
+    assert not report.mandatory, f"{len(report.mandatory)} mandatory violations:\n" + "\n".join(
+        f"  {d.policy}: {d.message}" for d in report.mandatory
     )
-    if found:
-        pytest.xfail(
-            f"{len(report.mandatory)} mandatory violations reported to the stack owner: {sorted(found)}"
-        )
 
 
 def test_mutation_suite_on_the_prod_plan(
