@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         t = median([py, "-m", "tools.offline", "preview", "--stack", stack], args.runs)
         print(f"offline preview {stack:<4}                     : {t:6.2f} s  = {t / floor:4.1f} x floor")
     if not args.no_tests:
-        t = timed([py, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
+        t = timed([py, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider"])
         print(f"test suite (make test, one run)             : {t:6.2f} s")
     return 0
 
