@@ -222,31 +222,16 @@ class DataTier(pulumi.ComponentResource):
     # -- KMS ---------------------------------------------------------------------------------------------------------
     def _keys(self) -> dict[str, aws.kms.Key]:
         env = self._settings.environment
-        logs_principal = pulumi.Output.concat("logs.", self._region, ".amazonaws.com")
         service_statements: dict[str, list[iam.Statement]] = {
             # CloudWatch Logs encrypts as itself, so it is named, bound to this tier's log groups only.
             "logs": [
-                {
-                    "sid": "CloudWatchLogsUsesKeyForDataTierLogGroups",
-                    "effect": "Allow",
-                    "principals": [{"type": "Service", "identifiers": [logs_principal]}],
-                    "actions": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "resources": ["*"],
-                    "conditions": [
-                        iam.condition(
-                            "ArnLike",
-                            "kms:EncryptionContext:aws:logs:arn",
-                            self._log_arn(f"/ecommerce/{env}/data/*"),
-                            self._log_arn(f"/aws/rds/cluster/{self._base}-*"),
-                        )
-                    ],
-                }
+                iam.logs_may_use_key(
+                    "CloudWatchLogsUsesKeyForDataTierLogGroups",
+                    self._region,
+                    "ArnLike",
+                    self._log_arn(f"/ecommerce/{env}/data/*"),
+                    self._log_arn(f"/aws/rds/cluster/{self._base}-*"),
+                )
             ],
             # SNS delivers into the encrypted queues as itself: it needs a data key, for our account's topics only.
             "messaging": [
@@ -262,19 +247,16 @@ class DataTier(pulumi.ComponentResource):
         }
         keys: dict[str, aws.kms.Key] = {}
         for role, description in KEY_ROLES.items():
-            key = aws.kms.Key(
+            key = iam.customer_key(
+                self,
                 f"{self._name}-{role}-key",
                 description=f"{env}: encrypts {description}",
-                enable_key_rotation=True,
-                deletion_window_in_days=self._d.kms_deletion_window_days,
+                deletion_window_days=self._d.kms_deletion_window_days,
+                account_id=self._account,
+                partition=self._partition,
                 # The other stores (DynamoDB, RDS, ElastiCache, OpenSearch, Secrets Manager) use the key through
                 # grants made on the caller's behalf; IAM policies (the contract's) decide which callers those are.
-                policy=iam.key_policy(
-                    self,
-                    account_id=self._account,
-                    partition=self._partition,
-                    service_statements=service_statements.get(role, ()),
-                ),
+                service_statements=service_statements.get(role, ()),
                 tags=tags(COMPONENT, f"{self._name}-{role}-key"),
                 # Deleting a key destroys every byte encrypted with it: keys are as stateful as the data.
                 opts=self._stateful(),

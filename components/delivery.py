@@ -557,12 +557,12 @@ class Delivery(pulumi.ComponentResource):
         shared: dict[str, Any] = {"Environment": SHARED_ENVIRONMENT}
 
         def key(role: str, alias: str, description: str) -> aws.kms.Key:
-            k = aws.kms.Key(
+            k = iam.customer_key(
+                self,
                 f"{name}-{role}-key",
                 description=description,
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=iam.key_policy(self, account_id=account_id, partition=partition),
+                account_id=account_id,
+                partition=partition,
                 tags=tags(COMPONENT, f"{name}-{role}-key", **shared),
                 opts=keep,
             )

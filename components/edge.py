@@ -116,56 +116,38 @@ class CdnEdge(pulumi.ComponentResource):
             account_id,
             delivery_source_name,
         )
-        logs_key = aws.kms.Key(
+        logs_key = iam.customer_key(
+            self,
             f"{name}-logs-key",
             region=CLOUDFRONT_REGION,
             description=f"Encrypts the {env} edge logs (WAF log group, CloudFront access-log bucket) in us-east-1",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(
-                self,
-                account_id=account_id,
-                partition=partition,
-                service_statements=[
-                    {
-                        "sid": "CloudWatchLogsUsesKeyForTheWafLogGroup",
-                        "effect": "Allow",
-                        "principals": [
-                            {"type": "Service", "identifiers": [f"logs.{CLOUDFRONT_REGION}.amazonaws.com"]}
-                        ],
-                        "actions": [
-                            "kms:Encrypt*",
-                            "kms:Decrypt*",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:Describe*",
-                        ],
-                        "resources": ["*"],  # in a key policy "*" is this key
-                        "conditions": [
-                            iam.condition(
-                                "ArnEquals", "kms:EncryptionContext:aws:logs:arn", waf_log_group_arn
-                            )
-                        ],
-                    },
-                    {
-                        "sid": "LogDeliveryWritesCloudFrontAccessLogs",
-                        "effect": "Allow",
-                        "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
-                        "actions": [
-                            "kms:Encrypt",
-                            "kms:Decrypt",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:DescribeKey",
-                        ],
-                        "resources": ["*"],
-                        "conditions": [
-                            iam.condition("StringEquals", "aws:SourceAccount", account_id),
-                            iam.condition("ArnLike", "aws:SourceArn", delivery_source_arn),
-                        ],
-                    },
-                ],
-            ),
+            account_id=account_id,
+            partition=partition,
+            service_statements=[
+                iam.logs_may_use_key(
+                    "CloudWatchLogsUsesKeyForTheWafLogGroup",
+                    CLOUDFRONT_REGION,
+                    "ArnEquals",
+                    waf_log_group_arn,
+                ),
+                {
+                    "sid": "LogDeliveryWritesCloudFrontAccessLogs",
+                    "effect": "Allow",
+                    "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
+                    "actions": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                    ],
+                    "resources": ["*"],
+                    "conditions": [
+                        iam.condition("StringEquals", "aws:SourceAccount", account_id),
+                        iam.condition("ArnLike", "aws:SourceArn", delivery_source_arn),
+                    ],
+                },
+            ],
             tags=tags(COMPONENT, f"{name}-logs-key"),
             opts=keep,  # without the key the retained logs are unreadable
         )

@@ -89,6 +89,62 @@ def key_policy(
     )
 
 
+#: What CloudWatch Logs needs on a key to encrypt a log group with it.
+LOGS_KEY_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+
+
+def logs_may_use_key(
+    sid: str, region: pulumi.Input[str], test: str, *log_group_arns: pulumi.Input[str]
+) -> Statement:
+    """Key-policy statement: CloudWatch Logs of `region` may use the key, for the named log groups only.
+
+    CloudWatch Logs encrypts as itself (not through the caller's grants), so the key policy must name it; the
+    encryption-context condition binds it to our log groups (`ArnEquals` for one, `ArnLike` for a pattern).
+    """
+    return {
+        "sid": sid,
+        "effect": "Allow",
+        "principals": [
+            {"type": "Service", "identifiers": [pulumi.Output.concat("logs.", region, ".amazonaws.com")]}
+        ],
+        "actions": LOGS_KEY_ACTIONS,
+        "resources": ["*"],  # in a key policy "*" is this key
+        "conditions": [condition(test, "kms:EncryptionContext:aws:logs:arn", *log_group_arns)],
+    }
+
+
+def customer_key(
+    parent: pulumi.Resource,
+    resource_name: str,
+    *,
+    description: str,
+    account_id: pulumi.Input[str],
+    partition: pulumi.Input[str],
+    service_statements: Sequence[Statement] = (),
+    deletion_window_days: int = 30,
+    region: str | None = None,
+    tags: dict[str, str] | None = None,
+    opts: pulumi.ResourceOptions,
+) -> aws.kms.Key:
+    """A customer-managed KMS key: rotation on, a key policy (`key_policy`) with the given service statements.
+
+    One place for the invariants every key of the platform keeps; `region` places it elsewhere than the provider's
+    region (a key must live in the region of what it encrypts).
+    """
+    return aws.kms.Key(
+        resource_name,
+        description=description,
+        region=region,
+        enable_key_rotation=True,
+        deletion_window_in_days=deletion_window_days,
+        policy=key_policy(
+            parent, account_id=account_id, partition=partition, service_statements=service_statements
+        ),
+        tags=tags,
+        opts=opts,
+    )
+
+
 def caller(parent: pulumi.Resource) -> tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]]:
     """(account id, partition, region) of `parent`'s provider."""
     opts = pulumi.InvokeOutputOptions(parent=parent)

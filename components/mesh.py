@@ -217,47 +217,43 @@ class ServiceMesh(pulumi.ComponentResource):
         ports = {s.name: s.port for s in CATALOGUE}
 
         # --- KMS: one key envelope-encrypts Kubernetes secrets and the nodes' root volumes ---
-        key = aws.kms.Key(
+        key = iam.customer_key(
+            self,
             f"{name}-cluster-key",
             description=f"EKS secrets envelope encryption and node volumes of {prefix}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(
-                self,
-                account_id=account_id,
-                partition=partition,
-                service_statements=[
-                    {
-                        # EC2 Auto Scaling launches the managed nodes and must use the key for their encrypted
-                        # volumes through its service-linked role.
-                        "sid": "AutoScalingEncryptsNodeVolumes",
-                        "effect": "Allow",
-                        "principals": [
-                            {
-                                "type": "AWS",
-                                "identifiers": [
-                                    pulumi.Output.format(
-                                        "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
-                                        "AWSServiceRoleForAutoScaling",
-                                        partition,
-                                        account_id,
-                                    )
-                                ],
-                            }
-                        ],
-                        "actions": [
-                            "kms:Encrypt",
-                            "kms:Decrypt",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:DescribeKey",
-                            "kms:CreateGrant",
-                        ],
-                        # In a key policy "*" means this key.
-                        "resources": ["*"],
-                    }
-                ],
-            ),
+            account_id=account_id,
+            partition=partition,
+            service_statements=[
+                {
+                    # EC2 Auto Scaling launches the managed nodes and must use the key for their encrypted
+                    # volumes through its service-linked role.
+                    "sid": "AutoScalingEncryptsNodeVolumes",
+                    "effect": "Allow",
+                    "principals": [
+                        {
+                            "type": "AWS",
+                            "identifiers": [
+                                pulumi.Output.format(
+                                    "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
+                                    "AWSServiceRoleForAutoScaling",
+                                    partition,
+                                    account_id,
+                                )
+                            ],
+                        }
+                    ],
+                    "actions": [
+                        "kms:Encrypt",
+                        "kms:Decrypt",
+                        "kms:ReEncrypt*",
+                        "kms:GenerateDataKey*",
+                        "kms:DescribeKey",
+                        "kms:CreateGrant",
+                    ],
+                    # In a key policy "*" means this key.
+                    "resources": ["*"],
+                }
+            ],
             tags=tags(COMPONENT, f"{name}-cluster-key"),
             opts=child,
         )
@@ -521,12 +517,12 @@ class ServiceMesh(pulumi.ComponentResource):
             )
 
         # --- ECR: one repository per service; immutable tags, scanned, KMS, old images expire ---
-        ecr_key = aws.kms.Key(
+        ecr_key = iam.customer_key(
+            self,
             f"{name}-ecr-key",
             description=f"ECR repositories of {prefix}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(self, account_id=account_id, partition=partition),
+            account_id=account_id,
+            partition=partition,
             tags=tags(COMPONENT, f"{name}-ecr-key"),
             opts=child,
         )

@@ -350,39 +350,17 @@ class EcommerceVpc(pulumi.ComponentResource):
         log_group_arn = pulumi.Output.format(
             "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, log_group_name
         )
-        key = aws.kms.Key(
+        key = iam.customer_key(
+            self,
             f"{name}-flow-logs-key",
             description=f"Encrypts the {environment} VPC flow logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=iam.key_policy(
-                self,
-                account_id=account_id,
-                partition=partition,
-                service_statements=[
-                    {
-                        "sid": "CloudWatchLogsUsesKeyForThisLogGroup",
-                        "effect": "Allow",
-                        "principals": [
-                            {
-                                "type": "Service",
-                                "identifiers": [pulumi.Output.concat("logs.", region, ".amazonaws.com")],
-                            }
-                        ],
-                        "actions": [
-                            "kms:Encrypt*",
-                            "kms:Decrypt*",
-                            "kms:ReEncrypt*",
-                            "kms:GenerateDataKey*",
-                            "kms:Describe*",
-                        ],
-                        "resources": ["*"],
-                        "conditions": [
-                            iam.condition("ArnEquals", "kms:EncryptionContext:aws:logs:arn", log_group_arn)
-                        ],
-                    }
-                ],
-            ),
+            account_id=account_id,
+            partition=partition,
+            service_statements=[
+                iam.logs_may_use_key(
+                    "CloudWatchLogsUsesKeyForThisLogGroup", region, "ArnEquals", log_group_arn
+                )
+            ],
             tags=tags(COMPONENT, f"{name}-flow-logs-key"),
             opts=child,
         )
