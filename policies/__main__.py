@@ -8,13 +8,13 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from ecommerce_guard.pack import PACK_DESCRIPTION, PACK_NAME, all_policies, initial_config
-from pulumi_policy import EnforcementLevel, PolicyPack
+from ecommerce_guard.pack import PACK_DESCRIPTION, PACK_LEVEL, PACK_NAME, all_policies, initial_config
+from pulumi_policy import PolicyPack
 
 PolicyPack(
     name=PACK_NAME,
     description=PACK_DESCRIPTION,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=PACK_LEVEL,
     policies=all_policies(),
     initial_config=initial_config(),
     provider="aws",

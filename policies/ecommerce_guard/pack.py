@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from pulumi_policy import Policy
+from pulumi_policy import EnforcementLevel, Policy
 
 from . import data, edge, eks, governance, iam, kubernetes, network, services, storage
 
@@ -20,6 +20,8 @@ PACK_DESCRIPTION: Final = (
     "CrossGuard rules for the ecommerce-platform: AWS Security Hub FSBP controls, Pod Security Standards "
     "(restricted) and the platform's own baseline, for pulumi-aws v7, pulumi-eks and Kubernetes."
 )
+#: The pack's default level, for a rule that declares none (every rule here declares its own).
+PACK_LEVEL: Final = EnforcementLevel.ADVISORY
 EXEMPTIONS_FILE: Final = Path(__file__).resolve().parent.parent / "exemptions.json"
 
 
@@ -63,10 +65,18 @@ def load_exemptions(path: Path = EXEMPTIONS_FILE) -> list[dict[str, str]]:
 
 
 def initial_config(exemptions: list[dict[str, str]] | None = None) -> dict[str, Any]:
-    """The pack's initial config: each rule with exemptions gets its `exemptions` list."""
+    """The pack's initial config: each rule with exemptions gets its `exemptions` list **and its own level**.
+
+    The CLI reads an initial-config entry's level through `convertEnforcementLevel`, where the protobuf default 0
+    is ADVISORY, a valid level; `applyConfig` then lets that level replace the policy's own (pulumi/pulumi,
+    analyzer_plugin.go `GetAnalyzerInfo`, pkg/resource/analyzer/config.go `applyConfig`). An entry without a level
+    would so turn the whole rule advisory for every resource, so each entry carries the rule's declared level:
+    an exemption never changes a level; only the user's `--policy-pack-config` does.
+    """
     entries = load_exemptions() if exemptions is None else exemptions
+    levels = {p.name: p.enforcement_level or PACK_LEVEL for p in all_policies()}
     config: dict[str, dict[str, Any]] = {}
     for entry in entries:
-        rule = config.setdefault(entry["rule"], {"exemptions": []})
+        rule = config.setdefault(entry["rule"], {"enforcementLevel": levels[entry["rule"]], "exemptions": []})
         rule["exemptions"].append({"urn": entry["urn"], "reason": entry["reason"]})
     return dict(config)

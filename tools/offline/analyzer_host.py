@@ -37,6 +37,15 @@ import grpc
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc, plugin_pb2
 
+from tools.offline.cli_config import (
+    PolicyConfig,
+    PolicyConfigError,
+    PolicyInfo,
+    is_valid,
+    level_from_proto,
+    with_injected_level,
+)
+
 REPO_ROOT: Final = Path(__file__).resolve().parents[2]
 POLICIES_DIR: Final = REPO_ROOT / "policies"
 
@@ -83,8 +92,21 @@ class AnalyzerInfo:
     name: str
     version: str
     policies: list[dict[str, Any]]
-    initial_config: dict[str, dict[str, Any]]
+    initial_config: dict[str, PolicyConfig]
+    supports_config: bool = True
     raw: Any = field(repr=False, default=None)
+
+    def policy_infos(self) -> list[PolicyInfo]:
+        """The policies as the CLI holds them: with `supportsConfig`, `enforcementLevel` injected in each schema."""
+        return [
+            PolicyInfo(
+                name=p["name"],
+                level=p["enforcementLevel"],
+                schema=with_injected_level(p["schema"]) if self.supports_config else dict(p["schema"]),
+                required=list(p["required"]),
+            )
+            for p in self.policies
+        ]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -115,7 +137,9 @@ def ensure_pack_venv(policies_dir: Path = POLICIES_DIR, *, timeout: float = Time
     requirements = policies_dir / "requirements.txt"
     venv = pack_virtualenv(policies_dir)
     python = venv / "bin" / "python"
-    digest = hashlib.sha256(requirements.read_bytes() + f"{sys.version_info[:2]}".encode()).hexdigest()
+    digest = hashlib.sha256(
+        requirements.read_bytes() + f"{sys.version_info[:2]} compiled".encode()
+    ).hexdigest()
     stamp = venv / ".requirements.sha256"
     if python.exists() and stamp.exists() and stamp.read_text().strip() == digest:
         return python
@@ -133,7 +157,18 @@ def ensure_pack_venv(policies_dir: Path = POLICIES_DIR, *, timeout: float = Time
         if uv:
             steps = [
                 [uv, "venv", "--quiet", "--allow-existing", "--python", sys.executable, str(venv)],
-                [uv, "pip", "sync", "--quiet", "--python", str(python), str(requirements)],
+                # Bytecode compiled at install: with PYTHONDONTWRITEBYTECODE (CI sets it) every pack start would
+                # otherwise compile the SDKs from source again.
+                [
+                    uv,
+                    "pip",
+                    "sync",
+                    "--quiet",
+                    "--compile-bytecode",
+                    "--python",
+                    str(python),
+                    str(requirements),
+                ],
             ]
         else:
             steps = [
@@ -415,7 +450,7 @@ class PackProcess:
                 {
                     "name": p.name,
                     "description": p.description,
-                    "enforcementLevel": analyzer_pb2.EnforcementLevel.Name(p.enforcementLevel).lower(),
+                    "enforcementLevel": level_from_proto(p.enforcementLevel),
                     "schema": schema,
                     "required": list(p.configSchema.required) if p.HasField("configSchema") else [],
                     "type": "stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
@@ -423,19 +458,22 @@ class PackProcess:
                     "framework": p.framework.reference if p.HasField("framework") else "",
                 }
             )
+        # As the CLI reads it (analyzer_plugin.go GetAnalyzerInfo): an entry's level goes through
+        # convertEnforcementLevel, so a level the pack left at the protobuf default arrives as "advisory".
         initial = {
-            k: {
-                **(
-                    {"enforcementLevel": analyzer_pb2.EnforcementLevel.Name(v.enforcementLevel).lower()}
-                    if v.enforcementLevel
-                    else {}
-                ),
-                **json_format.MessageToDict(v.properties),
-            }
+            k: PolicyConfig(
+                level_from_proto(v.enforcementLevel),
+                json_format.MessageToDict(v.properties) if v.HasField("properties") else None,
+            )
             for k, v in info.initialConfig.items()
         }
         return AnalyzerInfo(
-            name=info.name, version=info.version, policies=policies, initial_config=initial, raw=info
+            name=info.name,
+            version=info.version,
+            policies=policies,
+            initial_config=initial,
+            supports_config=info.supportsConfig,
+            raw=info,
         )
 
     def configure_stack(self, tags: Mapping[str, str] | None = None) -> None:
@@ -453,17 +491,17 @@ class PackProcess:
             if "UNIMPLEMENTED" not in str(exc):
                 raise
 
-    def configure(self, config: Mapping[str, Mapping[str, Any]]) -> None:
+    def configure(self, config: Mapping[str, PolicyConfig]) -> None:
+        """`Configure` with the reconciled config, every entry's level checked as the CLI checks it."""
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, value in config.items():
+            if not is_valid(value.level):
+                raise PolicyConfigError(f'invalid enforcement level "{value.level}" for {name}')
             entry = analyzer_pb2.PolicyConfig(
-                enforcementLevel=analyzer_pb2.EnforcementLevel.Value(
-                    str(value.get("enforcementLevel", "advisory")).upper()
-                )
+                enforcementLevel=analyzer_pb2.EnforcementLevel.Value(value.level.upper())
             )
-            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
-            if props:
-                entry.properties.update(props)
+            if value.properties:
+                entry.properties.update(value.properties)
             request.policyConfig[name].CopyFrom(entry)
         self._call("Configure", request, self.timeouts.call, "Configure")
 

@@ -12,7 +12,6 @@ many plans (tests, the mutation suite).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import time
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from tools.offline import cli_config
 from tools.offline.analyzer_host import (
     DEFAULT_TIMEOUTS,
     POLICIES_DIR,
@@ -33,12 +33,11 @@ from tools.offline.analyzer_host import (
     ProviderIndex,
     Timeouts,
 )
+from tools.offline.cli_config import PolicyConfig, PolicyConfigError
 
 LEVEL_ORDER: Final = {"mandatory": 0, "remediate": 1, "advisory": 2, "disabled": 3}
 
-
-class PolicyConfigError(ValueError):
-    """The reconciled policy config does not match the pack's schema (the CLI refuses to run then, too)."""
+__all__ = ["PolicyConfigError", "PolicySession", "Report", "reconcile_config", "run_plan"]
 
 
 def plan_path(stack: str) -> Path:
@@ -67,62 +66,18 @@ def load_plan(stack: str, path: Path | None = None) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Config: what the CLI's ReconcilePolicyPackConfig does
+# Config: the CLI's ReconcilePolicyPackConfig (tools/offline/cli_config.py, step by step with its sources)
 
 
 def reconcile_config(
     info: AnalyzerInfo, user_config: Mapping[str, Any] | None = None
 ) -> dict[str, dict[str, Any]]:
-    """Schema defaults, then the pack's initial config, then the user's config; validated against each schema."""
-    result: dict[str, dict[str, Any]] = {}
-    for policy in info.policies:
-        props = {
-            k: copy.deepcopy(v["default"])
-            for k, v in policy["schema"].items()
-            if isinstance(v, dict) and "default" in v
-        }
-        result[policy["name"]] = {"enforcementLevel": policy["enforcementLevel"], **props}
-    for layer in (info.initial_config, _normalise(user_config or {})):
-        all_level = (
-            layer.get("all", {}).get("enforcementLevel") if isinstance(layer.get("all"), dict) else None
-        )
-        if all_level:
-            for value in result.values():
-                value["enforcementLevel"] = all_level
-        for name, given in layer.items():
-            if name == "all" or name not in result:
-                continue
-            result[name].update(copy.deepcopy(dict(given)))
-    _validate(info, result)
-    return result
-
-
-def _normalise(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-    """`--policy-pack-config` allows `"rule": "mandatory"` as shorthand for `{"enforcementLevel": ...}`."""
-    return {k: ({"enforcementLevel": v} if isinstance(v, str) else dict(v)) for k, v in config.items()}
-
-
-def _validate(info: AnalyzerInfo, config: Mapping[str, Mapping[str, Any]]) -> None:
-    try:
-        import jsonschema
-    except ImportError:  # the CLI validates; without the library we only check the enforcement levels
-        jsonschema = None
-    errors: list[str] = []
-    for policy in info.policies:
-        value = config[policy["name"]]
-        if value.get("enforcementLevel") not in LEVEL_ORDER:
-            errors.append(
-                f"{policy['name']}: enforcementLevel {value.get('enforcementLevel')!r} is not one of {sorted(LEVEL_ORDER)}"
-            )
-        if jsonschema is None:
-            continue
-        schema = {"type": "object", "properties": policy["schema"], "required": policy["required"]}
-        props = {k: v for k, v in value.items() if k != "enforcementLevel"}
-        for err in jsonschema.Draft7Validator(schema).iter_errors(props):
-            where = ".".join(str(p) for p in err.absolute_path) or "(config)"
-            errors.append(f"{policy['name']}: {where}: {err.message}")
-    if errors:
-        raise PolicyConfigError("invalid policy pack config:\n  " + "\n  ".join(errors))
+    """What the CLI sends with `Configure`: the policies' levels and schema defaults, the pack's initial config,
+    then the user's `--policy-pack-config` (decoded JSON), validated; as `{rule: {"enforcementLevel", ...props}}`."""
+    reconciled = cli_config.reconcile(
+        info.policy_infos(), info.initial_config, cli_config.parse_config_file(user_config or {})
+    )
+    return {name: entry.as_dict() for name, entry in reconciled.items()}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -204,7 +159,7 @@ class PolicySession:
         )
         self.info: AnalyzerInfo | None = None
         self._configured: str | None = None
-        self._reconciled: dict[str, dict[str, dict[str, Any]]] = {}
+        self._reconciled: dict[str, dict[str, PolicyConfig]] = {}
 
     @classmethod
     def for_plan(cls, plan: Mapping[str, Any], **kwargs: Any) -> PolicySession:
@@ -226,16 +181,20 @@ class PolicySession:
         self.process.__exit__(*exc)
 
     def configure(self, user_config: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
-        """Reconcile and send the config (only when it differs from what the pack already has)."""
+        """Reconcile as the CLI does and send `Configure` (only when it differs from what the pack already has)."""
         assert self.info is not None
         given = json.dumps(user_config or {}, sort_keys=True)
         if given not in self._reconciled:
-            self._reconciled[given] = reconcile_config(self.info, user_config)
+            self._reconciled[given] = cli_config.reconcile(
+                self.info.policy_infos(),
+                self.info.initial_config,
+                cli_config.parse_config_file(user_config or {}),
+            )
         config = self._reconciled[given]
         if given != self._configured:
             self.process.configure(config)
             self._configured = given
-        return copy.deepcopy(config)
+        return {name: entry.as_dict() for name, entry in config.items()}
 
     def analyze(
         self,
@@ -320,7 +279,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         plan = load_plan(args.stack, args.plan)
-        user_config = json.loads(args.config.read_text(encoding="utf-8")) if args.config else None
+        text = args.config.read_text(encoding="utf-8") if args.config else ""
+        user_config = json.loads(text) if text.strip() else None
         timeouts = Timeouts(
             call=args.timeout,
             start=max(args.timeout, Timeouts.start),
