@@ -39,6 +39,8 @@ def _v(name: str) -> tuple[str, str]:
 
 SSE_TYPES = _v("BucketServerSideEncryptionConfiguration")
 PAB_TYPES = ("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",)
+ACCOUNT_PAB_TYPES = ("aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock",)
+PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 OWNERSHIP_TYPES = ("aws:s3/bucketOwnershipControls:BucketOwnershipControls",)
 POLICY_TYPES = ("aws:s3/bucketPolicy:BucketPolicy",)
 VERSIONING_TYPES = _v("BucketVersioning")
@@ -115,7 +117,7 @@ def _block_public(stack: Stack, bucket: Res, ctx: Context) -> None:
             "restrictPublicBuckets all true.",
         )
     for pab in pabs:
-        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"):
+        for flag in PAB_FLAGS:
             value = pab.p(flag)
             if value is not UNKNOWN and not is_true(value):
                 ctx.violation(
@@ -267,6 +269,17 @@ SCOPING_KEYS = {
 }
 
 
+def _public_access_block_flags(res: Res, ctx: Context) -> None:
+    """A public-access block is judged on its own: the bucket it guards may live in another stack, where the
+    join of `s3-block-public` cannot see it. A flag left out is false (the provider's default, and S3's)."""
+    for flag in PAB_FLAGS:
+        value = res.p(flag)
+        if value is not UNKNOWN and not is_true(value):
+            ctx.violation(
+                res, flag, value, f"set {flag} true: every public-access block turns on all four flags."
+            )
+
+
 def _resource_policy_not_public(res: Res, ctx: Context) -> None:
     prop = RESOURCE_POLICY_PROPS.get(res.type, "")
     if not prop:
@@ -301,6 +314,14 @@ POLICIES = [
         MANDATORY,
         ["S3.1", "S3.2", "S3.3", "S3.8", "S3.12"],
         _per_bucket(_block_public),
+    ),
+    resource_policy(
+        "s3-public-access-block-flags",
+        "Every S3 public-access block (bucket or account) turns on all four flags, whatever bucket it guards.",
+        MANDATORY,
+        ["S3.1", "S3.8"],
+        (*PAB_TYPES, *ACCOUNT_PAB_TYPES),
+        _public_access_block_flags,
     ),
     stack_policy(
         "s3-tls-only",

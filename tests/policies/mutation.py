@@ -191,6 +191,17 @@ def _open_to_everyone(st: dict[str, Any]) -> None:
 WORLD = "0.0.0.0/0"
 ACCOUNT_WIDE_KEY = "arn:aws:kms:us-east-2:123456789012:key/*"
 
+
+def _detach_pab(_: Plan, r: Resource) -> None:
+    """The block now guards a bucket of another stack (no link the stack join could follow), one flag off."""
+    for side in ("inputs", "outputs"):
+        if r.get(side):
+            r[side]["bucket"] = "bucket-of-another-stack"
+            r[side]["blockPublicPolicy"] = False
+    r["dependencies"] = []
+    r["propertyDependencies"] = {}
+
+
 MUTANTS: list[Mutant] = [
     # --- network -----------------------------------------------------------------------------------------
     Mutant(
@@ -645,6 +656,15 @@ MUTANTS: list[Mutant] = [
         "",
         _set("restrictPublicBuckets", value=False),
         "s3-block-public",
+    ),
+    Mutant(
+        "s3-pab-other-stack",
+        "s3",
+        "a public access block for another stack's bucket with a flag off",
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "",
+        _detach_pab,
+        "s3-public-access-block-flags",
     ),
     Mutant(
         "s3-acls-on",

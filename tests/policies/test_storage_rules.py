@@ -15,6 +15,16 @@ P = provider("prod")
 KEY_ARN = "arn:aws:kms:us-east-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
+PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
+ACCOUNT_PAB = "aws:s3/accountPublicAccessBlock:AccountPublicAccessBlock"
+ALL_ON = {
+    "blockPublicAcls": True,
+    "blockPublicPolicy": True,
+    "ignorePublicAcls": True,
+    "restrictPublicBuckets": True,
+}
+
+
 def bucket_set(name: str = "orders-data", **overrides: Any) -> list[dict[str, Any]]:
     """A compliant bucket with every configuration resource; `overrides` replace one by role (None drops it)."""
     bucket = R("aws:s3/bucket:Bucket", name, {"bucket": f"{name}-bucket"})
@@ -167,6 +177,47 @@ CASES = [
         edit("sse", lambda i: i["rules"][0].update(bucketKeyEnabled=False)),
         True,
         "bucketKeyEnabled",
+    ),
+    # s3-public-access-block-flags: judged on the block alone (its bucket may live in another stack)
+    Case(
+        "s3-public-access-block-flags",
+        "a flag off, no bucket in this stack",
+        [
+            P,
+            R(
+                PAB,
+                "shared-pab",
+                {"bucket": "other-stack-bucket", **{**ALL_ON, "restrictPublicBuckets": False}},
+            ),
+        ],
+        True,
+        "restrictPublicBuckets",
+    ),
+    Case(
+        "s3-public-access-block-flags",
+        "account block with a flag off",
+        [P, R(ACCOUNT_PAB, "account-pab", {**ALL_ON, "blockPublicPolicy": False})],
+        True,
+        "blockPublicPolicy",
+    ),
+    Case(
+        "s3-public-access-block-flags",
+        "missing flags default to false",
+        [P, R(PAB, "bare-pab", {"bucket": "other-stack-bucket", "blockPublicAcls": True})],
+        True,
+        "ignorePublicAcls",
+    ),
+    Case(
+        "s3-public-access-block-flags",
+        "all four on",
+        [P, R(PAB, "shared-pab", {"bucket": "b", **ALL_ON})],
+        False,
+    ),
+    Case(
+        "s3-public-access-block-flags",
+        "flag unknown during preview",
+        [P, R(PAB, "shared-pab", {"bucket": "b", **{**ALL_ON, "blockPublicAcls": UNKNOWN}})],
+        False,
     ),
     Case("s3-sse-kms", "compliant", bucket_set(), False),
     Case("s3-sse-kms", "joined by bucket name", by_name("orders-data-bucket"), False),
