@@ -26,10 +26,11 @@ $(UV):
 	$(BOOT)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 # The same virtualenv `pulumi up` uses (Pulumi.yaml: toolchain pip, virtualenv .venv), so a real run executes
-# exactly the code and SDK versions the tests ran.
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(UV)
+# exactly the code and SDK versions the tests ran. Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE
+# is set (CI), every preview and test worker would otherwise recompile the SDKs from source.
+$(VENV)/.installed: requirements.txt requirements-dev.txt Makefile | $(UV)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
-	$(UV) pip sync --quiet --python $(PY) requirements-dev.txt
+	$(UV) pip sync --quiet --compile-bytecode --python $(PY) requirements-dev.txt
 	@touch $@
 
 venv: $(VENV)/.installed
