@@ -850,3 +850,16 @@ def test_ci_roles_get_access_entries(resources: Any) -> None:
     view = next(iter(by_arn[preview]["accessPolicies"].values()))["policyArn"]
     assert admin.endswith("/AmazonEKSClusterAdminPolicy"), cluster["urn"]
     assert view.endswith("/AmazonEKSViewPolicy"), cluster["urn"]
+
+
+def test_pod_egress_is_enforced_by_network_policy_because_node_egress_rules_are_not() -> None:
+    # Managed nodes carry the EKS cluster security group, whose default outbound rule allows all traffic
+    # (EKS user guide, "security group requirements"); SG rules are a union, so the nodes SG's egress rules restrict
+    # nothing. Pod egress is held by the default-deny NetworkPolicy instead.
+    res, _ = _build("dev")
+    lt = _one(res, "aws:ec2/launchTemplate:LaunchTemplate", f"{MESH}-nodes")
+    (cluster,) = res.of_type("eks:index:Cluster")
+    assert cluster["outputs"]["clusterSecurityGroupId"] in lt["inputs"]["vpcSecurityGroupIds"], lt["urn"]
+    deny = res.named(f"{MESH}-netpol-default-deny")
+    assert deny["inputs"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, deny["urn"]
+    assert deny["inputs"]["metadata"]["namespace"] == NAMESPACE, deny["urn"]
