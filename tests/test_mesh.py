@@ -863,3 +863,12 @@ def test_pod_egress_is_enforced_by_network_policy_because_node_egress_rules_are_
     deny = res.named(f"{MESH}-netpol-default-deny")
     assert deny["inputs"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, deny["urn"]
     assert deny["inputs"]["metadata"]["namespace"] == NAMESPACE, deny["urn"]
+
+
+def test_a_manual_images_run_publishes_every_service_for_a_fresh_account() -> None:
+    # After a fresh account's first `up` every service is unpublished; the images workflow run by hand
+    # (workflow_dispatch: no `before` commit) must build all of them, so that pinning their tags rolls them all out.
+    from tools.ci.__main__ import changed_services, git_changed_paths
+
+    assert changed_services(git_changed_paths("", "HEAD")) == list(SERVICES)
+    assert changed_services(git_changed_paths("0" * 40, "HEAD")) == list(SERVICES)
