@@ -30,7 +30,7 @@ from components import iam
 from components.config import Settings
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin, DataContract, ServiceStores
 from components.delivery import ecr_repository_name
-from components.naming import cluster_name, tags
+from components.naming import cluster_name, stateful, tags
 from k8s import capacity, workloads
 from k8s.catalogue import CATALOGUE, NAMESPACE, READY_PATH, Service, catalogue_problems
 
@@ -386,7 +386,8 @@ class ServiceMesh(pulumi.ComponentResource):
                 )
             ],
             tags=tags(COMPONENT, f"{name}-logs-key"),
-            opts=child,
+            # A year of audit logs in prod is unreadable without it.
+            opts=stateful(settings, child),
         )
         aws.kms.Alias(
             f"{name}-logs-key", name=f"alias/{prefix}-eks-logs", target_key_id=logs_key.key_id, opts=child
@@ -397,7 +398,7 @@ class ServiceMesh(pulumi.ComponentResource):
             kms_key_id=logs_key.arn,
             retention_in_days=c.control_plane_log_retention_days,
             tags=tags(COMPONENT, log_group_name),
-            opts=child,
+            opts=stateful(settings, child),
         )
 
         admins = [*c.admin_role_arns, *deployer_role_arns]
@@ -870,9 +871,10 @@ class ServiceMesh(pulumi.ComponentResource):
             s = svc.name
             apply(f"{s}-sa", workloads.service_account(svc, roles[s].arn), in_ns)
             apply(f"{s}-config", workloads.config_map(svc, service_config(svc, own, region)), in_ns)
-            # A fresh account's repositories are empty until the images workflow pushes and pins a tag: such a
-            # Deployment is created with 0 replicas and no HPA (an HPA would scale it up and the Kubernetes provider
-            # would wait ten minutes for pods that cannot pull). Once pinned, the HPA owns the replica count.
+            # A fresh account's repositories are empty until the images workflow pushes and pins a tag, and the
+            # Kubernetes provider waits ten minutes for a Deployment's pods: an unpublished service's Deployment runs
+            # 0 replicas and has no HPA (the HPA controller disables scaling of a target at 0 replicas, so one would
+            # only sit in ScalingDisabled). Once pinned, the HPA exists and owns the replica count.
             tag = published_tag(s, dict(c.image_tags))
             image = pulumi.Output.concat(self.repository_urls[s], ":", tag or UNPUBLISHED_TAG)
             apply(f"{s}-deployment", workloads.deployment(svc, size, image, published=tag is not None), in_ns)

@@ -421,6 +421,8 @@ def test_control_plane_log_group_exists_before_the_cluster(resources: Any, stack
     key = _one(res, "aws:kms/key:Key", f"{MESH}-logs-key")
     assert group["inputs"]["kmsKeyId"] == key["outputs"]["arn"], group["urn"]
     assert group["urn"] in cluster["dependencies"], f"{cluster['urn']}: created before its log group"
+    for r in (group, key):
+        assert r["protect"] is (stack == "prod"), f"{r['urn']}: protect {r['protect']} in {stack}"
     (grant,) = [
         st for st in json.loads(key["inputs"]["policy"])["Statement"] if st["Principal"].get("Service")
     ]
@@ -546,7 +548,7 @@ def test_unpublished_services_run_zero_replicas_and_no_hpa(resources: Any, stack
         assert d["inputs"]["spec"]["replicas"] == 0, f"{d['urn']}: waits on an image no one has pushed"
         hpas = [r for r in res.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
                 if r["name"] == f"{MESH}-{svc.name}-hpa"]  # fmt: skip
-        assert hpas == [], f"{hpas[0]['urn'] if hpas else ''}: an HPA would scale an unpublished service up"
+        assert hpas == [], f"{hpas[0]['urn'] if hpas else ''}: an HPA for a service with no image"
         pdb = res.named(f"{MESH}-{svc.name}-pdb")
         assert pdb["inputs"]["spec"]["maxUnavailable"] == 1, pdb["urn"]
 
