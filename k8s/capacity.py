@@ -20,7 +20,8 @@ The model is the scheduler's, per node, with the values EKS itself sets on an AL
   on its result"). t3.micro: 255 + 11 x 4 = 299 MiB, with or without prefixes.
 - allocatable CPU: vCPUs minus kube-reserved (6% of the first core, 1% of the second, 0.5% of cores 3-4, 0.25% above);
 - DaemonSet pods (aws-node, kube-proxy) take a slot, CPU and memory on every node.
-Pods: the catalogue's replicas x requests, the system Deployments (CoreDNS, metrics-server, the Load Balancer
+Pods: the catalogue's replicas x requests — the published steady state, every service at its HPA minimum, even
+while services without a pinned image run 0 replicas — the system Deployments (CoreDNS, metrics-server, the Load Balancer
 Controller, the Cluster Autoscaler) and one surge pod, because rolling updates start a new pod before stopping an
 old one. The check is aggregate (it ignores bin-packing fragmentation) but also checks that the largest pod fits
 on one empty node. A second pass checks the HPA maxima against `cluster.nodeMaxSize`.
