@@ -238,10 +238,6 @@ class ClusterSettings:
         "prefixDelegation", "VPC CNI prefix delegation: /28 prefixes per ENI slot, lifting the pods-per-node cap.",
         False,
     )  # fmt: skip
-    max_pods_per_node: int = setting(
-        "maxPodsPerNode", "kubelet maxPods; 0: the instance type's own limit (ENI formula, 110 with prefixes). "
-        "Lower values leave more memory (kube-reserved grows 11 MiB per pod slot).", 0,
-    )  # fmt: skip
     root_volume_size_gib: int = setting(
         "rootVolumeSizeGib", "Encrypted gp3 root volume of each node (GiB).", 20
     )
@@ -249,11 +245,9 @@ class ClusterSettings:
         "workloadProfile", "Sizing of the eight services from the catalogue: small (1 replica, tiny requests) or "
         "standard (2+ replicas, HA).", "standard",
     )  # fmt: skip
-    image_tag: str = setting(
-        "imageTag", "Image tag every service runs (ECR tags are immutable; CI sets it per deploy).", "0.1.0"
-    )
     image_tags: StringMap = setting(
-        "imageTags", "Per-service image tags (`imageTags.<service>: <commit SHA>`, pinned by CI) overriding imageTag.",
+        "imageTags", "Published images (`imageTags.<service>: <commit SHA>`, pinned by the images workflow after its "
+        "push); a service without an entry runs 0 replicas and no HPA until its first image is published.",
         StringMap(),
     )  # fmt: skip
     system_replicas: int = setting(
@@ -263,6 +257,23 @@ class ClusterSettings:
         "albDeletionProtection", "Deletion protection on the ALB (turn off before `pulumi destroy`).", True
     )
     alb_log_retention_days: int = setting("albLogRetentionDays", "Days ALB access logs are kept in S3.", 90)
+    control_plane_log_retention_days: int = setting(
+        "controlPlaneLogRetentionDays",
+        "Days the EKS control-plane logs (/aws/eks/<cluster>/cluster) are kept.",
+        90,
+    )
+
+
+#: Keys this program once read and no longer does, with what to do instead: an old stack file gets this message
+#: rather than a bare "unknown key".
+RETIRED_KEYS: Mapping[str, str] = {
+    "cluster.imageTag": "retired: a blanket tag made every Deployment pull an image a fresh account does not have "
+    "(the first `up` waited ten minutes per Deployment and failed). Remove it; the images workflow pins each service "
+    "in cluster.imageTags after pushing it, and services without an entry run 0 replicas until then",
+    "cluster.maxPodsPerNode": "retired: EKS managed node groups append their own NodeConfig with the maxPods EKS "
+    "computes after yours, and the last one wins, so this value never reached the kubelet. Remove it; the capacity "
+    "check models EKS's value (ENI formula, x16 with cluster.prefixDelegation, at most 110)",
+}
 
 
 @dataclass(frozen=True)
@@ -639,7 +650,10 @@ def _build(cls: Any, raw: Mapping[str, Any], prefix: str, problems: list[str]) -
     known = {f.metadata["key"]: f for f in dataclasses.fields(cls)}
     for key in raw:
         if key not in known and not (prefix == "" and key in SECRET_KEYS):
-            problems.append(f"{_join(prefix, key)}: unknown key; known keys: {', '.join(sorted(known))}")
+            full = _join(prefix, key)
+            problems.append(
+                f"{full}: {RETIRED_KEYS.get(full) or 'unknown key; known keys: ' + ', '.join(sorted(known))}"
+            )
     kwargs: dict[str, Any] = {}
     for key, f in known.items():
         full = _join(prefix, key)
@@ -793,15 +807,9 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
         if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
             problems.append(f"cluster.adminRoleArns[{i}]: {arn!r} is not an IAM role ARN "
                             "(arn:aws:iam::<account>:role/<name>)")  # fmt: skip
-    if c.max_pods_per_node != 0 and not 8 <= c.max_pods_per_node <= 110:
-        problems.append(f"cluster.maxPodsPerNode: {c.max_pods_per_node} is out of range; allowed: 0 (the "
-                        "instance's limit) or 8 to 110")  # fmt: skip
     if not 20 <= c.root_volume_size_gib <= 200:
         problems.append(f"cluster.rootVolumeSizeGib: {c.root_volume_size_gib} is out of range; allowed: 20 to 200 "
                         "(the EKS AMI needs 20)")  # fmt: skip
-    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", c.image_tag) or c.image_tag == "latest":
-        problems.append(f"cluster.imageTag: {c.image_tag!r} is not a usable immutable tag (1-128 of letters, digits, "
-                        "_ . -; not 'latest')")  # fmt: skip
     from k8s.catalogue import BY_NAME
 
     for service, tag in c.image_tags:
@@ -809,6 +817,9 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
             problems.append(
                 f"cluster.imageTags.{service}: not a service of the catalogue; known: {', '.join(BY_NAME)}"
             )
+        elif tag == "unpublished":
+            problems.append(f"cluster.imageTags.{service}: 'unpublished' is the placeholder of a service with no "
+                            "image yet; pin the commit SHA the images workflow pushed, or remove the entry")  # fmt: skip
         elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag) or tag == "latest":
             problems.append(f"cluster.imageTags.{service}: {tag!r} is not a usable immutable tag (1-128 of letters, "
                             "digits, _ . -; not 'latest')")  # fmt: skip
@@ -816,6 +827,9 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"cluster.systemReplicas: {c.system_replicas} is out of range; allowed: 1 to 3")
     if c.alb_log_retention_days < 1:
         problems.append(f"cluster.albLogRetentionDays: {c.alb_log_retention_days} is below 1")
+    if c.control_plane_log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"cluster.controlPlaneLogRetentionDays: {c.control_plane_log_retention_days} is not a "
+                        f"CloudWatch retention; allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}")  # fmt: skip
     if not problems:
         # Imported here: the capacity check reads the catalogue, which reads these settings.
         from k8s.capacity import capacity_problems

@@ -15,7 +15,7 @@ Kubernetes provider built from this cluster's kubeconfig; leave pulumi-eks's non
 
 from __future__ import annotations
 
-import base64
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -30,7 +30,7 @@ from components import iam
 from components.config import Settings
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin, DataContract, ServiceStores
 from components.delivery import ecr_repository_name
-from components.naming import cluster_name, tags
+from components.naming import cluster_name, stateful, tags
 from k8s import capacity, workloads
 from k8s.catalogue import CATALOGUE, NAMESPACE, READY_PATH, Service, catalogue_problems
 
@@ -44,7 +44,20 @@ ALB_SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ELB_LOG_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-2": "797873946194"}
 #: Helm charts the controllers come from (pinned; bump deliberately).
 LB_CONTROLLER_CHART = ("aws-load-balancer-controller", "1.14.0", "https://aws.github.io/eks-charts")
-CLUSTER_AUTOSCALER_CHART = ("cluster-autoscaler", "9.43.2", "https://kubernetes.github.io/autoscaler")
+CLUSTER_AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+#: Cluster Autoscaler per Kubernetes minor: (chart version, the chart's appVersion). The autoscaler's minor must match
+#: the cluster's (its README's compatibility table), and the image runs the chart's own appVersion so the chart's
+#: RBAC and flags are the ones that image expects: kubernetes/autoscaler `charts/cluster-autoscaler/Chart.yaml`
+#: (appVersion) and `values.yaml` (`image.tag: v<appVersion>`) at 9.46.6, 9.51.0 and 9.53.0, the last chart of each
+#: minor.
+CLUSTER_AUTOSCALER_RELEASES: Mapping[str, tuple[str, str]] = {
+    "1.32": ("9.46.6", "1.32.0"),
+    "1.33": ("9.51.0", "1.33.0"),
+    "1.34": ("9.53.0", "1.34.2"),
+}
+#: The tag a Deployment names before its image is published (`cluster.imageTags` has no entry for the service): the
+#: images workflow pushes commit SHAs only, so nothing ever carries this tag, and such a Deployment runs 0 replicas.
+UNPUBLISHED_TAG = "unpublished"
 #: Ports of the data stores reachable from the pods (NetworkPolicy egress to the private subnets).
 POSTGRES_PORT, REDIS_PORT = 5432, 6379
 
@@ -147,6 +160,16 @@ def service_statements(
             iam.allow(["kms:Decrypt", "kms:GenerateDataKey"], list(stores.kms_key_arns), sid="UseStoreKeys")
         )
     return st
+
+
+def control_plane_log_group_name(cluster: str) -> str:
+    """The log group EKS writes control-plane logs to: `/aws/eks/<cluster-name>/cluster`."""
+    return f"/aws/eks/{cluster}/cluster"
+
+
+def published_tag(service: str, image_tags: Mapping[str, str]) -> str | None:
+    """The service's published image tag (`cluster.imageTags.<service>`), or None before its first push."""
+    return image_tags.get(service)
 
 
 def service_config(svc: Service, stores: ServiceStores, region: pulumi.Input[str]) -> dict[str, Any]:
@@ -342,6 +365,42 @@ class ServiceMesh(pulumi.ComponentResource):
                 },
             )
 
+        # --- the control-plane log group, before the cluster: EKS would otherwise create it on first write with no
+        # retention and AWS's key. EKS writes to exactly `/aws/eks/<cluster-name>/cluster` (EKS user guide, "Send
+        # control plane logs to CloudWatch Logs"), so the name is fixed here from the cluster's own `name`.
+        log_group_name = control_plane_log_group_name(prefix)
+        logs_key = iam.customer_key(
+            self,
+            f"{name}-logs-key",
+            description=f"EKS control-plane logs of {prefix}",
+            account_id=account_id,
+            partition=partition,
+            service_statements=[
+                iam.logs_may_use_key(
+                    "CloudWatchLogsUsesKeyForControlPlaneLogs",
+                    region,
+                    "ArnEquals",
+                    pulumi.Output.format(
+                        "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, log_group_name
+                    ),
+                )
+            ],
+            tags=tags(COMPONENT, f"{name}-logs-key"),
+            # A year of audit logs in prod is unreadable without it.
+            opts=stateful(settings, child),
+        )
+        aws.kms.Alias(
+            f"{name}-logs-key", name=f"alias/{prefix}-eks-logs", target_key_id=logs_key.key_id, opts=child
+        )
+        control_plane_logs = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=log_group_name,
+            kms_key_id=logs_key.arn,
+            retention_in_days=c.control_plane_log_retention_days,
+            tags=tags(COMPONENT, log_group_name),
+            opts=stateful(settings, child),
+        )
+
         admins = [*c.admin_role_arns, *deployer_role_arns]
         access_entries = {
             **{
@@ -381,33 +440,22 @@ class ServiceMesh(pulumi.ComponentResource):
                 enable_network_policy=True,
                 warm_prefix_target=1 if c.prefix_delegation else None,
             ),
-            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(
-                enabled=True,
-                configuration_values={
-                    "replicaCount": c.system_replicas,
-                    "resources": {
-                        "requests": {
-                            "cpu": f"{capacity.COREDNS.cpu_m}m",
-                            "memory": f"{capacity.COREDNS.memory_mib}Mi",
-                        }
-                    },
-                },
-            ),
+            # Off here: with skip_default_node_group pulumi-eks would create the add-on inside the Cluster component,
+            # before any node exists (DEGRADED, a 20-minute timeout), and the node group waits for the whole Cluster
+            # (pulumi/pulumi-eks#1819, #1371). CoreDNS is an `aws.eks.Addon` after the node group, below.
+            coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=True),
             tags=tags(COMPONENT, prefix),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=cluster_policies),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*cluster_policies, control_plane_logs]),
         )
         self.oidc_provider_arn = cluster.oidc_provider_arn
         self.cluster_security_group_id = cluster.cluster_security_group_id
         oidc_issuer = cluster.oidc_issuer
 
         # --- nodes: a launch template (IMDSv2 hop 1, encrypted gp3, no SSH key) and one managed node group ---
-        max_pods = capacity.max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)
-        user_data = (
-            'MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="NODECONFIG"\n\n--NODECONFIG\n'
-            "Content-Type: application/node.eks.aws\n\n---\napiVersion: node.eks.aws/v1alpha1\nkind: NodeConfig\n"
-            f"spec:\n  kubelet:\n    config:\n      maxPods: {max_pods}\n\n--NODECONFIG--\n"
-        )
+        # No user data: with an EKS AMI chosen by `ami_type` (no image id in the template) EKS appends its own
+        # NodeConfig, with the maxPods it computes, after ours, and nodeadm lets the last one win; a maxPods of ours
+        # would never reach the kubelet. k8s/capacity.py models the value EKS sets.
         launch_template = aws.ec2.LaunchTemplate(
             f"{name}-nodes",
             description=f"Managed nodes of {prefix}: IMDSv2 only, encrypted gp3 root, no SSH key",
@@ -435,8 +483,6 @@ class ServiceMesh(pulumi.ComponentResource):
             # With a launch template EKS adds no group itself: the cluster SG (control plane <-> nodes) and the
             # seed's nodes SG (ALB -> service ports, node <-> node, data tier and endpoints).
             vpc_security_group_ids=[cluster.cluster_security_group_id, network.nodes_security_group_id],
-            # The kubelet's pod slots must match what the capacity check planned for (see k8s/capacity.py).
-            user_data=base64.b64encode(user_data.encode()).decode(),
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(
                     resource_type=rt, tags=tags(COMPONENT, f"{prefix}-node")
@@ -469,6 +515,28 @@ class ServiceMesh(pulumi.ComponentResource):
         )
         self.node_role_arn = node_role.arn
         after_nodes = pulumi.ResourceOptions(parent=self, depends_on=[cluster, node_group])
+        # CoreDNS needs nodes to become ACTIVE; created after the node group it adopts the CoreDNS Deployment EKS
+        # bootstrapped with the cluster (OVERWRITE), with the replicas and requests the capacity check counts.
+        aws.eks.Addon(
+            f"{name}-coredns",
+            cluster_name=prefix,
+            addon_name="coredns",
+            configuration_values=json.dumps(
+                {
+                    "replicaCount": c.system_replicas,
+                    "resources": {
+                        "requests": {
+                            "cpu": f"{capacity.COREDNS.cpu_m}m",
+                            "memory": f"{capacity.COREDNS.memory_mib}Mi",
+                        }
+                    },
+                }
+            ),
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            tags=tags(COMPONENT, f"{name}-coredns"),
+            opts=after_nodes,
+        )
         aws.eks.Addon(
             f"{name}-metrics-server",
             cluster_name=prefix,
@@ -729,20 +797,21 @@ class ServiceMesh(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        ca_chart, ca_app = CLUSTER_AUTOSCALER_RELEASES[c.kubernetes_version]
         k8s.helm.v3.Release(
             f"{name}-cluster-autoscaler",
             name="cluster-autoscaler",
-            chart=CLUSTER_AUTOSCALER_CHART[0],
-            version=CLUSTER_AUTOSCALER_CHART[1],
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CLUSTER_AUTOSCALER_CHART[2]),
+            chart="cluster-autoscaler",
+            version=ca_chart,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=CLUSTER_AUTOSCALER_REPO),
             namespace="kube-system",
             atomic=True,
             values={
                 "cloudProvider": "aws",
                 "awsRegion": region,
                 "autoDiscovery": {"clusterName": prefix},
-                # The autoscaler's minor version must match the cluster's.
-                "image": {"tag": f"v{c.kubernetes_version}.0"},
+                # The chart's own appVersion, for the cluster's minor (see CLUSTER_AUTOSCALER_RELEASES).
+                "image": {"tag": f"v{ca_app}"},
                 "rbac": {
                     "serviceAccount": {
                         "create": True,
@@ -802,15 +871,16 @@ class ServiceMesh(pulumi.ComponentResource):
             s = svc.name
             apply(f"{s}-sa", workloads.service_account(svc, roles[s].arn), in_ns)
             apply(f"{s}-config", workloads.config_map(svc, service_config(svc, own, region)), in_ns)
-            image = pulumi.Output.concat(self.repository_urls[s], ":", c.image_tags.get(s) or c.image_tag)
-            # The HPA owns the replica count once the Deployment exists.
-            apply(
-                f"{s}-deployment",
-                workloads.deployment(svc, size, image),
-                pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(ignore_changes=["spec.replicas"])),
-            )
+            # A fresh account's repositories are empty until the images workflow pushes and pins a tag, and the
+            # Kubernetes provider waits ten minutes for a Deployment's pods: an unpublished service's Deployment runs
+            # 0 replicas and has no HPA (the HPA controller disables scaling of a target at 0 replicas, so one would
+            # only sit in ScalingDisabled). Once pinned, the HPA exists and owns the replica count.
+            tag = published_tag(s, dict(c.image_tags))
+            image = pulumi.Output.concat(self.repository_urls[s], ":", tag or UNPUBLISHED_TAG)
+            apply(f"{s}-deployment", workloads.deployment(svc, size, image, published=tag is not None), in_ns)
             k8s_service = apply(f"{s}-service", workloads.service(svc), in_ns)
-            apply(f"{s}-hpa", workloads.horizontal_pod_autoscaler(svc, size), in_ns)
+            if tag is not None:
+                apply(f"{s}-hpa", workloads.horizontal_pod_autoscaler(svc, size), in_ns)
             apply(f"{s}-pdb", workloads.pod_disruption_budget(svc), in_ns)
             data_ports = [p for p, used in ((POSTGRES_PORT, own.database), (REDIS_PORT, own.cache)) if used]
             apply(

@@ -274,6 +274,15 @@ class EcommerceVpc(pulumi.ComponentResource):
             tags=tags(COMPONENT, f"{name}-nodes-in-self"),
             opts=child,
         )
+        # The nodes' egress rules below do not restrict the nodes. Security groups only allow, and an instance gets the
+        # union of its groups' rules; every managed node also carries the EKS cluster security group (the launch
+        # template attaches it for control-plane traffic), whose default outbound rule allows all traffic to
+        # 0.0.0.0/0 (EKS user guide, "View Amazon EKS security group requirements for clusters"). These rules state
+        # the intended egress and would be the whole of it without that group. Where egress is enforced: every pod
+        # outside the host network is under the namespace's default-deny NetworkPolicy plus its own allow list (the
+        # VPC CNI's network policy agent), and the endpoint policies bind what leaves through the endpoints.
+        # Narrowing the cluster group instead (removing its 0.0.0.0/0 rule, keeping the minimum the same page lists)
+        # is a change to an EKS-owned group this program does not manage.
         egress(
             "nodes-out-vpc", nodes_sg, "All traffic inside the VPC (control plane, data tier, endpoints, nodes)",
             "-1", None, None, cidr_ipv4=network.vpc_cidr,

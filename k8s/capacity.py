@@ -3,15 +3,25 @@
 Runs inside `load_settings` (a settings rule), so a stack whose pods cannot be scheduled stops at preview with a
 message saying by how much it is short and which settings keys to change, before any resource exists.
 
-The model is the scheduler's, per node:
-- pod slots: kubelet `maxPods` = the VPC CNI's limit for the instance type (ENI formula
-  `ENIs x (IPv4 per ENI - 1) + 2`; with prefix delegation `ENIs x (IPv4 per ENI - 1) x 16 + 2`, capped at 110 below
-  30 vCPUs, as EKS's max-pods calculator does), lowered by `cluster.maxPodsPerNode` when set;
-- allocatable memory: what the OS leaves (about 6% of nominal memory goes to the kernel and firmware) minus EKS's
-  kube-reserved (`255 MiB + 11 MiB x maxPods`, the EKS AMI formula) minus the 100 MiB hard eviction threshold;
+The model is the scheduler's, per node, with the values EKS itself sets on an AL2023 managed node:
+- pod slots: kubelet `maxPods` as EKS computes it. A managed node group whose launch template names no AMI appends
+  its own NodeConfig, with `kubelet.config.maxPods`, after the user's, and nodeadm merges NodeConfigs in order with
+  the last one winning (nodeadm docs, "examples": multiple NodeConfigs; eksctl-io/eksctl#8037, #5337): a maxPods of
+  ours never reaches the kubelet, so the program sets none. EKS's value is the max-pods calculator's
+  (EKS user guide, "Amazon EKS recommended maximum Pods for each Amazon EC2 instance type"; with the VPC CNI >= 1.9
+  "managed node groups automatically calculate the maximum number of Pods", "Assign more IP addresses to Amazon
+  EKS nodes with prefixes"): `ENIs x (IPv4 per ENI - 1) + 2`; with prefix delegation `ENIs x (IPv4 per ENI - 1)
+  x 16 + 2`; capped at 110 below 30 vCPUs, 250 above. t3.micro: 4, or 34 with prefixes.
+- allocatable memory: what the OS leaves (about 6% of nominal memory goes to the kernel and firmware) minus
+  kube-reserved minus the 100 MiB hard eviction threshold. nodeadm reserves `255 MiB + 11 MiB x N`, where N is the
+  instance type's standard max pods (the ENI formula, no prefixes) or a `maxPodsExpression`'s result, never the
+  `maxPods` of a kubelet config (awslabs/amazon-eks-ami nodeadm `withDefaultReservedResources`; nodeadm API doc of
+  `maxPodsExpression`: "Any MaxPods value set in Config takes precedence ... kubeReserved will always be calculated
+  on its result"). t3.micro: 255 + 11 x 4 = 299 MiB, with or without prefixes.
 - allocatable CPU: vCPUs minus kube-reserved (6% of the first core, 1% of the second, 0.5% of cores 3-4, 0.25% above);
 - DaemonSet pods (aws-node, kube-proxy) take a slot, CPU and memory on every node.
-Pods: the catalogue's replicas x requests, the system Deployments (CoreDNS, metrics-server, the Load Balancer
+Pods: the catalogue's replicas x requests — the published steady state, every service at its HPA minimum, even
+while services without a pinned image run 0 replicas — the system Deployments (CoreDNS, metrics-server, the Load Balancer
 Controller, the Cluster Autoscaler) and one surge pod, because rolling updates start a new pod before stopping an
 old one. The check is aggregate (it ignores bin-packing fragmentation) but also checks that the largest pod fits
 on one empty node. A second pass checks the HPA maxima against `cluster.nodeMaxSize`.
@@ -77,12 +87,30 @@ LB_CONTROLLER = Pod("aws-load-balancer-controller", 1, 50, 128)
 CLUSTER_AUTOSCALER = Pod("cluster-autoscaler", 1, 50, 160)
 
 
-def max_pods(instance_type: str, prefix_delegation: bool, override: int = 0) -> int:
-    """kubelet maxPods for the instance type and CNI mode, lowered by `override` when it is set (> 0)."""
+#: kubelet maxPods ceilings EKS applies (max-pods calculator; managed node groups enforce the same maxima).
+MAX_PODS_CEILING_BELOW_30_VCPUS, MAX_PODS_CEILING_FROM_30_VCPUS = 110, 250
+#: Addresses per /28 prefix the VPC CNI assigns to an ENI slot with prefix delegation.
+IPS_PER_PREFIX = 16
+
+
+def standard_max_pods(instance_type: str) -> int:
+    """The ENI formula without prefixes, `ENIs x (IPv4 per ENI - 1) + 2`: nodeadm's basis for kube-reserved."""
+    it = INSTANCE_TYPES[instance_type]
+    return it.enis * (it.ipv4_per_eni - 1) + 2
+
+
+def max_pods(instance_type: str, prefix_delegation: bool) -> int:
+    """kubelet maxPods as an EKS managed node group sets it (the max-pods calculator's value)."""
     it = INSTANCE_TYPES[instance_type]
     slots = it.enis * (it.ipv4_per_eni - 1)
-    limit = min(slots * 16 + 2, 110 if it.vcpus < 30 else 250) if prefix_delegation else slots + 2
-    return min(override, limit) if override else limit
+    limit = slots * IPS_PER_PREFIX + 2 if prefix_delegation else slots + 2
+    ceiling = MAX_PODS_CEILING_BELOW_30_VCPUS if it.vcpus <= 30 else MAX_PODS_CEILING_FROM_30_VCPUS
+    return min(limit, ceiling)
+
+
+def kube_reserved_memory_mib(instance_type: str) -> int:
+    """nodeadm's kube-reserved memory: `11 x standard max pods + 255` MiB, whatever maxPods the kubelet gets."""
+    return 11 * standard_max_pods(instance_type) + 255
 
 
 def kube_reserved_cpu_m(vcpus: int) -> int:
@@ -97,11 +125,15 @@ class NodeCapacity:
     memory_mib: int
 
 
-def node_capacity(instance_type: str, prefix_delegation: bool, override: int = 0) -> NodeCapacity:
+def node_capacity(instance_type: str, prefix_delegation: bool) -> NodeCapacity:
     """What one node offers to non-DaemonSet pods after kube-reserved, eviction and the DaemonSets."""
     it = INSTANCE_TYPES[instance_type]
-    pods = max_pods(instance_type, prefix_delegation, override)
-    memory = int(it.memory_mib * (1 - OS_MEMORY_SHARE)) - (255 + 11 * pods) - EVICTION_HARD_MIB
+    pods = max_pods(instance_type, prefix_delegation)
+    memory = (
+        int(it.memory_mib * (1 - OS_MEMORY_SHARE))
+        - kube_reserved_memory_mib(instance_type)
+        - EVICTION_HARD_MIB
+    )
     cpu = it.vcpus * 1000 - kube_reserved_cpu_m(it.vcpus)
     return NodeCapacity(
         pods=pods - sum(d.count for d in DAEMONSETS),
@@ -167,13 +199,12 @@ def capacity_problems(settings: Settings) -> list[str]:
     c = settings.cluster
     if c.node_instance_type not in INSTANCE_TYPES:
         return [f"cluster.nodeInstanceType: {c.node_instance_type!r} has no capacity data in k8s/capacity.py"]
-    per_node = node_capacity(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)
+    per_node = node_capacity(c.node_instance_type, c.prefix_delegation)
     problems: list[str] = []
     if per_node.memory_mib <= 0 or per_node.pods <= 0:
         return [
-            f"cluster.maxPodsPerNode: {c.node_instance_type} with maxPods "
-            f"{max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)} leaves no room for pods "
-            f"(kube-reserved grows 11 MiB per pod slot); lower cluster.maxPodsPerNode or pick a larger "
+            f"cluster.nodeInstanceType: {c.node_instance_type} leaves no room for pods after kube-reserved "
+            f"({kube_reserved_memory_mib(c.node_instance_type)} MiB) and the DaemonSets; pick a larger "
             "cluster.nodeInstanceType"
         ]
     for at_max, nodes, key in (
@@ -197,7 +228,7 @@ def capacity_problems(settings: Settings) -> list[str]:
             fits = nodes_needed(need, per_node)
             problems.append(
                 f"{key}: {what} do not fit on {nodes} x {c.node_instance_type} (maxPods "
-                f"{max_pods(c.node_instance_type, c.prefix_delegation, c.max_pods_per_node)}, prefix delegation "
+                f"{max_pods(c.node_instance_type, c.prefix_delegation)} as EKS sets it, prefix delegation "
                 f"{'on' if c.prefix_delegation else 'off'}): {'; '.join(short)}. Change {key} to {fits} or more, "
                 "choose a larger cluster.nodeInstanceType, set cluster.prefixDelegation true if pod slots are short, "
                 "or lower the requests (cluster.workloadProfile small, cluster.systemReplicas)"

@@ -95,7 +95,15 @@ def container_security_context() -> dict[str, Any]:
     }
 
 
-def deployment(svc: Service, size: Sizing, image: Any) -> Manifest:
+def deployment(svc: Service, size: Sizing, image: Any, *, published: bool) -> Manifest:
+    """The service's Deployment; `published`: its image tag is pinned in `cluster.imageTags`.
+
+    Unpublished, it says `replicas: 0` explicitly: no pod waits on an image nobody has pushed. Published, it names no
+    replica count at all: its HorizontalPodAutoscaler (minimum `size.replicas`) owns the field. The HPA never scales
+    a target at 0 replicas, so the count must leave 0 by itself: under server-side apply a field the applier stops
+    sending and no other manager owns is reset to its default (1), and the HPA takes over from there. Naming a count
+    here instead would reset the HPA's choice on every image roll.
+    """
     selector = {"app": svc.name}
     probe = {"httpGet": {"path": HEALTH_PATH, "port": "http"}}
     return {
@@ -103,7 +111,7 @@ def deployment(svc: Service, size: Sizing, image: Any) -> Manifest:
         "kind": "Deployment",
         "metadata": _meta(svc.name),
         "spec": {
-            "replicas": size.replicas,
+            **({} if published else {"replicas": 0}),
             "revisionHistoryLimit": 5,
             "selector": {"matchLabels": selector},
             # Zero-downtime: a new pod must be ready (and healthy in its target group) before an old one stops.

@@ -12,31 +12,37 @@ from tests.test_mesh import settings_for_raw
 
 
 @pytest.mark.parametrize(
-    ("instance", "prefix", "override", "expected"),
+    ("instance", "prefix", "expected"),
     [
-        # ENI formula: ENIs x (IPv4 per ENI - 1) + 2 (the EKS max-pods table).
-        ("t3.micro", False, 0, 4),
-        ("t3.small", False, 0, 11),
-        ("t3.medium", False, 0, 17),
-        ("m6i.large", False, 0, 29),
-        # Prefix delegation: x16 per slot, capped at 110 below 30 vCPUs.
-        ("t3.micro", True, 0, 34),
-        ("t3.medium", True, 0, 110),
-        ("t3.micro", True, 12, 12),
-        # An override can lower the limit, never lift it past what the CNI can address.
-        ("t3.micro", False, 12, 4),
+        # The max-pods calculator EKS managed node groups apply: ENIs x (IPv4 per ENI - 1) + 2 ...
+        ("t3.micro", False, 4),
+        ("t3.small", False, 11),
+        ("t3.medium", False, 17),
+        ("m6i.large", False, 29),
+        # ... and with prefix delegation x16 per slot, capped at 110 below 30 vCPUs.
+        ("t3.micro", True, 34),
+        ("t3.small", True, 110),
+        ("t3.medium", True, 110),
     ],
 )
-def test_max_pods(instance: str, prefix: bool, override: int, expected: int) -> None:
-    assert capacity.max_pods(instance, prefix, override) == expected
+def test_max_pods_is_the_value_eks_managed_node_groups_compute(
+    instance: str, prefix: bool, expected: int
+) -> None:
+    assert capacity.max_pods(instance, prefix) == expected, f"{instance}, prefix delegation {prefix}"
 
 
-def test_kube_reserved_memory_grows_with_pod_slots() -> None:
-    few = capacity.node_capacity("t3.micro", True, 12)
-    many = capacity.node_capacity("t3.micro", True, 0)
-    assert few.memory_mib - many.memory_mib == 11 * (34 - 12), (
-        "kube-reserved is 255 MiB + 11 MiB per pod slot"
+def test_nodeadm_sizes_kube_reserved_from_the_standard_eni_max_pods_not_the_kubelet_max_pods() -> None:
+    # nodeadm: kubeReserved memory = 11 x N + 255 MiB, N the ENI formula without prefixes (t3.micro: 4), whatever
+    # maxPods the kubelet config carries (EKS's appended 34 with prefixes).
+    assert capacity.standard_max_pods("t3.micro") == 4
+    assert capacity.kube_reserved_memory_mib("t3.micro") == 255 + 11 * 4 == 299
+    assert capacity.kube_reserved_memory_mib("t3.medium") == 255 + 11 * 17
+    with_prefixes = capacity.node_capacity("t3.micro", True)
+    without = capacity.node_capacity("t3.micro", False)
+    assert with_prefixes.memory_mib == without.memory_mib == int(1024 * 0.94) - 299 - 100, (
+        "prefix delegation adds pod slots, not kube-reserved memory"
     )
+    assert (with_prefixes.pods, without.pods) == (34 - 2, 4 - 2), "two DaemonSet pods per node"
     assert capacity.kube_reserved_cpu_m(2) == 70 and capacity.kube_reserved_cpu_m(4) == 80
 
 
@@ -45,13 +51,20 @@ def test_both_stacks_fit(stack: str) -> None:
     assert capacity.capacity_problems(settings_for(stack)) == []
 
 
-def test_dev_fits_on_t3_micro_with_room_to_spare() -> None:
+def test_dev_fits_on_three_t3_micro_with_what_eks_actually_sets() -> None:
     s = settings_for("dev")
-    assert s.cluster.node_instance_type == "t3.micro"
-    per_node = capacity.node_capacity("t3.micro", s.cluster.prefix_delegation, s.cluster.max_pods_per_node)
+    c = s.cluster
+    assert (c.node_instance_type, c.node_min_size, c.prefix_delegation) == ("t3.micro", 3, True)
+    per_node = capacity.node_capacity("t3.micro", True)
+    # maxPods 34 (EKS's), kube-reserved 299 MiB (nodeadm's): 32 slots and 563 MiB for non-DaemonSet pods per node.
+    assert (per_node.pods, per_node.memory_mib) == (32, 563), per_node
     need = capacity.demand(capacity.scheduled_pods(s))
-    assert need.memory_mib <= per_node.memory_mib * s.cluster.node_min_size
-    assert need.pods <= per_node.pods * s.cluster.node_min_size
+    # 13 pods: CoreDNS, metrics-server, the two controllers, eight services and one rolling-update surge pod.
+    assert (need.pods, need.memory_mib) == (13, 990), need
+    assert need.memory_mib <= per_node.memory_mib * 3 and need.pods <= per_node.pods * 3
+    assert capacity.nodes_needed(need, per_node) == 2, "one t3.micro of headroom at the minimum size"
+    at_max = capacity.demand(capacity.scheduled_pods(s, at_max=True))
+    assert at_max.memory_mib <= per_node.memory_mib * c.node_max_size, at_max
 
 
 def _dev_cluster(**changes: object) -> dict[str, object]:
@@ -62,16 +75,17 @@ def _dev_cluster(**changes: object) -> dict[str, object]:
 
 def test_an_over_full_node_group_fails_with_by_how_much_and_what_to_change() -> None:
     with pytest.raises(SettingsError) as err:
-        settings_for("dev", _dev_cluster(nodeMinSize=2, nodeDesiredSize=2))
+        settings_for("dev", _dev_cluster(nodeMinSize=1, nodeDesiredSize=1))
     (problem,) = [p for p in err.value.problems if p.startswith("cluster.nodeMinSize:")]
-    assert "memory short by" in problem, problem
-    assert "2 x t3.micro" in problem and "Change cluster.nodeMinSize to 3 or more" in problem, problem
+    assert "memory short by 427 MiB" in problem, problem
+    assert "1 x t3.micro" in problem and "Change cluster.nodeMinSize to 2 or more" in problem, problem
+    assert "maxPods 34 as EKS sets it" in problem, problem
     assert "cluster.nodeInstanceType" in problem and "cluster.workloadProfile" in problem, problem
 
 
 def test_t3_micro_without_prefix_delegation_runs_out_of_pod_slots() -> None:
     with pytest.raises(SettingsError) as err:
-        settings_for("dev", _dev_cluster(prefixDelegation=False, maxPodsPerNode=0))
+        settings_for("dev", _dev_cluster(prefixDelegation=False))
     assert any("pod slots short by" in p and "cluster.prefixDelegation" in p for p in err.value.problems), (
         err.value.problems
     )
@@ -85,7 +99,7 @@ def test_prod_sizing_on_dev_nodes_fails() -> None:
 
 def test_hpa_maxima_are_checked_against_the_maximum_size() -> None:
     with pytest.raises(SettingsError) as err:
-        settings_for("dev", _dev_cluster(nodeMaxSize=3, systemReplicas=2))
+        settings_for("dev", _dev_cluster(nodeMinSize=2, nodeDesiredSize=2, nodeMaxSize=2))
     assert any(p.startswith("cluster.nodeMaxSize:") and "HPA maxima" in p for p in err.value.problems), (
         err.value.problems
     )

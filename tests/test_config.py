@@ -162,7 +162,8 @@ def test_scalars_arrive_as_strings_from_the_cli() -> None:
     """The CLI hands every scalar over as a string; numbers and booleans must still parse."""
     s = load_settings({"environment": "dev", "protectData": "false", "cluster": {"nodeInstanceType": "t3.micro",
                        "nodeMinSize": "3", "nodeDesiredSize": "3", "nodeMaxSize": "5", "prefixDelegation": "true",
-                       "maxPodsPerNode": "12", "workloadProfile": "small", "systemReplicas": "1"}}, stack="dev")  # fmt: skip
+                       "controlPlaneLogRetentionDays": "30", "workloadProfile": "small", "systemReplicas": "1"}},
+                      stack="dev")  # fmt: skip
     assert s.protect_data is False and s.cluster.node_min_size == 3 and s.cluster.prefix_delegation is True
 
 

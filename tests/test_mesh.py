@@ -16,7 +16,7 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
-from components.config import SettingsError
+from components.config import KUBERNETES_VERSIONS, SettingsError
 from components.contracts import (
     SERVICES,
     CacheAccess,
@@ -29,7 +29,13 @@ from components.contracts import (
     TopicAccess,
     UserPoolAccess,
 )
-from components.mesh import ALB_SSL_POLICY, CONTROL_PLANE_LOGS, MeshNetwork, ServiceMesh
+from components.mesh import (
+    ALB_SSL_POLICY,
+    CLUSTER_AUTOSCALER_RELEASES,
+    CONTROL_PLANE_LOGS,
+    MeshNetwork,
+    ServiceMesh,
+)
 from k8s.catalogue import BY_NAME, CATALOGUE, NAMESPACE
 from tests.conftest import Resources, settings_for
 from tools.offline.engine import run_in_mocks
@@ -298,14 +304,12 @@ def test_cluster_arguments_override_pulumi_eks_defaults(resources: Any, stack: s
 
 
 @pytest.mark.parametrize(
-    ("stack", "instance", "scaling", "prefix", "max_pods"),
-    [("dev", "t3.micro", (3, 3, 5), True, 12), ("prod", "t3.medium", (2, 3, 6), False, 17)],
+    ("stack", "instance", "scaling", "prefix"),
+    [("dev", "t3.micro", (3, 3, 5), True), ("prod", "t3.medium", (2, 3, 6), False)],
 )
 def test_node_group_per_stack(
-    resources: Any, stack: str, instance: str, scaling: tuple[int, int, int], prefix: bool, max_pods: int
+    resources: Any, stack: str, instance: str, scaling: tuple[int, int, int], prefix: bool
 ) -> None:
-    import base64
-
     res = resources(stack)
     (ng,) = res.of_type("eks:index:ManagedNodeGroup")
     i, urn = ng["inputs"], ng["urn"]
@@ -330,7 +334,11 @@ def test_node_group_per_stack(
     )
     (cluster,) = res.of_type("eks:index:Cluster")
     assert li["vpcSecurityGroupIds"] == [cluster["outputs"]["clusterSecurityGroupId"], nodes_sg], lt["urn"]
-    assert f"maxPods: {max_pods}\n" in base64.b64decode(li["userData"]).decode(), lt["urn"]
+    # EKS appends its own NodeConfig (its computed maxPods) after the launch template's and nodeadm lets the last
+    # win: a NodeConfig of ours would be overridden, so the template carries none and k8s/capacity.py models EKS's.
+    assert "userData" not in li, f"{lt['urn']}: renders user data EKS's own NodeConfig would override"
+    assert "imageId" not in li, f"{lt['urn']}: an AMI id turns off EKS's bootstrap merge"
+    assert i["amiType"] == "AL2023_x86_64_STANDARD", urn
     cni = cluster["inputs"]["vpcCniOptions"]
     assert cni["enablePrefixDelegation"] is prefix and cni["enableNetworkPolicy"] is True, cluster["urn"]
 
@@ -340,10 +348,9 @@ def test_add_ons_present(resources: Any, stack: str) -> None:
     res = resources(stack)
     (cluster,) = res.of_type("eks:index:Cluster")
     i = cluster["inputs"]
-    assert i["corednsAddonOptions"]["enabled"] is True, cluster["urn"]
     assert i["kubeProxyAddonOptions"]["enabled"] is True, cluster["urn"]
     addons = {r["inputs"]["addonName"]: r for r in res.of_type("aws:eks/addon:Addon")}
-    assert set(addons) == {"metrics-server"}, f"add-ons: {sorted(addons)}"
+    assert set(addons) == {"metrics-server", "coredns"}, f"add-ons: {sorted(addons)}"
     releases = {r["inputs"]["name"]: r for r in res.of_type("kubernetes:helm.sh/v3:Release")}
     assert set(releases) == {"aws-load-balancer-controller", "cluster-autoscaler"}, sorted(releases)
     lbc = releases["aws-load-balancer-controller"]
@@ -355,7 +362,77 @@ def test_add_ons_present(resources: Any, stack: str) -> None:
         "urn"
     ]
     ca = releases["cluster-autoscaler"]["inputs"]["values"]
-    assert ca["autoDiscovery"]["clusterName"] == f"ecommerce-{stack}" and ca["image"]["tag"] == "v1.33.0"
+    assert ca["autoDiscovery"]["clusterName"] == f"ecommerce-{stack}", releases["cluster-autoscaler"]["urn"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_coredns_is_created_after_the_node_group_not_inside_the_cluster(resources: Any, stack: str) -> None:
+    # pulumi-eks creates an add-on configured in eks.Cluster before any managed node group exists, and the node
+    # group waits for the whole Cluster: CoreDNS stays DEGRADED and times out after 20 minutes (pulumi-eks#1819).
+    res = resources(stack)
+    (cluster,) = res.of_type("eks:index:Cluster")
+    assert cluster["inputs"]["corednsAddonOptions"]["enabled"] is False, (
+        f"{cluster['urn']}: pulumi-eks would create CoreDNS before any node exists"
+    )
+    (ng,) = res.of_type("eks:index:ManagedNodeGroup")
+    coredns = _one(res, "aws:eks/addon:Addon", f"{MESH}-coredns")
+    assert coredns["inputs"]["addonName"] == "coredns", coredns["urn"]
+    assert ng["urn"] in coredns["dependencies"], f"{coredns['urn']}: does not wait for the node group"
+    assert coredns["inputs"]["clusterName"] == f"ecommerce-{stack}", coredns["urn"]
+    assert coredns["inputs"]["resolveConflictsOnCreate"] == "OVERWRITE", (
+        f"{coredns['urn']}: must adopt the CoreDNS EKS bootstraps with the cluster"
+    )
+    values = json.loads(coredns["inputs"]["configurationValues"])
+    assert values["replicaCount"] == settings_for(stack).cluster.system_replicas, coredns["urn"]
+    assert values["resources"]["requests"] == {"cpu": "100m", "memory": "70Mi"}, (
+        f"{coredns['urn']}: requests differ from what the capacity check counts"
+    )
+
+
+@pytest.mark.parametrize("version", ["1.32", "1.33", "1.34"])
+def test_cluster_autoscaler_chart_runs_its_own_app_version_for_the_cluster_minor(version: str) -> None:
+    # kubernetes/autoscaler charts/cluster-autoscaler: Chart.yaml appVersion and values.yaml image.tag of each pin.
+    pinned = {"1.32": ("9.46.6", "1.32.0"), "1.33": ("9.51.0", "1.33.0"), "1.34": ("9.53.0", "1.34.2")}
+    assert CLUSTER_AUTOSCALER_RELEASES[version] == pinned[version], version
+    chart, app = CLUSTER_AUTOSCALER_RELEASES[version]
+    assert app.rsplit(".", 1)[0] == version, f"chart {chart} runs autoscaler {app} on a {version} cluster"
+    assert set(CLUSTER_AUTOSCALER_RELEASES) == set(KUBERNETES_VERSIONS), (
+        "a supported minor has no autoscaler pin"
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_cluster_autoscaler_release_pins_the_matching_pair(resources: Any, stack: str) -> None:
+    res = resources(stack)
+    ca = _one(res, "kubernetes:helm.sh/v3:Release", f"{MESH}-cluster-autoscaler")
+    assert (ca["inputs"]["version"], ca["inputs"]["values"]["image"]["tag"]) == ("9.51.0", "v1.33.0"), (
+        f"{ca['urn']}: chart 9.51.0 is the chart whose appVersion is 1.33.0, the cluster's minor"
+    )
+
+
+@pytest.mark.parametrize(("stack", "days"), [("dev", 30), ("prod", 365)])
+def test_control_plane_log_group_exists_before_the_cluster(resources: Any, stack: str, days: int) -> None:
+    # EKS writes to /aws/eks/<cluster-name>/cluster and, if it is missing, creates it with no retention and AWS's key.
+    res = resources(stack)
+    (cluster,) = res.of_type("eks:index:Cluster")
+    group = _one(res, "aws:cloudwatch/logGroup:LogGroup", f"{MESH}-control-plane-logs")
+    assert group["inputs"]["name"] == f"/aws/eks/{cluster['inputs']['name']}/cluster", group["urn"]
+    assert group["inputs"]["retentionInDays"] == days, group["urn"]
+    key = _one(res, "aws:kms/key:Key", f"{MESH}-logs-key")
+    assert group["inputs"]["kmsKeyId"] == key["outputs"]["arn"], group["urn"]
+    assert group["urn"] in cluster["dependencies"], f"{cluster['urn']}: created before its log group"
+    for r in (group, key):
+        assert r["protect"] is (stack == "prod"), f"{r['urn']}: protect {r['protect']} in {stack}"
+    (grant,) = [
+        st for st in json.loads(key["inputs"]["policy"])["Statement"] if st["Principal"].get("Service")
+    ]
+    assert grant["Principal"]["Service"] == f"logs.{REGION}.amazonaws.com", key["urn"]
+    assert grant["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:"
+            f"/aws/eks/ecommerce-{stack}/cluster"
+        }
+    }, f"{key['urn']}: CloudWatch Logs may use the key for other log groups: {grant['Condition']}"
 
 
 def test_every_kubernetes_object_uses_the_cluster_provider(resources: Any) -> None:
@@ -452,25 +529,57 @@ def test_every_workload_is_hardened(resources: Any, stack: str) -> None:
                 assert set(ctr["resources"][kind]) == {"cpu", "memory"}, f"{urn}: {kind} incomplete"
             for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
                 assert probe in ctr, f"{urn}: no {probe}"
-            assert ctr["image"].endswith(":0.1.0") and ".dkr.ecr." in ctr["image"], f"{urn}: {ctr['image']}"
+            assert ctr["image"].endswith(
+                f"/ecommerce-{stack}/{d['inputs']['metadata']['name']}:unpublished"
+            ), f"{urn}: {ctr['image']}"
             assert not any("value" in e and "secret" in e["name"].lower() for e in ctr["env"]), urn
     ns = res.named(f"{MESH}-namespace")["inputs"]["metadata"]["labels"]
     assert ns["pod-security.kubernetes.io/enforce"] == "restricted", ns
 
 
-@pytest.mark.parametrize(("stack", "replicas", "hpa"), [("dev", 1, (1, 2)), ("prod", 2, (2, 6))])
-def test_replicas_and_autoscaling_per_stack(
-    resources: Any, stack: str, replicas: int, hpa: tuple[int, int]
-) -> None:
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_unpublished_services_run_zero_replicas_and_no_hpa(resources: Any, stack: str) -> None:
+    # A fresh account's ECR repositories are empty until the images workflow pushes; the Kubernetes provider waits
+    # for each Deployment to become ready and fails after ten minutes if its pods cannot pull.
     res = resources(stack)
+    assert settings_for(stack).cluster.image_tags == (), f"{stack} ships with published tags"
     for svc in CATALOGUE:
         d = res.named(f"{MESH}-{svc.name}-deployment")
-        assert d["inputs"]["spec"]["replicas"] == replicas, d["urn"]
-        assert "spec.replicas" in d["ignoreChanges"], f"{d['urn']}: Pulumi would fight the HPA"
-        h = res.named(f"{MESH}-{svc.name}-hpa")["inputs"]["spec"]
-        assert (h["minReplicas"], h["maxReplicas"]) == hpa, svc.name
+        assert d["inputs"]["spec"]["replicas"] == 0, f"{d['urn']}: waits on an image no one has pushed"
+        hpas = [r for r in res.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+                if r["name"] == f"{MESH}-{svc.name}-hpa"]  # fmt: skip
+        assert hpas == [], f"{hpas[0]['urn'] if hpas else ''}: an HPA for a service with no image"
         pdb = res.named(f"{MESH}-{svc.name}-pdb")
         assert pdb["inputs"]["spec"]["maxUnavailable"] == 1, pdb["urn"]
+
+
+def _published(stack: str, sha: str, services: list[str]) -> Resources:
+    from tools.ci.__main__ import set_image_tags
+    from tools.offline.engine import ROOT
+
+    text = set_image_tags((ROOT / f"Pulumi.{stack}.yaml").read_text(), sha, services)
+    import yaml
+
+    cluster = yaml.safe_load(text)["config"]["ecommerce-platform:cluster"]
+    return _build(stack, {"ecommerce-platform:cluster": cluster})[0]
+
+
+@pytest.mark.parametrize(("stack", "hpa"), [("dev", (1, 2)), ("prod", (2, 6))])
+def test_published_services_run_their_replicas_under_their_hpa(stack: str, hpa: tuple[int, int]) -> None:
+    sha = "fedcba9876543210fedcba9876543210fedcba98"
+    res = _published(stack, sha, list(SERVICES))
+    for svc in CATALOGUE:
+        d = res.named(f"{MESH}-{svc.name}-deployment")
+        spec = d["inputs"]["spec"]
+        # The HPA owns the count: no replicas field and no ignoreChanges. An HPA never scales a target at 0
+        # replicas, so on the pin Pulumi's server-side apply drops its own `replicas: 0` (the field returns to
+        # its default, 1) and the HPA raises it to minReplicas.
+        assert "replicas" not in spec, f"{d['urn']}: a fixed count would reset the HPA's on every image roll"
+        assert "spec.replicas" not in d["ignoreChanges"], f"{d['urn']}: would keep the unpublished 0 forever"
+        assert spec["template"]["spec"]["containers"][0]["image"].endswith(f"/{svc.name}:{sha}"), d["urn"]
+        h = res.named(f"{MESH}-{svc.name}-hpa")
+        assert (h["inputs"]["spec"]["minReplicas"], h["inputs"]["spec"]["maxReplicas"]) == hpa, h["urn"]
+        assert h["inputs"]["spec"]["scaleTargetRef"]["name"] == svc.name, h["urn"]
 
 
 def test_network_policies_follow_the_catalogue(resources: Any) -> None:
@@ -627,8 +736,7 @@ def test_alb_origin_without_domain_is_the_alb_over_http(built: Any) -> None:
         ({"kubernetesVersion": "1.27"}, "cluster.kubernetesVersion"),
         ({"publicAccessCidrs": ["0.0.0.0/0"]}, "cluster.publicAccessCidrs[0]"),
         ({"publicAccessCidrs": ["not-a-cidr"]}, "cluster.publicAccessCidrs[0]"),
-        ({"imageTag": "latest"}, "cluster.imageTag"),
-        ({"maxPodsPerNode": 5}, "cluster.maxPodsPerNode"),
+        ({"controlPlaneLogRetentionDays": 10}, "cluster.controlPlaneLogRetentionDays"),
         ({"adminRoleArns": ["arn:aws:iam::123:user/bob"]}, "cluster.adminRoleArns[0]"),
         ({"rootVolumeSizeGib": 8}, "cluster.rootVolumeSizeGib"),
         ({"systemReplicas": 0}, "cluster.systemReplicas"),
@@ -686,7 +794,21 @@ def test_no_secret_value_lands_in_a_manifest(resources: Any, stack: str) -> None
         assert cm["inputs"]["data"]["SERVICE_NAME"] == svc.name, cm["urn"]
 
 
-def test_per_service_image_tags_from_ci_override_the_default() -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "says"),
+    [
+        ("imageTag", "0.1.0", "a fresh account does not have"),
+        ("maxPodsPerNode", 12, "never reached the kubelet"),
+    ],
+)
+def test_retired_cluster_keys_say_why_and_what_instead(key: str, value: Any, says: str) -> None:
+    with pytest.raises(SettingsError) as err:
+        settings_for("dev", {"ecommerce-platform:cluster": {**settings_for_raw("dev"), key: value}})
+    (problem,) = [p for p in err.value.problems if p.startswith(f"cluster.{key}:")]
+    assert "retired" in problem and says in problem and "Remove it" in problem, problem
+
+
+def test_image_tags_name_published_images_only() -> None:
     sha = "0123456789abcdef0123456789abcdef01234567"
     cluster = {**settings_for_raw("dev"), "imageTags": {"payment": sha}}
     s = settings_for("dev", {"ecommerce-platform:cluster": cluster})
@@ -694,28 +816,29 @@ def test_per_service_image_tags_from_ci_override_the_default() -> None:
     for bad, key in (
         ({"nine": sha}, "cluster.imageTags.nine"),
         ({"cart": "latest"}, "cluster.imageTags.cart"),
+        ({"cart": "unpublished"}, "cluster.imageTags.cart"),
     ):
         with pytest.raises(SettingsError) as err:
             settings_for("dev", {"ecommerce-platform:cluster": {**settings_for_raw("dev"), "imageTags": bad}})
         assert any(p.startswith(f"{key}:") for p in err.value.problems), err.value.problems
 
 
-def test_ci_pinned_tag_reaches_the_deployment() -> None:
-    from tools.ci.__main__ import set_image_tags
-    from tools.offline.engine import ROOT
-
+def test_ci_pinned_tag_publishes_only_that_service() -> None:
     sha = "89abcdef0123456789abcdef0123456789abcdef"
-    text = set_image_tags((ROOT / "Pulumi.dev.yaml").read_text(), sha, ["payment"])
-    import yaml
-
-    cluster = yaml.safe_load(text)["config"]["ecommerce-platform:cluster"]
-    res, _ = _build("dev", {"ecommerce-platform:cluster": cluster})
+    res = _published("dev", sha, ["payment"])
+    deployments = {d["inputs"]["metadata"]["name"]: d for d in res.of_type("kubernetes:apps/v1:Deployment")}
     images = {
-        d["inputs"]["metadata"]["name"]: d["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"]
-        for d in res.of_type("kubernetes:apps/v1:Deployment")
+        n: d["inputs"]["spec"]["template"]["spec"]["containers"][0]["image"] for n, d in deployments.items()
     }
     assert images["payment"].endswith(f"/ecommerce-dev/payment:{sha}"), images["payment"]
-    assert images["cart"].endswith("/ecommerce-dev/cart:0.1.0"), images["cart"]
+    assert "replicas" not in deployments["payment"]["inputs"]["spec"], deployments["payment"]["urn"]
+    assert images["cart"].endswith("/ecommerce-dev/cart:unpublished"), images["cart"]
+    assert deployments["cart"]["inputs"]["spec"]["replicas"] == 0, deployments["cart"]["urn"]
+    hpas = {
+        h["inputs"]["metadata"]["name"]
+        for h in res.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    }
+    assert hpas == {"payment"}, f"HPAs for {sorted(hpas)}; only the published service may have one"
 
 
 def test_ci_roles_get_access_entries(resources: Any) -> None:
@@ -729,3 +852,25 @@ def test_ci_roles_get_access_entries(resources: Any) -> None:
     view = next(iter(by_arn[preview]["accessPolicies"].values()))["policyArn"]
     assert admin.endswith("/AmazonEKSClusterAdminPolicy"), cluster["urn"]
     assert view.endswith("/AmazonEKSViewPolicy"), cluster["urn"]
+
+
+def test_pod_egress_is_enforced_by_network_policy_because_node_egress_rules_are_not() -> None:
+    # Managed nodes carry the EKS cluster security group, whose default outbound rule allows all traffic
+    # (EKS user guide, "security group requirements"); SG rules are a union, so the nodes SG's egress rules restrict
+    # nothing. Pod egress is held by the default-deny NetworkPolicy instead.
+    res, _ = _build("dev")
+    lt = _one(res, "aws:ec2/launchTemplate:LaunchTemplate", f"{MESH}-nodes")
+    (cluster,) = res.of_type("eks:index:Cluster")
+    assert cluster["outputs"]["clusterSecurityGroupId"] in lt["inputs"]["vpcSecurityGroupIds"], lt["urn"]
+    deny = res.named(f"{MESH}-netpol-default-deny")
+    assert deny["inputs"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}, deny["urn"]
+    assert deny["inputs"]["metadata"]["namespace"] == NAMESPACE, deny["urn"]
+
+
+def test_a_manual_images_run_publishes_every_service_for_a_fresh_account() -> None:
+    # After a fresh account's first `up` every service is unpublished; the images workflow run by hand
+    # (workflow_dispatch: no `before` commit) must build all of them, so that pinning their tags rolls them all out.
+    from tools.ci.__main__ import changed_services, git_changed_paths
+
+    assert changed_services(git_changed_paths("", "HEAD")) == list(SERVICES)
+    assert changed_services(git_changed_paths("0" * 40, "HEAD")) == list(SERVICES)
