@@ -900,7 +900,7 @@ class ServiceMesh(pulumi.ComponentResource):
             )
             cache_prefix = dbboot.cache_prefix(prefix)
         except ValueError as err:
-            raise pulumi.RunError(f"{err}; nothing was created") from err
+            raise pulumi.RunError(f"database bootstrap: {err}") from err
 
         # ECR fetches ECR Public's layers itself, so the Job's images reach private nodes through the ECR endpoints
         # on an account that has pushed nothing yet.

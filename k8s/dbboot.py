@@ -205,12 +205,17 @@ aws secretsmanager get-secret-value --secret-id "$MASTER_SECRET_ARN" --query Sec
 """
 
 
+#: ECR API reference, CreatePullThroughCacheRule: `ecrRepositoryPrefix` is 2-30 characters of this pattern.
+_CACHE_PREFIX = re.compile(r"(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*")
+
+
 def cache_prefix(cluster: str) -> str:
-    """The pull-through cache rule's repository prefix for this stack (2-30 characters, ECR's limit)."""
+    """The pull-through cache rule's repository prefix for this stack (ECR's length and pattern limits)."""
     prefix = f"{cluster}-{CACHE_PREFIX_SUFFIX}"
-    if not 2 <= len(prefix) <= 30:
+    if not 2 <= len(prefix) <= 30 or not _CACHE_PREFIX.fullmatch(prefix):
         raise ValueError(
-            f"ECR pull-through cache prefix {prefix!r} must be 2-30 characters; shorten the cluster name"
+            f"ECR pull-through cache prefix {prefix!r} must be 2-30 lower-case letters, digits and . _ - / "
+            "(ECR's limits); shorten the cluster name"
         )
     return prefix
 

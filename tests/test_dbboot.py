@@ -193,6 +193,14 @@ def test_job_name_changes_with_the_login_set_so_the_job_runs_again() -> None:
     assert both == dbboot.job_name(dbboot.bootstrap_sql(LOGINS)), "the name must be stable between runs"
 
 
+def test_pull_through_cache_prefix_keeps_ecrs_length_and_pattern() -> None:
+    """ECR API reference, CreatePullThroughCacheRule: ecrRepositoryPrefix is 2-30 characters, lower-case pattern."""
+    assert dbboot.cache_prefix("ecommerce-prod") == "ecommerce-prod-ecr-public"
+    for bad in ("ecommerce-production-eu", "Ecommerce-dev"):
+        with pytest.raises(ValueError, match="ECR pull-through cache prefix"):
+            dbboot.cache_prefix(bad)
+
+
 # --- the secret, in the pod ------------------------------------------------------------------------------------
 
 
