@@ -7,8 +7,10 @@ logins with the services' IAM policies, the master secret and the Aurora writer 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -17,13 +19,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.config import SettingsError
+from components.contracts import DatabaseAdminAccess
+from components.mesh import MeshNetwork, ServiceMesh
 from k8s import capacity, dbboot
 from k8s.catalogue import NAMESPACE
 from tests.conftest import Resources, settings_for
 from tests.test_config import network
+from tests.test_mesh import fabricated_contract
+from tools.offline.engine import run_in_mocks
 
 MESH = "ecommerce-mesh"
 JOB, CONFIG_MAP = "kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap"
@@ -113,6 +120,10 @@ def postgres() -> Iterator[tuple[str, int]]:
     as_user: list[str] = []
     root = tempfile.mkdtemp(prefix="dbboot-pg-")
     if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.skip("running as root and no `postgres` user to run the server as")
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(root, "postgres")
     port = 20000 + os.getpid() % 20000
@@ -455,3 +466,68 @@ def test_settings_refuse_a_network_without_the_jobs_endpoints() -> None:
     assert "network.interfaceEndpoints: add secretsmanager, sts: the database bootstrap Job" in str(
         err.value
     ), err.value
+
+
+# --- the component, on a fabricated contract -------------------------------------------------------------------
+
+
+def _o(value: str) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(value)
+
+
+ADMIN_SECRET = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!cluster-test-AbCdEf"
+
+
+def _mesh(stores: dict[str, Any], with_admin: bool = True) -> Resources:
+    settings = settings_for("dev")
+
+    def program() -> None:
+        ServiceMesh(
+            MESH,
+            settings,
+            network=MeshNetwork(
+                vpc_id="vpc-0test",
+                public_subnet_ids=["subnet-pub-a", "subnet-pub-b"],
+                private_subnet_ids=["subnet-priv-a", "subnet-priv-b"],
+                alb_security_group_id="sg-alb",
+                nodes_security_group_id="sg-nodes",
+            ),
+            stores=stores,
+            database_admin=DatabaseAdminAccess(
+                endpoint=_o("db.cluster-test.us-east-2.rds.amazonaws.com"),
+                port=5432,
+                master_username="ecommerce_admin",
+                master_secret_arn=_o(ADMIN_SECRET),
+                master_secret_key_arn=_o(f"arn:aws:kms:{REGION}:{ACCOUNT}:key/secrets"),
+                writer_instance_arn=_o(f"arn:aws:rds:{REGION}:{ACCOUNT}:db:writer-1"),
+            )
+            if with_admin
+            else None,
+        )
+
+    monitor, _, _ = run_in_mocks(program)
+    return Resources(monitor.records)
+
+
+def test_mesh_builds_the_job_from_the_contracts_databases_only_when_given_the_admin_access() -> None:
+    res = _mesh(fabricated_contract())
+    sql = str(res.named(f"{MESH}-{dbboot.NAME}-config", CONFIG_MAP)["inputs"]["data"]["bootstrap.sql"])
+    assert set(re.findall(r"CREATE ROLE (\w+) LOGIN;", sql)) == {"order_svc", "user_auth_svc"}, sql
+    assert _job(res)["inputs"]["metadata"]["annotations"]["ecommerce-platform/aurora-writer"].endswith(
+        "writer-1"
+    )
+    without = _mesh(fabricated_contract(), with_admin=False)
+    assert not [r["urn"] for r in without if dbboot.NAME in r["name"] or "pull-through" in r["name"]]
+
+
+def test_mesh_refuses_a_contract_user_that_is_not_a_postgres_identifier() -> None:
+    stores = fabricated_contract()
+    order = stores["order"]
+    assert order.database is not None
+    stores["order"] = dataclasses.replace(
+        order, database=dataclasses.replace(order.database, db_user="order-svc")
+    )
+    with pytest.raises(
+        Exception, match=r"database bootstrap: DataTier contract: order's db_user 'order-svc'"
+    ):
+        _mesh(stores)
