@@ -333,7 +333,12 @@ def job(
             "activeDeadlineSeconds": ACTIVE_DEADLINE_SECONDS,
             "ttlSecondsAfterFinished": TTL_SECONDS_AFTER_FINISHED,
             "template": {
-                "metadata": {"labels": labels()},
+                "metadata": {
+                    "labels": labels(),
+                    # Only the init container needs AWS credentials: the EKS pod identity webhook leaves the role's
+                    # token out of the containers named here (its README, "skip-containers").
+                    "annotations": {"eks.amazonaws.com/skip-containers": "psql"},
+                },
                 "spec": {
                     "serviceAccountName": NAME,
                     "automountServiceAccountToken": False,

@@ -326,6 +326,12 @@ def test_no_password_in_any_manifest_or_state(resources: Any, stack: str) -> Non
         assert mounts.get(dbboot.SECRET_DIR) in memory, (
             f"{job['urn']}: {c['name']} keeps the secret off memory"
         )
+    skipped = job["inputs"]["spec"]["template"]["metadata"]["annotations"][
+        "eks.amazonaws.com/skip-containers"
+    ]
+    assert skipped == ",".join(c["name"] for c in pod["containers"]), (
+        f"{job['urn']}: psql needs no AWS credentials"
+    )
     env = {e["name"]: e.get("value") for e in pod["containers"][0]["env"]}
     assert env["PGPASSFILE"].startswith(dbboot.SECRET_DIR + "/"), f"{job['urn']}: {env['PGPASSFILE']}"
     assert env["PGSSLMODE"] in ("require", "verify-ca", "verify-full"), f"{job['urn']}: rds.force_ssl is on"
