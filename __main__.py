@@ -50,6 +50,7 @@ mesh = ServiceMesh(
     stores=data.contract,
     deployer_role_arns=[delivery.deploy_role_arn],
     viewer_role_arns=[delivery.preview_role_arn],
+    database_admin=data.database_admin,
     opts=platform,
 )
 

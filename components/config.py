@@ -935,6 +935,10 @@ def _in_range(problems: list[str], key: str, value: int | float, low: int | floa
 def _data_rules(s: Settings, problems: list[str]) -> None:
     d = s.data
     k = "data"
+    # Aurora's databases and logins are made by a Job that reads the master secret through interface endpoints.
+    from k8s.dbboot import endpoint_problems
+
+    problems.extend(endpoint_problems(s.network.interface_endpoints))
     # DynamoDB
     _in_range(problems, f"{k}.dynamodbPitrDays", d.dynamodb_pitr_days, 1, 35, " days")
     if d.dynamodb_billing_mode == "provisioned":

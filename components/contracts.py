@@ -51,6 +51,26 @@ class DatabaseAccess:
 
 
 @dataclass(frozen=True)
+class DatabaseAdminAccess:
+    """The Aurora cluster as its master user reaches it: what the database bootstrap Job needs, nothing a service gets.
+
+    The password itself is never here: only the ARN of the secret Aurora manages, read in the pod at run time.
+    """
+
+    endpoint: pulumi.Output[str]
+    """The cluster (writer) endpoint."""
+    port: int
+    master_username: str
+    master_secret_arn: pulumi.Output[str]
+    """The secret Aurora manages for the master user (`manage_master_user_password`)."""
+    master_secret_key_arn: pulumi.Output[str]
+    """The KMS key that secret is encrypted with (`master_user_secret_kms_key_id`)."""
+    writer_instance_arn: pulumi.Output[str]
+    """An output of the writer instance: whatever reads it is created after the instance (a cluster without an
+    available instance accepts no connection)."""
+
+
+@dataclass(frozen=True)
 class CacheAccess:
     """The Redis replication group (TLS on; the AUTH token is a `SecretAccess`)."""
 

@@ -24,6 +24,7 @@ from components.config import Settings
 from components.contracts import (
     CacheAccess,
     DatabaseAccess,
+    DatabaseAdminAccess,
     DataContract,
     QueueAccess,
     SearchAccess,
@@ -39,9 +40,11 @@ COMPONENT = "data"
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 #: The databases of the one Aurora cluster and the IAM-authenticated users the services connect as. The cluster is
-#: created with `orders`; the user service's first migration creates `users` (RDS creates only one database).
+#: created with `orders` (RDS creates only one database); the ServiceMesh's database bootstrap Job creates `users`
+#: and both logins from the contract (k8s/dbboot.py).
 ORDERS_DATABASE, ORDER_DB_USER = "orders", "order_service"
 USERS_DATABASE, USER_AUTH_DB_USER = "users", "user_auth_service"
+MASTER_USERNAME = "ecommerce_admin"
 #: Order lifecycle events a customer hears about; other event types on the topic (e.g. internal re-pricing) are
 #: filtered out before they cost a queue message.
 NOTIFIED_ORDER_EVENTS = ("OrderPlaced", "OrderShipped", "OrderDelivered", "OrderCancelled", "PaymentSucceeded",
@@ -87,6 +90,7 @@ class DataTier(pulumi.ComponentResource):
     aurora_endpoint: pulumi.Output[str]
     aurora_reader_endpoint: pulumi.Output[str]
     aurora_master_secret_arn: pulumi.Output[str]
+    database_admin: DatabaseAdminAccess
     redis_endpoint: pulumi.Output[str]
     redis_port: int
     redis_auth_secret_arn: pulumi.Output[str]
@@ -157,6 +161,14 @@ class DataTier(pulumi.ComponentResource):
         self.aurora_reader_endpoint = cluster.reader_endpoint
         self.aurora_master_secret_arn = cluster.master_user_secrets.apply(
             lambda s: (s[0].secret_arn or "") if s else ""
+        )
+        self.database_admin = DatabaseAdminAccess(
+            endpoint=cluster.endpoint,
+            port=POSTGRES_PORT,
+            master_username=MASTER_USERNAME,
+            master_secret_arn=self.aurora_master_secret_arn,
+            master_secret_key_arn=self.kms_key_arns["secrets"],
+            writer_instance_arn=self._aurora_writer_arn,
         )
         self.redis_endpoint = redis.primary_endpoint_address
         self.redis_port = REDIS_PORT
@@ -410,7 +422,7 @@ class DataTier(pulumi.ComponentResource):
             engine_mode="provisioned",
             engine_version=d.aurora_engine_version,
             database_name=ORDERS_DATABASE,
-            master_username="ecommerce_admin",
+            master_username=MASTER_USERNAME,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=secrets_key.arn,
             iam_database_authentication_enabled=True,
@@ -483,6 +495,11 @@ class DataTier(pulumi.ComponentResource):
                 opts=self._stateful(depends_on=[writer] if writer else None),
             )
             writer = writer or instance
+        if writer is None:
+            raise pulumi.RunError(
+                "data.auroraInstanceCount: 0 instances; allowed: 1 writer + up to 15 readers"
+            )
+        self._aurora_writer_arn = writer.arn
         return cluster
 
     # -- ElastiCache Redis ----------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ Kubernetes provider built from this cluster's kubeconfig; leave pulumi-eks's non
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -28,10 +28,16 @@ import pulumi_random as random
 
 from components import iam
 from components.config import Settings
-from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin, DataContract, ServiceStores
+from components.contracts import (
+    ORIGIN_VERIFY_HEADER,
+    AlbOrigin,
+    DatabaseAdminAccess,
+    DataContract,
+    ServiceStores,
+)
 from components.delivery import ecr_repository_name
 from components.naming import cluster_name, stateful, tags
-from k8s import capacity, workloads
+from k8s import capacity, dbboot, workloads
 from k8s.catalogue import CATALOGUE, NAMESPACE, READY_PATH, Service, catalogue_problems
 
 COMPONENT = "mesh"
@@ -215,6 +221,7 @@ class ServiceMesh(pulumi.ComponentResource):
         stores: DataContract,
         deployer_role_arns: Sequence[pulumi.Input[str]] = (),
         viewer_role_arns: Sequence[pulumi.Input[str]] = (),
+        database_admin: DatabaseAdminAccess | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -225,6 +232,8 @@ class ServiceMesh(pulumi.ComponentResource):
         :param deployer_role_arns: roles that run `pulumi up` (CI's deploy role): cluster-admin access entries, since
             the program itself applies the Kubernetes objects.
         :param viewer_role_arns: roles that only read the cluster (CI's preview role): view access entries.
+        :param database_admin: the DataTier's Aurora master access; when given, a Job creates each service's
+            database and IAM login (`_database_bootstrap`).
         """
         super().__init__("ecommerce:compute:ServiceMesh", name, None, opts)
         c, n, env = settings.cluster, settings.network, settings.environment
@@ -517,7 +526,7 @@ class ServiceMesh(pulumi.ComponentResource):
         after_nodes = pulumi.ResourceOptions(parent=self, depends_on=[cluster, node_group])
         # CoreDNS needs nodes to become ACTIVE; created after the node group it adopts the CoreDNS Deployment EKS
         # bootstrapped with the cluster (OVERWRITE), with the replicas and requests the capacity check counts.
-        aws.eks.Addon(
+        coredns = aws.eks.Addon(
             f"{name}-coredns",
             cluster_name=prefix,
             addon_name="coredns",
@@ -552,7 +561,10 @@ class ServiceMesh(pulumi.ComponentResource):
         k8s_provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True, opts=child
         )
-        on_cluster = pulumi.ResourceOptions(parent=self, provider=k8s_provider, depends_on=[node_group])
+        # Workloads (and the database bootstrap Job) resolve the stores' endpoints: they wait for cluster DNS too.
+        on_cluster = pulumi.ResourceOptions(
+            parent=self, provider=k8s_provider, depends_on=[node_group, coredns]
+        )
 
         def irsa_role(role: str, namespace: str, service_account: str, description: str) -> aws.iam.Role:
             trust = iam.policy_json(
@@ -903,6 +915,19 @@ class ServiceMesh(pulumi.ComponentResource):
                     ),
                 )
 
+        if database_admin is not None:
+            self._database_bootstrap(
+                name,
+                prefix,
+                database_admin,
+                stores,
+                private_cidrs=list(n.private_subnet_cidrs),
+                node_role=node_role,
+                irsa_role=irsa_role,
+                caller=(account_id, partition, region),
+                opts=in_ns,
+            )
+
         self.register_outputs(
             {
                 "cluster_name": self.cluster_name,
@@ -914,6 +939,165 @@ class ServiceMesh(pulumi.ComponentResource):
                 "alb_arn": self.alb_arn,
                 "alb_dns_name": self.alb_dns_name,
             }
+        )
+
+    def _database_bootstrap(
+        self,
+        name: str,
+        prefix: str,
+        admin: DatabaseAdminAccess,
+        stores: DataContract,
+        *,
+        private_cidrs: Sequence[str],
+        node_role: aws.iam.Role,
+        irsa_role: Callable[[str, str, str, str], aws.iam.Role],
+        caller: tuple[pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        """The database bootstrap Job (k8s/dbboot.py), its IRSA role, NetworkPolicy and the image cache it pulls from.
+
+        The Job is created after the Aurora writer instance (it reads one of its outputs), the nodes and the
+        namespace's policies (`opts`); the Kubernetes provider waits for it to complete, so a failed bootstrap fails
+        the `up`. Its name carries a hash of the SQL, so a changed login set runs it again.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        account_id, partition, region = caller
+        try:
+            sql = dbboot.bootstrap_sql(
+                dbboot.logins(
+                    {
+                        s: (st.database.database, st.database.db_user) if st.database is not None else None
+                        for s, st in stores.items()
+                    }
+                )
+            )
+            cache_prefix = dbboot.cache_prefix(prefix)
+        except ValueError as err:
+            raise pulumi.RunError(f"database bootstrap: {err}") from err
+
+        # ECR fetches ECR Public's layers itself, so the Job's images reach private nodes through the ECR endpoints
+        # on an account that has pushed nothing yet.
+        cache = aws.ecr.PullThroughCacheRule(
+            f"{name}-ecr-public-cache",
+            ecr_repository_prefix=cache_prefix,
+            upstream_registry_url=dbboot.ECR_PUBLIC,
+            opts=child,
+        )
+        # The first pull through a rule creates the cache repository and imports the image as the puller (ECR User
+        # Guide, "IAM permissions required to sync an upstream registry"): the node role, for this prefix only.
+        pull_through = aws.iam.RolePolicy(
+            f"{name}-node-role-pull-through",
+            role=node_role.id,
+            policy=iam.policy_json(
+                self,
+                [
+                    iam.allow(
+                        ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
+                        [
+                            pulumi.Output.format(
+                                "arn:{0}:ecr:{1}:{2}:repository/{3}/*",
+                                partition,
+                                region,
+                                account_id,
+                                cache.ecr_repository_prefix,
+                            )
+                        ],
+                        sid="PullThroughEcrPublicCache",
+                    )
+                ],
+            ),
+            opts=child,
+        )
+        dns_suffix = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self)).dns_suffix
+
+        def image(upstream: str) -> pulumi.Output[str]:
+            return pulumi.Output.format(
+                "{0}.dkr.ecr.{1}.{2}/{3}/{4}",
+                account_id,
+                region,
+                dns_suffix,
+                cache.ecr_repository_prefix,
+                upstream,
+            )
+
+        role = irsa_role(
+            dbboot.NAME,
+            NAMESPACE,
+            dbboot.NAME,
+            "Database bootstrap Job: reads the Aurora master secret to create the services' databases and logins",
+        )
+        role_policy = aws.iam.RolePolicy(
+            f"{name}-{dbboot.NAME}",
+            role=role.id,
+            policy=iam.policy_json(
+                self,
+                [
+                    iam.allow(
+                        ["secretsmanager:GetSecretValue"], [admin.master_secret_arn], sid="ReadMasterSecret"
+                    ),
+                    # Secrets Manager decrypts with the caller's rights, naming the secret in the encryption context.
+                    iam.allow(
+                        ["kms:Decrypt"],
+                        [admin.master_secret_key_arn],
+                        sid="DecryptMasterSecretThroughSecretsManager",
+                        conditions=[
+                            iam.condition(
+                                "StringEquals",
+                                "kms:ViaService",
+                                pulumi.Output.concat("secretsmanager.", region, ".", dns_suffix),
+                            ),
+                            iam.condition(
+                                "StringEquals", "kms:EncryptionContext:SecretARN", admin.master_secret_arn
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            opts=child,
+        )
+
+        def body(manifest: workloads.Manifest) -> dict[str, Any]:
+            out = {k: v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
+            if "automountServiceAccountToken" in out:
+                out["automount_service_account_token"] = out.pop("automountServiceAccountToken")
+            return out
+
+        sa = k8s.core.v1.ServiceAccount(
+            f"{name}-{dbboot.NAME}-sa", **body(dbboot.service_account(role.arn)), opts=opts
+        )
+        config = k8s.core.v1.ConfigMap(
+            f"{name}-{dbboot.NAME}-config", **body(dbboot.config_map(sql, admin.master_secret_arn)), opts=opts
+        )
+        netpol = k8s.networking.v1.NetworkPolicy(
+            f"{name}-{dbboot.NAME}-netpol",
+            **body(dbboot.network_policy(private_cidrs, admin.port)),
+            opts=opts,
+        )
+        manifest = dbboot.job(
+            dbboot.job_name(sql),
+            aws_cli_image=image(dbboot.AWS_CLI_IMAGE),
+            psql_image=image(dbboot.PSQL_IMAGE),
+            region=region,
+            host=admin.endpoint,
+            port=admin.port,
+            master_username=admin.master_username,
+            writer=admin.writer_instance_arn,
+        )
+        wait = f"{dbboot.ACTIVE_DEADLINE_SECONDS // 60 + 5}m"
+        k8s.batch.v1.Job(
+            f"{name}-{dbboot.NAME}",
+            **body(manifest),
+            opts=pulumi.ResourceOptions.merge(
+                opts,
+                pulumi.ResourceOptions(
+                    depends_on=[sa, config, netpol, role_policy, pull_through],
+                    # A Job's pod template is immutable: any change is a new Job, and the old one (same name when
+                    # only an endpoint changed) must be gone first.
+                    replace_on_changes=["spec"],
+                    delete_before_replace=True,
+                    custom_timeouts=pulumi.CustomTimeouts(create=wait, update=wait),
+                ),
+            ),
         )
 
     def _search_domain_policy(
