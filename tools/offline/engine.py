@@ -152,6 +152,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 "retainOnDelete": bool(request.retainOnDelete),
                 "deleteBeforeReplace": bool(request.deleteBeforeReplace),
                 "ignoreChanges": list(request.ignoreChanges),
+                "replaceOnChanges": list(request.replaceOnChanges),
                 "additionalSecretOutputs": list(request.additionalSecretOutputs),
                 "aliases": [json_format.MessageToDict(a) for a in request.aliases],
                 "dependencies": list(request.dependencies),
