@@ -143,9 +143,16 @@ def test_vpc_cidr_block_change_replaces_the_vpc_forcenew_in_the_aws_provider_sch
         ("aws:ec2/subnet:Subnet", "cidrBlock", "10.0.10.0/24", "10.0.12.0/24"),  # vpc_subnet.go ForceNew
         ("aws:rds/cluster:Cluster", "clusterIdentifier", "orders", "orders-v2"),  # rds/cluster.go ForceNew
         ("aws:rds/cluster:Cluster", "masterUsername", "app", "admin"),  # rds/cluster.go ForceNew
+        (
+            "aws:ec2/securityGroup:SecurityGroup",
+            "description",
+            "ALB",
+            "The ALB",
+        ),  # vpc_security_group.go ForceNew
+        ("aws:iam/role:Role", "path", "/", "/service/"),  # iam/role.go ForceNew
     ],
 )
-def test_forcenew_properties_of_subnets_and_aurora_clusters_replace(
+def test_forcenew_properties_in_the_aws_provider_schema_replace(
     typ: str, prop: str, before: str, after: str
 ) -> None:
     old = plan_of(component(), res(typ, "ecommerce-vpc-x", {prop: before, "tags": {"Name": "x"}}))
@@ -322,9 +329,12 @@ def test_exit_codes_0_no_changes_1_changes_2_error(
     assert run_diff(a, b) == 1
     assert run_diff(a, bad) == 2
     assert run_diff(a, tmp_path / "missing.json") == 2
+    bad.write_text(json.dumps({"resources": [{"urn": "x", "type": "t", "name": "n", "inputs": {}}]}))
+    assert run_diff(bad, a) == 2
     err = capsys.readouterr().err
     assert "bad.json: resources[0] lacks type, name, inputs" in err
     assert "missing.json: no such file (build one with `make preview STACK=<stack>`)" in err
+    assert "bad.json: resources[0].urn 'x' is not a URN" in err
 
 
 def test_cli_diff_prints_and_exits_1_on_changes(tmp_path: Path) -> None:

@@ -42,8 +42,9 @@ ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 #: Type token -> input properties whose change replaces the resource: the upstream Terraform schema's `ForceNew`
 #: arguments, which pulumi-aws (a bridged provider) turns into replacements. Read in hashicorp/terraform-provider-aws:
 #: internal/service/ec2/vpc_.go (aws_vpc), internal/service/ec2/vpc_subnet.go (aws_subnet),
-#: internal/service/rds/cluster.go (aws_rds_cluster, its schema up to `s3_import`). A type missing here is not
-#: "never replaced": it is unknown offline, and its changes say so.
+#: internal/service/ec2/vpc_security_group.go (aws_security_group: even its description), internal/service/iam/role.go
+#: (aws_iam_role), internal/service/rds/cluster.go (aws_rds_cluster, its schema up to `s3_import`). A type missing
+#: here is not "never replaced": it is unknown offline, and its changes say so.
 REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
     "aws:ec2/vpc:Vpc": frozenset({"cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength"}),
     "aws:ec2/subnet:Subnet": frozenset(
@@ -60,6 +61,8 @@ REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
             "vpcId",
         ]
     ),
+    "aws:ec2/securityGroup:SecurityGroup": frozenset(["description", "name", "namePrefix", "vpcId"]),
+    "aws:iam/role:Role": frozenset(["name", "namePrefix", "path"]),
     "aws:rds/cluster:Cluster": frozenset(
         [
             "availabilityZones",
@@ -80,6 +83,7 @@ REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
 }
 
 POSSIBLE_REPLACE = "replacement possible: no provider schema offline"
+MASKED = {SPECIAL_SIG: SECRET_SIG, "value": MASK}
 
 
 class DiffError(Exception):
@@ -103,6 +107,8 @@ def load_plan(path: Path) -> dict[str, Any]:
         missing = [k for k in ("urn", "type", "name", "inputs") if not isinstance(r, dict) or k not in r]
         if missing:
             raise DiffError(f"{path}: resources[{i}] lacks {', '.join(missing)}")
+        if not str(r["urn"]).startswith("urn:pulumi:") or str(r["urn"]).count("::") < 3:
+            raise DiffError(f"{path}: resources[{i}].urn {r['urn']!r} is not a URN (urn:pulumi:<stack>::…)")
     return plan
 
 
@@ -253,7 +259,7 @@ def diff_values(old: Any, new: Any, path: str = "") -> Iterator[Change]:
         inner_old = old.get("value") if _is_secret(old) else old
         inner_new = new.get("value") if _is_secret(new) else new
         if inner_old != inner_new or _is_secret(old) != _is_secret(new):
-            yield Change("~", path, _masked(old), _masked(new))
+            yield Change("~", path, MASKED, MASKED)
         return
     if isinstance(old, dict) and isinstance(new, dict):
         for key in list(old) + [k for k in new if k not in old]:
@@ -282,11 +288,6 @@ def diff_values(old: Any, new: Any, path: str = "") -> Iterator[Change]:
         yield from diff_values(old_doc, new_doc, path)
         return
     yield Change("~", path, old, new)
-
-
-def _masked(value: Any) -> dict[str, str]:
-    del value
-    return {SPECIAL_SIG: SECRET_SIG, "value": MASK}
 
 
 def _mask_keys(inputs: Mapping[str, Any], keys: Sequence[str]) -> dict[str, Any]:
