@@ -11,10 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi_aws as aws
 import pytest
 
 from tools.offline.diff import DiffError, diff_plans, plan_at, run_diff
-from tools.offline.engine import ROOT, SECRET_SIG, SPECIAL_SIG, UNKNOWN
+from tools.offline.engine import ROOT, SECRET_SIG, SPECIAL_SIG, UNKNOWN, run_in_mocks
 
 STACK = "dev"
 PREFIX = f"urn:pulumi:{STACK}::ecommerce-platform::"
@@ -215,6 +217,17 @@ def test_replace_on_changes_option_and_ignore_changes_option_are_honoured() -> N
     assert step.op == "replace" and [c.path for c in step.changes] == ["delaySeconds"], new_q["urn"]
 
 
+def test_the_engine_records_the_replace_on_changes_option_the_diff_honours() -> None:
+    def program() -> None:
+        provider = aws.Provider("aws", region="us-east-2")
+        opts = pulumi.ResourceOptions(provider=provider, replace_on_changes=["delaySeconds"])
+        aws.sqs.Queue("q", delay_seconds=0, opts=opts)
+
+    monitor, _, _ = run_in_mocks(program)
+    (queue,) = [r for r in monitor.records if r["type"] == "aws:sqs/queue:Queue"]
+    assert queue["replaceOnChanges"] == ["delaySeconds"], queue["urn"]
+
+
 def test_protect_and_provider_changes_show_and_a_new_provider_replaces() -> None:
     """`pulumi preview --diff` shows protect and provider (pulumi/pulumi#1949); a changed provider reference replaces
     the resource (pulumi/pulumi pkg/resource/deploy/step_generator.go, `providerChanged`)."""
@@ -241,6 +254,17 @@ def test_a_rename_with_an_alias_to_the_old_urn_is_a_rename_not_a_replacement() -
     assert (step.op, step.old_urn) == ("rename", old_q["urn"]), new_q["urn"]
     out = text(plan_of(component(), old_q), plan_of(component(), new_q))
     assert f"[was urn={old_q['urn']}]" in out and "~ 1 renamed through an alias" in out
+
+
+def test_a_parent_change_is_a_delete_and_create_unless_an_alias_names_the_old_parent() -> None:
+    old_q = res("aws:sqs/queue:Queue", "ecommerce-vpc-q", {"name": "q"})
+    moved = res("aws:sqs/queue:Queue", "ecommerce-vpc-q", {"name": "q"}, parent=None)
+    assert sorted(s.op for s in diff_plans(plan_of(component(), old_q), plan_of(component(), moved)).steps) == [
+        "create", "delete",
+    ], moved["urn"]  # fmt: skip
+    moved["aliases"] = [{"spec": {"parentUrn": COMPONENT}}]
+    step = only_step(plan_of(component(), old_q), plan_of(component(), moved))
+    assert (step.op, step.old_urn) == ("rename", old_q["urn"]), moved["urn"]
 
 
 def test_a_type_change_with_a_type_alias_is_a_rename() -> None:
