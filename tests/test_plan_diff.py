@@ -184,6 +184,43 @@ def test_tag_change_on_a_vpc_is_an_update_with_the_nested_path_and_old_and_new_v
     assert lines == ['~ tags.Name: "a" => "b"', '+ tags.Tier: "core"'], step.resource["urn"]
 
 
+def k8s(typ: str, spec: dict[str, Any], name: str = "cart", **extra: Any) -> dict[str, Any]:
+    return res(
+        typ, "ecommerce-vpc-cart", {"metadata": {"name": name, "namespace": "ecommerce"}, **spec}, **extra
+    )
+
+
+@pytest.mark.parametrize(
+    ("typ", "before", "after", "op"),
+    [
+        # A Deployment's selector is immutable: pulumi-kubernetes replaces it (diff.go forceNewProperties).
+        ("kubernetes:apps/v1:Deployment", {"spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 1}},
+         {"spec": {"selector": {"matchLabels": {"app": "b"}}, "replicas": 1}}, "replace"),
+        ("kubernetes:apps/v1:Deployment", {"spec": {"replicas": 1}}, {"spec": {"replicas": 2}}, "update"),
+        # ConfigMaps are immutable unless the provider enables enableConfigMapMutable (off by default).
+        ("kubernetes:core/v1:ConfigMap", {"data": {"A": "1"}}, {"data": {"A": "2"}}, "replace"),
+        ("kubernetes:core/v1:ServiceAccount", {"automountServiceAccountToken": False},
+         {"automountServiceAccountToken": True}, "update"),
+    ],
+)  # fmt: skip
+def test_kubernetes_objects_follow_the_providers_force_new_fields(
+    typ: str, before: dict[str, Any], after: dict[str, Any], op: str
+) -> None:
+    step = only_step(plan_of(component(), k8s(typ, before)), plan_of(component(), k8s(typ, after)))
+    assert (step.op, step.notes) == (op, []), step.resource["urn"]
+    # Every object is replaced when its name, its identity in the cluster, changes.
+    renamed = only_step(plan_of(component(), k8s(typ, before)), plan_of(component(), k8s(typ, before, "x")))
+    assert (renamed.op, renamed.changes[0].path) == ("replace", "metadata.name"), renamed.resource["urn"]
+
+
+def test_a_mutable_configmap_provider_updates_configmap_data_in_place() -> None:
+    provider = res("pulumi:providers:kubernetes", "k8s", {"enableConfigMapMutable": "true"}, parent=None)
+    ref = f"{provider['urn']}::{provider['id']}"
+    old = k8s("kubernetes:core/v1:ConfigMap", {"data": {"A": "1"}}, provider=ref)
+    new = k8s("kubernetes:core/v1:ConfigMap", {"data": {"A": "2"}}, provider=ref)
+    assert only_step(plan_of(component(), provider, old), plan_of(component(), provider, new)).op == "update"
+
+
 def test_an_update_to_a_type_without_a_schema_table_says_replacement_is_possible() -> None:
     old = plan_of(
         component(), res("aws:sqs/queue:Queue", "ecommerce-vpc-q", {"visibilityTimeoutSeconds": 30})

@@ -17,7 +17,8 @@ Secrets never print: a value in the engine's secret wrapper, and any input the r
 change to a secret's plaintext cannot be seen offline; a change between secret and non-secret can.
 
 Replace or update: the real decision is the provider's `Diff`, which needs its schema. Offline, a change to one of
-the properties in `REPLACE_ON_CHANGE` (read from the provider's resource schema, cited there) is a replacement; a
+the properties in `REPLACE_ON_CHANGE` or `KUBERNETES_REPLACE_ON_CHANGE` (read from the providers' own source, cited
+there) is a replacement; a
 change to a resource of a type listed there, in any other property, is an update; a change to a resource of any other
 type is shown as "update (replacement possible: no provider schema offline)". A changed provider reference replaces
 the resource unless the new provider is the old one renamed through an alias (the engine's `providerChanged`).
@@ -81,6 +82,19 @@ REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
         ]
     ),
 }
+
+#: pulumi-kubernetes decides replacements itself (pulumi/pulumi-kubernetes provider/pkg/provider/diff.go,
+#: `forceNewProperties`): every object is replaced when its `metadata.name` or `metadata.namespace` changes; the kinds
+#: this program uses that have more such fields are listed; any other change to a Kubernetes object is an update.
+#: A ConfigMap's data replaces it unless the provider sets `enableConfigMapMutable` (a beta feature, off by default:
+#: pulumi_kubernetes.Provider's docstring).
+KUBERNETES_REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
+    "kubernetes:apps/v1:Deployment": frozenset(["spec.selector"]),
+    "kubernetes:core/v1:ConfigMap": frozenset(["binaryData", "data"]),
+    "kubernetes:core/v1:Service": frozenset(["spec.clusterIP"]),
+}
+#: Kubernetes types that are not objects the provider diffs field by field (a Helm release has its own Diff).
+KUBERNETES_NOT_OBJECTS = ("kubernetes:helm.sh/", "pulumi:providers:kubernetes")
 
 POSSIBLE_REPLACE = "replacement possible: no provider schema offline"
 MASKED = {SPECIAL_SIG: SECRET_SIG, "value": MASK}
@@ -440,6 +454,22 @@ def _provider_urn(ref: str | None) -> str:
     return (ref or "").rsplit("::", 1)[0]
 
 
+def replace_paths(r: Mapping[str, Any], provider: Mapping[str, Any] | None = None) -> frozenset[str] | None:
+    """The property paths whose change replaces `r`, or None when that is unknown offline (no provider schema)."""
+    typ = str(r["type"])
+    if typ in REPLACE_ON_CHANGE:
+        return REPLACE_ON_CHANGE[typ]
+    if typ.startswith("kubernetes:") and not typ.startswith(KUBERNETES_NOT_OBJECTS):
+        paths = {"metadata.name", "metadata.namespace"} | KUBERNETES_REPLACE_ON_CHANGE.get(typ, frozenset())
+        mutable = (
+            str(((provider or {}).get("inputs") or {}).get("enableConfigMapMutable", "")).lower() == "true"
+        )
+        if typ == "kubernetes:core/v1:ConfigMap" and mutable:
+            paths -= {"binaryData", "data"}
+        return frozenset(paths)
+    return None
+
+
 def _covers(pattern: str, path: str) -> bool:
     return pattern == "*" or path == pattern or path.startswith((f"{pattern}.", f"{pattern}["))
 
@@ -449,6 +479,7 @@ def _compare(
     new: dict[str, Any],
     table: Sequence[tuple[str, str]],
     induced: Sequence[Change] = (),
+    provider: Mapping[str, Any] | None = None,
 ) -> Step | None:
     secret_keys = sorted(
         set(old.get("additionalSecretOutputs") or []) | set(new.get("additionalSecretOutputs") or [])
@@ -460,11 +491,11 @@ def _compare(
     changes = [c for c in diff_values(old_inputs, new_inputs) if not any(_covers(p, c.path) for p in ignored)]
     seen = {c.path for c in changes}
     changes += [c for c in induced if c.path not in seen]
-    forced = REPLACE_ON_CHANGE.get(new["type"], frozenset())
+    known = replace_paths(new, provider)
+    forced = known or frozenset()
     replace_on_changes = list(new.get("replaceOnChanges") or [])  # the `replace_on_changes` resource option
     for c in changes:
-        top = c.path.split(".", 1)[0].split("[", 1)[0]
-        c.replaces = top in forced or any(_covers(p, c.path) for p in replace_on_changes)
+        c.replaces = any(_covers(p, c.path) for p in [*forced, *replace_on_changes])
     notes: list[str] = []
     if induced:
         notes.append("inputs from a replaced resource are unknown until it is recreated")
@@ -493,7 +524,7 @@ def _compare(
                 notes.append(
                     "a remote component: its children, which the provider diffs, are not visible offline"
                 )
-        elif new["type"] not in REPLACE_ON_CHANGE and not new["type"].startswith("pulumi:providers:"):
+        elif known is None and not new["type"].startswith("pulumi:providers:"):
             notes.append(POSSIBLE_REPLACE)
         elif new["type"].startswith("pulumi:providers:"):
             notes.append("the provider's DiffConfig decides whether its resources are replaced")
@@ -514,10 +545,14 @@ def diff_plans(old_plan: Mapping[str, Any], new_plan: Mapping[str, Any]) -> Plan
 
     # A replaced resource's outputs are unknown during a preview, so every input taken from them is unknown too, and
     # may replace its holder in turn (a subnet's `vpcId` when the VPC is replaced): repeat until nothing new.
+    providers = {urn: new.get(_provider_urn(r.get("provider"))) for urn, r in new.items()}
     induced: dict[str, list[Change]] = {}
     replaced: set[str] = set()
     while True:
-        compared = {urn: _compare(old[pairs[urn]], new[urn], table, induced.get(urn, ())) for urn in pairs}
+        compared = {
+            urn: _compare(old[pairs[urn]], new[urn], table, induced.get(urn, ()), providers.get(urn))
+            for urn in pairs
+        }
         fresh = {u for u, step in compared.items() if step is not None and step.op == "replace"} - replaced
         if not fresh:
             break
