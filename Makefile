@@ -4,6 +4,8 @@
 #   make test                       the whole test suite
 #   make lint                       ruff + mypy
 #   make bench                      offline preview timings against the SDK floor, and the test suite's wall time
+#   make diff OLD=a.json NEW=b.json what would change between two plans, like `pulumi preview --diff` (exit 1 if any)
+#   make plan-diff [STACK=dev] [BASE=main]  what this working tree changes in a stack's plan, against a git revision
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,10 +18,10 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: preview policy test lint bench venv clean help lock docs
+.PHONY: preview policy test lint bench venv clean help lock docs diff plan-diff
 
 help:
-	@sed -n '2,7p' Makefile
+	@sed -n '2,9p' Makefile
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT)
@@ -43,6 +45,17 @@ preview: venv
 # runs it; exits non-zero on any mandatory violation. Builds the plan first if build/<stack>/plan.json is missing.
 policy: venv
 	$(PY) -m tools.offline.policy_run --stack $(STACK)
+
+# Exit status like `git diff --exit-code`: 0 no changes, 1 changes, 2 an unreadable plan.
+diff: venv
+	@test -n "$(OLD)" -a -n "$(NEW)" || { echo "usage: make diff OLD=<plan.json> NEW=<plan.json>" >&2; exit 2; }
+	$(PY) -m tools.offline diff $(OLD) $(NEW)
+
+# BASE's plan is built from a `git archive` export of that revision in a temp dir, with this virtualenv, so the two
+# plans differ only by the program; the working tree's plan is written to build/<stack>/plan.json as by `preview`.
+BASE ?= main
+plan-diff: venv
+	$(PY) -m tools.offline plan-diff --stack $(STACK) --base $(BASE)
 
 test: venv
 	$(PY) -m pytest -q -n 2
