@@ -225,23 +225,15 @@ class ServiceMesh(pulumi.ComponentResource):
             partition=partition,
             service_statements=[
                 {
-                    # EC2 Auto Scaling launches the managed nodes and must use the key for their encrypted
-                    # volumes through its service-linked role.
+                    # EC2 Auto Scaling launches the managed nodes and uses the key for their encrypted volumes as its
+                    # service-linked role (EC2 Auto Scaling, "Required AWS KMS key policy for use with encrypted
+                    # volumes"). The role is matched by a condition, not named as the principal: KMS rejects a key
+                    # policy naming a principal that does not exist (MalformedPolicyDocumentException), and a fresh
+                    # account gets AWSServiceRoleForAutoScaling only when its first Auto Scaling group is created —
+                    # the node group's, after this key.
                     "sid": "AutoScalingEncryptsNodeVolumes",
                     "effect": "Allow",
-                    "principals": [
-                        {
-                            "type": "AWS",
-                            "identifiers": [
-                                pulumi.Output.format(
-                                    "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
-                                    "AWSServiceRoleForAutoScaling",
-                                    partition,
-                                    account_id,
-                                )
-                            ],
-                        }
-                    ],
+                    "principals": [{"type": "AWS", "identifiers": ["*"]}],
                     "actions": [
                         "kms:Encrypt",
                         "kms:Decrypt",
@@ -252,6 +244,19 @@ class ServiceMesh(pulumi.ComponentResource):
                     ],
                     # In a key policy "*" means this key.
                     "resources": ["*"],
+                    "conditions": [
+                        iam.condition("StringEquals", "kms:CallerAccount", account_id),
+                        iam.condition(
+                            "ArnEquals",
+                            "aws:PrincipalArn",
+                            pulumi.Output.format(
+                                "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
+                                "AWSServiceRoleForAutoScaling",
+                                partition,
+                                account_id,
+                            ),
+                        ),
+                    ],
                 }
             ],
             tags=tags(COMPONENT, f"{name}-cluster-key"),

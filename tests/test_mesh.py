@@ -271,8 +271,9 @@ def test_cluster_arguments_override_pulumi_eks_defaults(resources: Any, stack: s
     res = resources(stack)
     (cluster,) = res.of_type("eks:index:Cluster")
     i, urn = cluster["inputs"], cluster["urn"]
-    assert i["endpointPrivateAccess"] is True and i["endpointPublicAccess"] is True, urn
-    assert i["publicAccessCidrs"] == ["203.0.113.0/24"], urn
+    # The stack files ship a private-only API (publicAccessCidrs: []): deployers run inside the VPC.
+    assert i["endpointPrivateAccess"] is True and i["endpointPublicAccess"] is False, urn
+    assert "publicAccessCidrs" not in i, urn
     assert i["authenticationMode"] == "API", urn
     assert i["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOGS), urn
     assert i["upgradePolicy"] == {"supportType": "STANDARD"}, urn
@@ -729,3 +730,29 @@ def test_ci_roles_get_access_entries(resources: Any) -> None:
     view = next(iter(by_arn[preview]["accessPolicies"].values()))["policyArn"]
     assert admin.endswith("/AmazonEKSClusterAdminPolicy"), cluster["urn"]
     assert view.endswith("/AmazonEKSViewPolicy"), cluster["urn"]
+
+
+def test_node_volume_key_grants_auto_scaling_by_condition_not_by_naming_its_role(resources: Any) -> None:
+    """KMS rejects a key policy that names a principal that does not exist (MalformedPolicyDocumentException), and
+    AWSServiceRoleForAutoScaling exists only once the account's first Auto Scaling group does — the node group's,
+    created after this key. The key matches that role by aws:PrincipalArn instead (EC2 Auto Scaling key policy)."""
+    key = _one(resources("prod"), "aws:kms/key:Key", f"{MESH}-cluster-key")
+    statements = json.loads(key["inputs"]["policy"])["Statement"]
+    named = [p for s in statements for p in _principal_arns(s) if ":role/aws-service-role/" in p]
+    assert named == [], f"{key['urn']} names service-linked roles as principals: {named}"
+    (asg,) = [s for s in statements if s.get("Sid") == "AutoScalingEncryptsNodeVolumes"]
+    assert asg["Principal"] == {"AWS": "*"}, key["urn"]
+    assert asg["Condition"] == {
+        "StringEquals": {"kms:CallerAccount": "123456789012"},
+        "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/aws-service-role/"
+                      "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"},
+    }, key["urn"]  # fmt: skip
+    assert {"kms:CreateGrant", "kms:GenerateDataKey*", "kms:Decrypt"} <= set(asg["Action"]), key["urn"]
+
+
+def _principal_arns(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return []
+    values = principal.get("AWS", [])
+    return [values] if isinstance(values, str) else list(values)
