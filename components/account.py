@@ -7,8 +7,8 @@ fails twenty minutes in.
 
 Which roles, and why only these (checked per service in AWS's documentation):
 - OpenSearch (`opensearchservice.amazonaws.com`): a domain in a VPC needs `AWSServiceRoleForAmazonOpenSearchService`
-  to place its ENIs, and the configuration API does not create it (only the console does): created here, and the
-  domain depends on it.
+  to place its ENIs, and a CreateDomain through the API does not create it (the console does; aws/copilot-cli
+  #3006, terraform-aws-modules/terraform-aws-opensearch #27): created here, and the domain depends on it.
 - EC2 Auto Scaling, EKS (cluster and node groups), ElastiCache, RDS, Elastic Load Balancing: each creates its own
   role on the first create call that needs it (CreateAutoScalingGroup "creates it if it does not exist"), and no
   resource of this program has to name one before that call — the node-volume key grants Auto Scaling's role by a
@@ -79,7 +79,8 @@ def existing_role_arn(parent: pulumi.Resource, service: str) -> pulumi.Output[st
                 f"The service-linked role {role_name} ({service}) could not be read: {e}. This stack has "
                 f"{OWNER_KEY}: false, so another stack of this account must create it first — deploy the stack "
                 f"that owns account resources (prod in the stack files), or set {OWNER_KEY}: true in this stack "
-                f"(exactly one stack per account)."
+                f"(exactly one stack per account). If the error is an access denial, the identity running "
+                f"Pulumi needs iam:GetRole on arn:aws:iam::<account>:role/aws-service-role/{service}/{role_name}."
             ) from e
         return str(result["arn"])
 

@@ -133,9 +133,10 @@ REDIS_OSS_VERSIONS = ("6.0", "6.2", "7.0", "7.1")
 #: SQS keeps the longest retention it allows on every dead-letter queue (14 days); a dead letter keeps its first
 #: enqueue time, so a source queue may keep messages at most this long for every dead letter to get a week in its DLQ.
 QUEUE_RETENTION_MAX_DAYS = 7
-#: Address ranges reserved for documentation (RFC 5737, RFC 3849): no deployer or runner ever has one as its source.
+#: IPv4 ranges reserved for documentation (RFC 5737): no deployer or runner ever has one as its source address.
+#: (`cluster.publicAccessCidrs` takes IPv4 only, so RFC 3849's 2001:db8::/32 is already refused as "not IPv4".)
 DOCUMENTATION_NETWORKS = tuple(
-    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+    ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
 )
 OPENSEARCH_MAJORS = ("2", "3")
 DYNAMODB_BILLING_MODES = ("on-demand", "provisioned")
@@ -817,7 +818,7 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
         if net.prefixlen < 8:
             problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
                             "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
-        elif any(net.overlaps(doc) for doc in DOCUMENTATION_NETWORKS if doc.version == 4):
+        elif any(net.overlaps(doc) for doc in DOCUMENTATION_NETWORKS):
             problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} is a documentation range (RFC 5737: 192.0.2.0/24, "
                             "198.51.100.0/24, 203.0.113.0/24) that no deployer or CI runner has as its address; put "
                             "the public egress CIDRs of whoever runs `pulumi up` (office, VPN or runner NAT), or [] "

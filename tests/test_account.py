@@ -3,6 +3,7 @@ others look them up, and a missing one stops the program with what to do (AWS fa
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Callable
@@ -90,3 +91,30 @@ def test_vpc_opensearch_domain_depends_on_its_service_linked_role_where_the_stac
         )
     else:
         assert roles == [], [r["urn"] for r in roles]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_key_policies_name_only_principals_that_exist_before_the_key(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """KMS rejects a key policy that names a principal which does not exist yet (MalformedPolicyDocumentException).
+    Every key policy here names only the account root and AWS service principals; roles (service-linked or ours)
+    are matched by conditions, never named."""
+    res = resources(stack)
+    keys = [*res.of_type("aws:kms/key:Key"), *res.of_type("aws:kms/keyPolicy:KeyPolicy")]
+    assert keys, "no KMS key in the plan"
+    root = "arn:aws:iam::123456789012:root"
+    for key in keys:
+        if not key["inputs"].get("policy"):
+            continue
+        for st in json.loads(key["inputs"]["policy"])["Statement"]:
+            principal = st.get("Principal", {})
+            if principal == "*":
+                continue
+            aws_principals = principal.get("AWS", [])
+            for p in [aws_principals] if isinstance(aws_principals, str) else aws_principals:
+                assert p in (root, "*"), f"{key['urn']}: statement {st.get('Sid')} names {p}"
+                if p == "*":
+                    assert st.get("Condition"), (
+                        f"{key['urn']}: statement {st.get('Sid')} opens the key to '*'"
+                    )
