@@ -223,42 +223,7 @@ class ServiceMesh(pulumi.ComponentResource):
             description=f"EKS secrets envelope encryption and node volumes of {prefix}",
             account_id=account_id,
             partition=partition,
-            service_statements=[
-                {
-                    # EC2 Auto Scaling launches the managed nodes and uses the key for their encrypted volumes as its
-                    # service-linked role (EC2 Auto Scaling, "Required AWS KMS key policy for use with encrypted
-                    # volumes"). The role is matched by a condition, not named as the principal: KMS rejects a key
-                    # policy naming a principal that does not exist (MalformedPolicyDocumentException), and a fresh
-                    # account gets AWSServiceRoleForAutoScaling only when its first Auto Scaling group is created —
-                    # the node group's, after this key.
-                    "sid": "AutoScalingEncryptsNodeVolumes",
-                    "effect": "Allow",
-                    "principals": [{"type": "AWS", "identifiers": ["*"]}],
-                    "actions": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                        "kms:CreateGrant",
-                    ],
-                    # In a key policy "*" means this key.
-                    "resources": ["*"],
-                    "conditions": [
-                        iam.condition("StringEquals", "kms:CallerAccount", account_id),
-                        iam.condition(
-                            "ArnEquals",
-                            "aws:PrincipalArn",
-                            pulumi.Output.format(
-                                "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
-                                "AWSServiceRoleForAutoScaling",
-                                partition,
-                                account_id,
-                            ),
-                        ),
-                    ],
-                }
-            ],
+            service_statements=iam.auto_scaling_volume_statements(account_id, partition),
             tags=tags(COMPONENT, f"{name}-cluster-key"),
             opts=child,
         )

@@ -740,14 +740,17 @@ def test_node_volume_key_grants_auto_scaling_by_condition_not_by_naming_its_role
     statements = json.loads(key["inputs"]["policy"])["Statement"]
     named = [p for s in statements for p in _principal_arns(s) if ":role/aws-service-role/" in p]
     assert named == [], f"{key['urn']} names service-linked roles as principals: {named}"
-    (asg,) = [s for s in statements if s.get("Sid") == "AutoScalingEncryptsNodeVolumes"]
-    assert asg["Principal"] == {"AWS": "*"}, key["urn"]
-    assert asg["Condition"] == {
+    role = {
         "StringEquals": {"kms:CallerAccount": "123456789012"},
         "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/aws-service-role/"
                       "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"},
-    }, key["urn"]  # fmt: skip
-    assert {"kms:CreateGrant", "kms:GenerateDataKey*", "kms:Decrypt"} <= set(asg["Action"]), key["urn"]
+    }  # fmt: skip
+    (use,) = [s for s in statements if s.get("Sid") == "AutoScalingEncryptsNodeVolumes"]
+    assert use["Principal"] == {"AWS": "*"} and use["Condition"] == role, key["urn"]
+    assert {"kms:GenerateDataKey*", "kms:Decrypt", "kms:ReEncrypt*"} <= set(use["Action"]), key["urn"]
+    (grant,) = [s for s in statements if s.get("Sid") == "AutoScalingAttachesNodeVolumes"]
+    assert grant["Principal"] == {"AWS": "*"} and grant["Action"] == "kms:CreateGrant", key["urn"]
+    assert grant["Condition"] == {**role, "Bool": {"kms:GrantIsForAWSResource": "true"}}, key["urn"]
 
 
 def _principal_arns(statement: dict[str, Any]) -> list[str]:
