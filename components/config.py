@@ -410,7 +410,7 @@ class DataSettings:
     # Aurora PostgreSQL: orders and users
     aurora_engine_version: str = setting(
         "auroraEngineVersion", "Aurora PostgreSQL version to create with, major.minor (one AWS still offers; AWS "
-        "upgrades minors itself afterwards).", "16.11",
+        "upgrades minors itself afterwards).", "16.13",
     )  # fmt: skip
     aurora_instance_class: str = setting(
         "auroraInstanceClass",

@@ -561,7 +561,7 @@ def test_aurora_lets_aws_upgrade_minor_versions(stack: str, res: Callable[[str],
     r = res(stack)
     (cluster,) = r.of_type("aws:rds/cluster:Cluster")
     assert "engineVersion" in cluster["ignoreChanges"], cluster["urn"]
-    assert cluster["inputs"]["engineVersion"] == "16.11", f"{cluster['urn']}: a minor AWS still offers"
+    assert cluster["inputs"]["engineVersion"] == "16.13", f"{cluster['urn']}: a minor AWS still offers"
     for inst in r.of_type("aws:rds/clusterInstance:ClusterInstance"):
         assert inst["inputs"]["autoMinorVersionUpgrade"] is True, inst["urn"]
         assert "engineVersion" in inst["ignoreChanges"], inst["urn"]
