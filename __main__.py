@@ -3,6 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
+from components.account import ServiceLinkedRoles
 from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import Delivery
@@ -26,10 +27,14 @@ platform = pulumi.ResourceOptions(providers={"aws": aws_provider})
 network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment,
                        alb_origin_port=settings.edge.origin_port, opts=platform)  # fmt: skip
 
+# Once per account: the service-linked roles AWS does not create by itself (one stack owns them, the others look up).
+account = ServiceLinkedRoles("ecommerce-account", settings.account, opts=platform)
+
 # The data tier in the private subnets behind the Database SG: DynamoDB, Aurora, Redis, OpenSearch, SNS/SQS, Cognito.
 data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_subnet_ids,
                 database_security_group_id=network.database_security_group_id,
-                stripe_api_key=secret_setting("stripeApiKey"), opts=platform)  # fmt: skip
+                stripe_api_key=secret_setting("stripeApiKey"),
+                search_prerequisites=account.opensearch_dependencies, opts=platform)  # fmt: skip
 
 # GitHub Actions' way in: OIDC trust, the preview/deploy/image-push roles and (in one stack) the state backend.
 delivery = Delivery("ecommerce-delivery", settings.delivery, environment=settings.environment,

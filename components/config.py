@@ -127,7 +127,17 @@ NODE_INSTANCE_TYPES: Mapping[str, tuple[str, ...]] = {
 
 #: Data tier: version formats and the values AWS accepts.
 AURORA_POSTGRES_MAJORS = ("14", "15", "16", "17")
-REDIS_MAJORS = ("6", "7")
+#: ElastiCache's Redis OSS engine versions (engine "redis"); 7.1 is the last Redis OSS release on ElastiCache — 7.2
+#: and 8.x exist only for the Valkey engine, which this program does not configure.
+REDIS_OSS_VERSIONS = ("6.0", "6.2", "7.0", "7.1")
+#: SQS keeps the longest retention it allows on every dead-letter queue (14 days); a dead letter keeps its first
+#: enqueue time, so a source queue may keep messages at most this long for every dead letter to get a week in its DLQ.
+QUEUE_RETENTION_MAX_DAYS = 7
+#: IPv4 ranges reserved for documentation (RFC 5737): no deployer or runner ever has one as its source address.
+#: (`cluster.publicAccessCidrs` takes IPv4 only, so RFC 3849's 2001:db8::/32 is already refused as "not IPv4".)
+DOCUMENTATION_NETWORKS = tuple(
+    ipaddress.IPv4Network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
 OPENSEARCH_MAJORS = ("2", "3")
 DYNAMODB_BILLING_MODES = ("on-demand", "provisioned")
 COGNITO_TIERS = ("LITE", "ESSENTIALS", "PLUS")
@@ -187,8 +197,8 @@ class NetworkSettings:
         ("10.0.10.0/24", "10.0.11.0/24"),
     )  # fmt: skip
     egress: Literal["none", "single-nat", "nat-per-az"] = setting(
-        "egress", "Internet egress for private subnets: none, single-nat (one NAT), nat-per-az (one NAT per AZ).",
-        "nat-per-az",
+        "egress", "Internet egress for private subnets: single-nat (one NAT) or nat-per-az (one NAT per AZ); none is "
+        "refused (Stripe, Cognito's hosted UI and the controllers' public images need the internet).", "nat-per-az",
     )  # fmt: skip
     interface_endpoints: tuple[str, ...] = setting(
         "interfaceEndpoints", "Interface VPC endpoints (service suffixes) reachable from the private subnets.",
@@ -377,6 +387,17 @@ class DeliverySettings:
 
 
 @dataclass(frozen=True)
+class AccountSettings:
+    """Account-wide resources that exist once per AWS account, whichever stacks deploy into it (`ServiceLinkedRoles`)."""
+
+    create_service_linked_roles: bool = setting(
+        "createServiceLinkedRoles", "Create the service-linked roles AWS does not create by itself (OpenSearch in a "
+        "VPC); one stack per account owns them, the others look them up and stop at preview if they are missing.",
+        True,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class DataSettings:
     """The data tier (`DataTier`): sizes, counts, engine versions, retention and identity settings of every store."""
 
@@ -399,8 +420,9 @@ class DataSettings:
     )
     # Aurora PostgreSQL: orders and users
     aurora_engine_version: str = setting(
-        "auroraEngineVersion", "Aurora PostgreSQL engine version, major.minor (e.g. 16.6).", "16.6"
-    )
+        "auroraEngineVersion", "Aurora PostgreSQL version to create with, major.minor (one AWS still offers; AWS "
+        "upgrades minors itself afterwards).", "16.13",
+    )  # fmt: skip
     aurora_instance_class: str = setting(
         "auroraInstanceClass",
         "Aurora instance class: db.serverless (Serverless v2) or a db.* class.",
@@ -431,7 +453,9 @@ class DataSettings:
     )
     # ElastiCache Redis: carts
     redis_engine_version: str = setting(
-        "redisEngineVersion", "ElastiCache Redis version, major.minor.", "7.1"
+        "redisEngineVersion",
+        "ElastiCache Redis OSS version: 6.0, 6.2, 7.0 or 7.1 (7.1 is the last Redis OSS).",
+        "7.1",
     )
     redis_node_type: str = setting("redisNodeType", "ElastiCache node type (cache.*).", "cache.t4g.micro")
     redis_node_count: int = setting("redisNodeCount", "Redis nodes: one primary plus replicas (1-6).", 1)
@@ -471,7 +495,10 @@ class DataSettings:
         "opensearchVolumeSize", "gp3 volume per data node, GiB (10-1024).", 10
     )
     # Messaging: notifications
-    queue_retention_days: int = setting("queueRetentionDays", "SQS message retention, days (1-14).", 4)
+    queue_retention_days: int = setting(
+        "queueRetentionDays", "SQS message retention, days (1-7: a dead letter keeps its first enqueue time, and "
+        "the 14-day DLQ must outlive the source queue by a week).", 4,
+    )  # fmt: skip
     queue_max_receive_count: int = setting(
         "queueMaxReceiveCount", "Receives before a message moves to its dead-letter queue (1-1000).", 5
     )
@@ -502,14 +529,13 @@ class DataSettings:
         "cognitoRefreshTokenDays", "Refresh token lifetime, days (1-3650).", 30
     )
     cognito_callback_urls: tuple[str, ...] = setting(
-        "cognitoCallbackUrls", "Web front end's OAuth callback URLs (https, or http://localhost).",
-        ("http://localhost:3000/auth/callback",),
+        "cognitoCallbackUrls", "Web front end's OAuth callback URLs (https; http://localhost outside prod). Empty: "
+        "https://<edge.domainName>/auth/callback, or http://localhost:3000/auth/callback without a domain.", (),
     )  # fmt: skip
     cognito_logout_urls: tuple[str, ...] = setting(
-        "cognitoLogoutUrls",
-        "Web front end's sign-out URLs (https, or http://localhost).",
-        ("http://localhost:3000/",),
-    )
+        "cognitoLogoutUrls", "Web front end's sign-out URLs (https; http://localhost outside prod). Empty: "
+        "https://<edge.domainName>/, or http://localhost:3000/ without a domain.", (),
+    )  # fmt: skip
     # Shared
     log_retention_days: int = setting(
         "logRetentionDays", "CloudWatch retention of the data tier's logs (a CloudWatch value).", 30
@@ -540,6 +566,7 @@ class Settings:
     edge: EdgeSettings = setting("edge", "Edge settings (below).", EdgeSettings())
     delivery: DeliverySettings = setting("delivery", "Delivery settings (below).", DeliverySettings())
     data: DataSettings = setting("data", "Data tier settings (below).", DataSettings())
+    account: AccountSettings = setting("account", "Account-wide settings (below).", AccountSettings())
 
     @property
     def is_prod(self) -> bool:
@@ -754,10 +781,12 @@ def _network_rules(s: Settings, problems: list[str]) -> None:
     if len(set(n.interface_endpoints)) != len(n.interface_endpoints):
         problems.append(f"{key}.interfaceEndpoints: lists a service twice")
     if n.egress == "none":
-        missing = [e for e in PRIVATE_CLUSTER_ENDPOINTS if e not in n.interface_endpoints]
-        if missing:
-            problems.append(f"{key}.interfaceEndpoints: with network.egress 'none' nodes reach AWS only through "
-                            f"endpoints; add {', '.join(missing)}")  # fmt: skip
+        # Endpoints reach AWS APIs only: the controllers' images (public.ecr.aws, registry.k8s.io) and Stripe's API
+        # have no VPC endpoint, and Cognito's endpoints over PrivateLink do not serve the hosted UI / managed login.
+        problems.append(f"{key}.egress: 'none' is refused; the Load Balancer Controller and Cluster Autoscaler "
+                        "images come from public registries (public.ecr.aws, registry.k8s.io) that no VPC endpoint "
+                        "serves, the payment service must reach Stripe's API and Cognito's managed login needs the "
+                        "internet; allowed: single-nat (one NAT, cheaper) or nat-per-az (egress survives an AZ)")  # fmt: skip
     if not 1 <= n.interface_endpoint_az_count <= len(azs):
         problems.append(f"{key}.interfaceEndpointAzCount: {n.interface_endpoint_az_count} is out of range; "
                         f"allowed: 1 to {len(azs)} (the number of AZs)")  # fmt: skip
@@ -803,6 +832,15 @@ def _cluster_more_rules(s: Settings, problems: list[str]) -> None:
         if net.prefixlen < 8:
             problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
                             "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
+        elif any(net.overlaps(doc) for doc in DOCUMENTATION_NETWORKS):
+            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} is a documentation range (RFC 5737: 192.0.2.0/24, "
+                            "198.51.100.0/24, 203.0.113.0/24) that no deployer or CI runner has as its address; put "
+                            "the public egress CIDRs of whoever runs `pulumi up` (office, VPN or runner NAT), or [] "
+                            "for a private-only API reached from inside the VPC")  # fmt: skip
+        elif not net.is_global:
+            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} is not a public range; the public endpoint sees "
+                            "the caller's public (NAT) address, never a private one — list public egress CIDRs, or "
+                            "[] and reach the private endpoint from inside the VPC")  # fmt: skip
     for i, arn in enumerate(c.admin_role_arns):
         if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
             problems.append(f"cluster.adminRoleArns[{i}]: {arn!r} is not an IAM role ARN "
@@ -985,10 +1023,10 @@ def _data_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"{k}.auroraPerformanceInsightsDays: {d.aurora_performance_insights_days} is not allowed; "
                         "allowed: 7, a multiple of 31 up to 713, or 731")  # fmt: skip
     # Redis
-    m = re.fullmatch(r"(\d+)\.(\d+)", d.redis_engine_version)
-    if m is None or m.group(1) not in REDIS_MAJORS:
-        problems.append(f"{k}.redisEngineVersion: {d.redis_engine_version!r} is not a supported major.minor version; "
-                        f"allowed majors: {', '.join(REDIS_MAJORS)} (e.g. 7.1)")  # fmt: skip
+    if d.redis_engine_version not in REDIS_OSS_VERSIONS:
+        problems.append(f"{k}.redisEngineVersion: {d.redis_engine_version!r} is not an ElastiCache Redis OSS version; "
+                        f"allowed: {', '.join(REDIS_OSS_VERSIONS)} (7.1 is the last Redis OSS; 7.2 and 8.x are "
+                        "Valkey, another engine)")  # fmt: skip
     if not re.fullmatch(r"cache\.[a-z0-9]+\.[a-z0-9]+", d.redis_node_type):
         problems.append(
             f"{k}.redisNodeType: {d.redis_node_type!r} is not a node type such as cache.t4g.small"
@@ -1029,7 +1067,11 @@ def _data_rules(s: Settings, problems: list[str]) -> None:
                         "OpenSearch node takes")  # fmt: skip
     _in_range(problems, f"{k}.opensearchVolumeSize", d.opensearch_volume_size, 10, 1024, " GiB")
     # Messaging
-    _in_range(problems, f"{k}.queueRetentionDays", d.queue_retention_days, 1, 14, " days")
+    if not 1 <= d.queue_retention_days <= QUEUE_RETENTION_MAX_DAYS:
+        problems.append(f"{k}.queueRetentionDays: {d.queue_retention_days} is out of range; allowed: 1 to "
+                        f"{QUEUE_RETENTION_MAX_DAYS} days (a message moved to the dead-letter queue keeps its first "
+                        "enqueue time and the DLQ keeps 14 days, SQS's maximum: a longer source retention would let "
+                        "dead letters expire before anyone looks)")  # fmt: skip
     _in_range(problems, f"{k}.queueMaxReceiveCount", d.queue_max_receive_count, 1, 1000)
     _in_range(problems, f"{k}.queueVisibilityTimeout", d.queue_visibility_timeout, 0, 43200, " seconds")
     # Cognito
@@ -1045,12 +1087,15 @@ def _data_rules(s: Settings, problems: list[str]) -> None:
         ("cognitoCallbackUrls", d.cognito_callback_urls),
         ("cognitoLogoutUrls", d.cognito_logout_urls),
     ):
-        if not urls:
-            problems.append(f"{k}.{key}: empty; the web client needs at least one URL")
         for i, url in enumerate(urls):
             if not re.fullmatch(r"(https://[a-z0-9.-]+|http://localhost)(:\d+)?(/[^\s#]*)?", url):
                 problems.append(f"{k}.{key}[{i}]: {url!r} is not allowed; Cognito takes https:// URLs (or "
                                 "http://localhost) without a fragment")  # fmt: skip
+            elif s.is_prod and re.match(r"https?://localhost(:|/|$)", url):
+                problems.append(f"{k}.{key}[{i}]: {url!r} is not allowed in prod; the shop signs in from its own "
+                                "domain (a localhost-only list ends in redirect_mismatch, and a localhost URL hands "
+                                "authorization codes to whatever listens on that port): use https://<your domain>/..., "
+                                "or leave the key unset for https://<edge.domainName>/auth/callback and /")  # fmt: skip
     # Shared
     if d.log_retention_days not in LOG_RETENTION_DAYS:
         problems.append(f"{k}.logRetentionDays: {d.log_retention_days} is not a CloudWatch retention; "
@@ -1077,6 +1122,18 @@ RULES: tuple[Rule, ...] = (
 )
 
 
+def _with_derived_defaults(s: Settings) -> Settings:
+    """Fill the keys whose default depends on other keys (an unset Cognito URL list follows `edge.domainName`)."""
+    d, domain = s.data, s.edge.domain_name
+    base = f"https://{domain}" if domain else "http://localhost:3000"
+    data = dataclasses.replace(
+        d,
+        cognito_callback_urls=d.cognito_callback_urls or (f"{base}/auth/callback",),
+        cognito_logout_urls=d.cognito_logout_urls or (f"{base}/",),
+    )
+    return dataclasses.replace(s, data=data)
+
+
 def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = None) -> Settings:
     """Read and validate the whole configuration; raise `SettingsError` listing every problem.
 
@@ -1087,6 +1144,7 @@ def load_settings(raw: Mapping[str, Any] | None = None, *, stack: str | None = N
     problems: list[str] = []
     settings = _build(Settings, raw, "", problems)
     if settings is not None and not problems:
+        settings = _with_derived_defaults(settings)
         for rule in RULES:
             rule(settings, problems)
     if problems or settings is None:

@@ -52,7 +52,9 @@ NOTIFIED_ORDER_EVENTS = ("OrderPlaced", "OrderShipped", "OrderDelivered", "Order
 NOTIFICATION_CHANNELS = ("email", "sms")
 #: The OpenSearch TLS policy: TLS 1.2 minimum with forward secrecy only.
 OPENSEARCH_TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
-#: SQS keeps dead letters for the longest time it allows, so nobody loses a failed message over a weekend.
+#: SQS keeps dead letters for the longest time it allows (14 days). A message moved to a standard queue's DLQ keeps its
+#: original enqueue timestamp, so the DLQ must outlive its source: settings cap the source queues at 7 days
+#: (`QUEUE_RETENTION_MAX_DAYS`), which leaves every dead letter at least a week to be looked at.
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 #: The store keys (role -> description). One key per store limits what a leaked grant or policy can decrypt.
 KEY_ROLES = {
@@ -116,6 +118,7 @@ class DataTier(pulumi.ComponentResource):
         private_subnet_ids: Sequence[pulumi.Input[str]],
         database_security_group_id: pulumi.Input[str],
         stripe_api_key: pulumi.Output[str] | None = None,
+        search_prerequisites: Sequence[pulumi.Resource] = (),
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -124,6 +127,8 @@ class DataTier(pulumi.ComponentResource):
         :param database_security_group_id: the Database SG (5432/6379/443 from the EKS nodes only).
         :param stripe_api_key: the secret `stripeApiKey` config value; None leaves the secret without a value
             (put it with `aws secretsmanager put-secret-value`, see the README).
+        :param search_prerequisites: what the VPC OpenSearch domain must be created after: the account's OpenSearch
+            service-linked role in the stack that owns it (`ServiceLinkedRoles`); empty where it was looked up.
 
         The OpenSearch domain gets no resource policy here: its only principal, the search service's role, is
         created by the ServiceMesh from this component's contract, which sets the domain policy
@@ -138,6 +143,7 @@ class DataTier(pulumi.ComponentResource):
         self._azs = list(settings.network.availability_zones)
         self._subnets = list(private_subnet_ids)
         self._sg = database_security_group_id
+        self._search_prerequisites = list(search_prerequisites)
         self._account, self._partition, self._region = iam.caller(self)
 
         keys = self._keys()
@@ -446,7 +452,10 @@ class DataTier(pulumi.ComponentResource):
             final_snapshot_identifier=f"{cluster_id}-final" if protect else None,
             enabled_cloudwatch_logs_exports=["postgresql"],
             tags=tags(COMPONENT, cluster_id),
-            opts=self._stateful(depends_on=[log_group]),
+            # The version is what the cluster is created with; AWS then applies minor upgrades itself (auto minor
+            # version upgrade on every instance) and a refresh must not try to take the cluster back to it. So a later
+            # change of the setting does nothing by itself: a major upgrade is a planned migration (docs/data-tier.md).
+            opts=self._stateful(depends_on=[log_group], ignore_changes=["engineVersion"]),
         )
         monitoring_role_arn: pulumi.Output[str] | None = None
         if d.aurora_monitoring_interval:
@@ -492,7 +501,9 @@ class DataTier(pulumi.ComponentResource):
                 monitoring_interval=d.aurora_monitoring_interval,
                 monitoring_role_arn=monitoring_role_arn,
                 tags=tags(COMPONENT, f"{cluster_id}-{i + 1}", Role="writer" if i == 0 else "reader"),
-                opts=self._stateful(depends_on=[writer] if writer else None),
+                opts=self._stateful(
+                    depends_on=[writer] if writer else None, ignore_changes=["engineVersion"]
+                ),
             )
             writer = writer or instance
         if writer is None:
@@ -653,7 +664,8 @@ class DataTier(pulumi.ComponentResource):
                 for t, g in log_groups.items()
             ],
             tags=tags(COMPONENT, domain_name),
-            opts=self._stateful(depends_on=[logs_policy]),
+            # A VPC domain cannot be created before the account has OpenSearch's service-linked role.
+            opts=self._stateful(depends_on=[logs_policy, *self._search_prerequisites]),
         )
         return domain
 
@@ -711,8 +723,19 @@ class DataTier(pulumi.ComponentResource):
                 ),
                 opts=self._child,
             )
+            policies: list[pulumi.Resource] = []
             for q, label in ((queue, role), (dlq, f"{role}-dlq")):
                 statements: list[iam.Statement] = [
+                    {
+                        # The queue takes the topic's deliveries; the DLQ takes what SNS could not deliver to the
+                        # queue (the subscription's redrive policy): both from this one topic only.
+                        "sid": "OnlyItsTopicSends" if q is queue else "OnlyItsTopicDeadLetters",
+                        "effect": "Allow",
+                        "principals": [{"type": "Service", "identifiers": ["sns.amazonaws.com"]}],
+                        "actions": ["sqs:SendMessage"],
+                        "resources": [q.arn],
+                        "conditions": [iam.condition("ArnEquals", "aws:SourceArn", topic.arn)],
+                    },
                     {
                         "sid": "DenyWithoutTls",
                         "effect": "Deny",
@@ -720,37 +743,29 @@ class DataTier(pulumi.ComponentResource):
                         "actions": ["sqs:*"],
                         "resources": [q.arn],
                         "conditions": [iam.condition("Bool", "aws:SecureTransport", "false")],
-                    }
+                    },
                 ]
-                if q is queue:
-                    statements.insert(
-                        0,
-                        {
-                            "sid": "OnlyItsTopicSends",
-                            "effect": "Allow",
-                            "principals": [{"type": "Service", "identifiers": ["sns.amazonaws.com"]}],
-                            "actions": ["sqs:SendMessage"],
-                            "resources": [q.arn],
-                            "conditions": [iam.condition("ArnEquals", "aws:SourceArn", topic.arn)],
-                        },
+                policies.append(
+                    aws.sqs.QueuePolicy(
+                        f"{n}-{label}",
+                        queue_url=q.url,
+                        policy=iam.policy_json(self, statements),
+                        opts=self._child,
                     )
-                policy = aws.sqs.QueuePolicy(
-                    f"{n}-{label}",
-                    queue_url=q.url,
-                    policy=iam.policy_json(self, statements),
-                    opts=self._child,
                 )
-                if q is queue:
-                    aws.sns.TopicSubscription(
-                        f"{n}-{role}",
-                        topic=topic.arn,
-                        protocol="sqs",
-                        endpoint=queue.arn,
-                        raw_message_delivery=True,
-                        filter_policy=json.dumps(filter_policy),
-                        # Subscribing before the queue accepts the topic would drop the first messages.
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-                    )
+            aws.sns.TopicSubscription(
+                f"{n}-{role}",
+                topic=topic.arn,
+                protocol="sqs",
+                endpoint=queue.arn,
+                raw_message_delivery=True,
+                filter_policy=json.dumps(filter_policy),
+                # What SNS cannot deliver to the queue (a KMS or policy error, the queue gone) goes to the queue's
+                # own DLQ instead of being dropped after SNS's retries; a DLQ redrive then moves it back to the queue.
+                redrive_policy=pulumi.Output.json_dumps({"deadLetterTargetArn": dlq.arn}),
+                # Subscribing before the queue (and its DLQ) accept the topic would drop the first messages.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=policies),
+            )
             queues[role], dlqs[role] = queue, dlq
         return topics, queues, dlqs
 

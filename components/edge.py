@@ -16,6 +16,8 @@ header to the ALB, cache API responses, or let the origin secret out in plain te
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -44,6 +46,14 @@ MANAGED_RULE_GROUPS: tuple[tuple[str, int], ...] = (
     ("AWSManagedRulesSQLiRuleSet", 200),
 )
 RATE_RULE_WCU = 2
+#: The common rule set's `SizeRestrictions_BODY` blocks every body over 8 KB; the API takes larger ones (orders with
+#: many lines). The rule is switched to count inside the group and re-applied by a rule of our own everywhere but
+#: `/api/*`, matching the label the group still adds ("AWS WAF rule labels", core rule set).
+BODY_SIZE_RULE = "SizeRestrictions_BODY"
+BODY_SIZE_LABEL = "awswaf:managed:aws:core-rule-set:SizeRestrictions_Body"
+API_PATH_PREFIX = "/api/"
+#: WCU of that rule: a label match (1) and a starts-with byte match on the URI path (2), under AND/NOT.
+BODY_SIZE_RULE_WCU = 3
 WAF_BASE_WCU = 1500
 #: Headers AWS WAF must never write to its logs: session cookies and bearer tokens.
 WAF_REDACTED_HEADERS = ("authorization", "cookie")
@@ -213,7 +223,39 @@ class CdnEdge(pulumi.ComponentResource):
                 "visibility_config": _visibility(f"ecommerce-{env}-rate-limit-per-ip"),
             }
         )
-        rules += [_managed_rule(group, p) for p, (group, _) in enumerate(MANAGED_RULE_GROUPS[1:], start=2)]
+        rules += [
+            _managed_rule(
+                group, p, count=(BODY_SIZE_RULE,) if group == "AWSManagedRulesCommonRuleSet" else ()
+            )
+            for p, (group, _) in enumerate(MANAGED_RULE_GROUPS[1:], start=2)
+        ]
+        rules.append(
+            {
+                "name": "body-size-outside-api",
+                "priority": len(MANAGED_RULE_GROUPS) + 1,
+                "action": {"block": {}},
+                "statement": {
+                    "and_statement": {
+                        "statements": [
+                            {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
+                            {
+                                "not_statement": {
+                                    "statement": {
+                                        "byte_match_statement": {
+                                            "field_to_match": {"uri_path": {}},
+                                            "positional_constraint": "STARTS_WITH",
+                                            "search_string": API_PATH_PREFIX,
+                                            "text_transformations": [{"priority": 0, "type": "NONE"}],
+                                        }
+                                    }
+                                }
+                            },
+                        ]
+                    }
+                },
+                "visibility_config": _visibility(f"ecommerce-{env}-body-size-outside-api"),
+            }
+        )
         web_acl = aws.wafv2.WebAcl(
             f"{name}-waf",
             region=CLOUDFRONT_REGION,
@@ -634,13 +676,17 @@ def _visibility(metric: str) -> aws.wafv2.WebAclVisibilityConfigArgsDict:
     return {"cloudwatch_metrics_enabled": True, "metric_name": metric, "sampled_requests_enabled": True}
 
 
-def _managed_rule(group: str, priority: int) -> aws.wafv2.WebAclRuleArgsDict:
-    """An AWS managed rule group with its own actions (override none) and its own metric."""
+def _managed_rule(group: str, priority: int, count: Sequence[str] = ()) -> aws.wafv2.WebAclRuleArgsDict:
+    """An AWS managed rule group with its own actions (override none) and its own metric; `count` lists rules of the
+    group that only count (and label) instead of blocking."""
+    statement: dict[str, Any] = {"vendor_name": "AWS", "name": group}
+    if count:
+        statement["rule_action_overrides"] = [{"name": r, "action_to_use": {"count": {}}} for r in count]
     return {
         "name": group,
         "priority": priority,
         "override_action": {"none": {}},
-        "statement": {"managed_rule_group_statement": {"vendor_name": "AWS", "name": group}},
+        "statement": {"managed_rule_group_statement": cast(Any, statement)},
         "visibility_config": _visibility(group),
     }
 

@@ -113,6 +113,57 @@ def logs_may_use_key(
     }
 
 
+def auto_scaling_volume_statements(
+    account_id: pulumi.Input[str], partition: pulumi.Input[str]
+) -> list[Statement]:
+    """Key-policy statements letting EC2 Auto Scaling use the key for the managed nodes' encrypted volumes.
+
+    Auto Scaling launches the nodes as its service-linked role, so the key policy must let that role use the key and
+    create grants for the volumes (EC2 Auto Scaling, "Required AWS KMS key policy for use with encrypted volumes").
+    The role is matched by `aws:PrincipalArn`, not named as the principal: KMS rejects a key policy naming a
+    principal that does not exist (MalformedPolicyDocumentException), and a fresh account gets
+    AWSServiceRoleForAutoScaling only with its first Auto Scaling group — the node group's, after this key.
+    """
+    the_role = [
+        condition("StringEquals", "kms:CallerAccount", account_id),
+        condition(
+            "ArnEquals",
+            "aws:PrincipalArn",
+            pulumi.Output.format(
+                "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling",
+                partition,
+                account_id,
+            ),
+        ),
+    ]
+    anyone: list[dict[str, Any]] = [{"type": "AWS", "identifiers": ["*"]}]
+    return [
+        {
+            "sid": "AutoScalingEncryptsNodeVolumes",
+            "effect": "Allow",
+            "principals": anyone,
+            "actions": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+            "resources": ["*"],  # in a key policy "*" means this key
+            "conditions": the_role,
+        },
+        {
+            "sid": "AutoScalingAttachesNodeVolumes",
+            "effect": "Allow",
+            "principals": anyone,
+            "actions": ["kms:CreateGrant"],
+            "resources": ["*"],
+            # Grants only for AWS resources (the EBS volumes), as AWS's key-policy example has it.
+            "conditions": [*the_role, condition("Bool", "kms:GrantIsForAWSResource", "true")],
+        },
+    ]
+
+
 def customer_key(
     parent: pulumi.Resource,
     resource_name: str,

@@ -255,37 +255,7 @@ class ServiceMesh(pulumi.ComponentResource):
             description=f"EKS secrets envelope encryption and node volumes of {prefix}",
             account_id=account_id,
             partition=partition,
-            service_statements=[
-                {
-                    # EC2 Auto Scaling launches the managed nodes and must use the key for their encrypted
-                    # volumes through its service-linked role.
-                    "sid": "AutoScalingEncryptsNodeVolumes",
-                    "effect": "Allow",
-                    "principals": [
-                        {
-                            "type": "AWS",
-                            "identifiers": [
-                                pulumi.Output.format(
-                                    "arn:{0}:iam::{1}:role/aws-service-role/autoscaling.amazonaws.com/"
-                                    "AWSServiceRoleForAutoScaling",
-                                    partition,
-                                    account_id,
-                                )
-                            ],
-                        }
-                    ],
-                    "actions": [
-                        "kms:Encrypt",
-                        "kms:Decrypt",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:DescribeKey",
-                        "kms:CreateGrant",
-                    ],
-                    # In a key policy "*" means this key.
-                    "resources": ["*"],
-                }
-            ],
+            service_statements=iam.auto_scaling_volume_statements(account_id, partition),
             tags=tags(COMPONENT, f"{name}-cluster-key"),
             opts=child,
         )

@@ -26,6 +26,51 @@ DATABASE_PORTS = {5432: "PostgreSQL (Aurora)", 6379: "Redis (ElastiCache)", 443:
 ENDPOINTS_WITHOUT_POLICY = frozenset({"eks", "eks-auth"})
 
 
+#: Regional S3 buckets AWS itself serves the nodes from, through presigned URLs or anonymous requests that carry no
+#: principal of this account (so `aws:PrincipalAccount` never matches them): ECR's image layers (ECR User Guide,
+#: "Minimum Amazon S3 bucket permissions for Amazon ECR") and the Amazon Linux 2023 package repositories `dnf` on
+#: the nodes reads (the bucket `dnf repolist -v` shows on an AL2023 node). Format: {0} partition, {1} region.
+AWS_OWNED_BUCKET_OBJECTS = (
+    "arn:{0}:s3:::prod-{1}-starport-layer-bucket/*",
+    "arn:{0}:s3:::al2023-repos-{1}-de612dc2/*",
+)
+
+
+def endpoint_statements(
+    account_id: pulumi.Input[str], partition: pulumi.Input[str], region: pulumi.Input[str]
+) -> dict[str, list[iam.Statement]]:
+    """Endpoint-policy statements, per endpoint service, for the calls an account condition would wrongly deny.
+
+    - `sts`: IRSA's `AssumeRoleWithWebIdentity` is not signed by any AWS principal — the caller proves itself with the
+      cluster's OIDC token — so its request context has no `aws:PrincipalAccount` (IAM User Guide, "Control access
+      to AWS STS with VPC endpoint policies"). It passes for this account's roles only; every signed STS call stays
+      under the account condition.
+    - `s3`: the AWS-owned buckets of `AWS_OWNED_BUCKET_OBJECTS`, read-only.
+
+    DynamoDB and the other interface endpoints see only requests the services sign with this account's roles.
+    """
+    return {
+        "sts": [
+            {
+                "sid": "IrsaWebIdentityForThisAccountsRoles",
+                "effect": "Allow",
+                "principals": [{"type": "*", "identifiers": ["*"]}],
+                "actions": ["sts:AssumeRoleWithWebIdentity"],
+                "resources": [pulumi.Output.format("arn:{0}:iam::{1}:role/*", partition, account_id)],
+            }
+        ],
+        "s3": [
+            {
+                "sid": "AwsOwnedBucketsTheNodesReadFrom",
+                "effect": "Allow",
+                "principals": [{"type": "*", "identifiers": ["*"]}],
+                "actions": ["s3:GetObject"],
+                "resources": [pulumi.Output.format(p, partition, region) for p in AWS_OWNED_BUCKET_OBJECTS],
+            }
+        ],
+    }
+
+
 class EcommerceVpc(pulumi.ComponentResource):
     """The VPC and everything attached to it. Children are named `{name}-<role>[-<az>]`."""
 
@@ -299,22 +344,25 @@ class EcommerceVpc(pulumi.ComponentResource):
         )  # fmt: skip
 
         # --- endpoints: gateway (free) for S3 and DynamoDB; interface endpoints for the nodes' AWS APIs ---
-        endpoint_policy = iam.policy_json(
-            self,
-            [
-                {
-                    "sid": "OnlyThisAccountsPrincipals",
-                    "effect": "Allow",
-                    "principals": [{"type": "*", "identifiers": ["*"]}],
-                    # The endpoint passes any action of its service, but only for our own principals: a stolen
-                    # credential of another account cannot use this network path to move data out.
-                    "actions": ["*"],
-                    "resources": ["*"],
-                    "conditions": [iam.condition("StringEquals", "aws:PrincipalAccount", account_id)],
-                }
-            ],
-        )
+        own_principals: iam.Statement = {
+            "sid": "OnlyThisAccountsPrincipals",
+            "effect": "Allow",
+            "principals": [{"type": "*", "identifiers": ["*"]}],
+            # The endpoint passes any action of its service, but only for our own principals: a stolen
+            # credential of another account cannot use this network path to move data out.
+            "actions": ["*"],
+            "resources": ["*"],
+            "conditions": [iam.condition("StringEquals", "aws:PrincipalAccount", account_id)],
+        }
+        endpoint_policy = iam.policy_json(self, [own_principals])
+        # Requests that carry no principal of ours, which an account condition would deny (endpoint_statements).
+        extra_statements = endpoint_statements(account_id, partition, region)
         service_prefix = pulumi.Output.concat("com.amazonaws.", region, ".")
+
+        def policy_for(service: str) -> pulumi.Output[str]:
+            extra = extra_statements.get(service)
+            return iam.policy_json(self, [own_principals, *extra]) if extra else endpoint_policy
+
         gateway_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
         for service in ("s3", "dynamodb"):
             gateway_endpoints[service] = aws.ec2.VpcEndpoint(
@@ -323,7 +371,7 @@ class EcommerceVpc(pulumi.ComponentResource):
                 service_name=pulumi.Output.concat(service_prefix, service),
                 vpc_endpoint_type="Gateway",
                 route_table_ids=[rt.id for rt in private_rts],
-                policy=endpoint_policy,
+                policy=policy_for(service),
                 tags=tags(COMPONENT, f"{name}-{service}"),
                 opts=child,
             )
@@ -349,7 +397,7 @@ class EcommerceVpc(pulumi.ComponentResource):
                 subnet_ids=endpoint_subnets,
                 security_group_ids=[endpoints_sg.id],
                 private_dns_enabled=True,
-                policy=None if service in ENDPOINTS_WITHOUT_POLICY else endpoint_policy,
+                policy=None if service in ENDPOINTS_WITHOUT_POLICY else policy_for(service),
                 tags=tags(COMPONENT, role),
                 opts=child,
             )

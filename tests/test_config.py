@@ -61,8 +61,8 @@ BAD: list[tuple[str, str, dict[str, Any], str, str]] = [
      "network.publicSubnetCidrs[1]", "not an IPv4 CIDR"),
     ("unknown-egress", "dev", {"network": network(egress="two-nat")}, "network.egress",
      "allowed: none, single-nat, nat-per-az"),
-    ("no-egress-without-endpoints", "dev", {"network": network(egress="none", interfaceEndpoints=["sts"])},
-     "network.interfaceEndpoints", "add ec2, ecr.api"),
+    ("no-egress-refused-stripe-and-public-images", "dev", {"network": network(egress="none")}, "network.egress",
+     "no VPC endpoint serves"),
     ("unknown-endpoint", "dev", {"network": network(interfaceEndpoints=["sts", "lambda"])},
      "network.interfaceEndpoints", "'lambda' is not supported"),
     ("endpoint-az-count", "dev", {"network": network(interfaceEndpointAzCount=3)},
@@ -94,6 +94,14 @@ BAD: list[tuple[str, str, dict[str, Any], str, str]] = [
     ("unknown-region", "dev", {"region": "mars-1"}, "region", "not supported"),
     ("dr-same-as-primary", "dev", {"drRegion": "us-east-2"}, "drRegion", "is the primary region"),
     ("bad-domain", "dev", {"edge": {"domainName": "Not A Domain"}}, "edge.domainName", "lower-case DNS name"),
+    # AWS facts mocks cannot catch: an RFC 5737 documentation range is never a deployer's source address, and the
+    # public endpoint never sees a private one — every Kubernetes/Helm resource would time out.
+    ("api-cidr-rfc5737-test-net-3", "dev", {"cluster": cluster(publicAccessCidrs=["203.0.113.0/24"])},
+     "cluster.publicAccessCidrs[0]", "documentation range (RFC 5737"),
+    ("api-cidr-rfc5737-inside-test-net-1", "prod", {"cluster": cluster(nodeInstanceType="t3.medium",
+     publicAccessCidrs=["198.51.100.0/24", "192.0.2.10/32"])}, "cluster.publicAccessCidrs[1]", "documentation range"),
+    ("api-cidr-private-never-a-public-source", "dev", {"cluster": cluster(publicAccessCidrs=["10.20.0.0/16"])},
+     "cluster.publicAccessCidrs[0]", "not a public range"),
 ]  # fmt: skip
 
 
@@ -183,3 +191,22 @@ def test_readme_settings_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     current = readme.split(START, 1)[1].split(END, 1)[0].strip()
     assert current == table(), "README settings table is stale: run `python -m tools.settings_table --write`"
+
+
+def test_public_egress_cidr_is_accepted_and_empty_means_private_api() -> None:
+    """The counterpart of the documentation-range cases: a real public range passes; [] is the private-only API."""
+    import yaml
+
+    from tools.offline.engine import ROOT
+
+    dev_cluster = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"][f"{NS}cluster"]
+    s = settings_for("dev", _overrides({"cluster": {**dev_cluster, "publicAccessCidrs": ["3.120.0.0/16"]}}))
+    assert s.cluster.public_access_cidrs == ("3.120.0.0/16",)
+    assert settings_for("dev").cluster.public_access_cidrs == (), "the stack files ship a private-only API"
+    assert settings_for("prod").cluster.public_access_cidrs == ()
+
+
+def test_account_owner_flag_prod_owns_dev_looks_up() -> None:
+    """One stack per account creates the service-linked roles (`account.createServiceLinkedRoles`)."""
+    assert settings_for("prod").account.create_service_linked_roles is True
+    assert settings_for("dev").account.create_service_linked_roles is False

@@ -79,6 +79,9 @@ BAD_DATA = [
     ),
     ({"redisMultiAz": True, "redisAutomaticFailover": False, "redisNodeCount": 2}, "data.redisMultiAz"),
     ({"redisEngineVersion": "redis7"}, "data.redisEngineVersion"),
+    # ElastiCache's Redis OSS engine ends at 7.1; 7.2 exists only as Valkey (another engine).
+    ({"redisEngineVersion": "7.2"}, "7.1 is the last Redis OSS"),
+    ({"redisEngineVersion": "8.0"}, "data.redisEngineVersion: '8.0' is not an ElastiCache Redis OSS version"),
     ({"redisSnapshotRetentionDays": 36}, "data.redisSnapshotRetentionDays"),
     ({"opensearchZoneAwareness": True, "opensearchInstanceCount": 3}, "data.opensearchInstanceCount: 3"),
     ({"opensearchZoneAwareness": False, "opensearchInstanceCount": 2}, "data.opensearchZoneAwareness"),
@@ -92,6 +95,9 @@ BAD_DATA = [
     ),
     ({"dynamodbBillingMode": "autoscale"}, "data.dynamodbBillingMode"),
     ({"queueRetentionDays": 15}, "data.queueRetentionDays"),
+    # SQS keeps a dead letter's original enqueue timestamp: a 14-day source would let dead letters expire at once.
+    ({"queueRetentionDays": 14}, "keeps its first enqueue time"),
+    ({"queueRetentionDays": 8}, "data.queueRetentionDays: 8 is out of range; allowed: 1 to 7"),
     ({"queueMaxReceiveCount": 0}, "data.queueMaxReceiveCount"),
     ({"cognitoTier": "ESSENTIALS", "cognitoThreatProtection": "ENFORCED"}, "data.cognitoThreatProtection"),
     ({"cognitoAccessTokenMinutes": 2}, "data.cognitoAccessTokenMinutes"),
@@ -496,3 +502,85 @@ def test_contract_lists_what_every_service_needs(
         "Aurora: 2 only"
     )
     assert _resolve(tier.aurora_master_secret_arn).startswith("arn:aws:secretsmanager:"), "master secret ARN"
+
+
+# -- AWS facts mocks cannot catch: messaging, Aurora versions, Cognito URLs --------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_sns_subscription_dead_letters_go_to_a_dlq_that_lets_its_topic_send(
+    stack: str, res: Callable[[str], Resources]
+) -> None:
+    """SNS drops what it cannot deliver to a subscription after its retries unless the subscription has a redrive
+    policy (SNS "dead-letter queues"); the DLQ's policy must let SNS send, from that topic only."""
+    r = res(stack)
+    queues = {q["outputs"]["arn"]: q for q in r.of_type("aws:sqs/queue:Queue")}
+    policies = {p["inputs"]["queueUrl"]: p for p in r.of_type("aws:sqs/queuePolicy:QueuePolicy")}
+    subs = r.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert len(subs) == 2, [s["urn"] for s in subs]
+    for sub in subs:
+        u = sub["urn"]
+        target = json.loads(sub["inputs"]["redrivePolicy"])["deadLetterTargetArn"]
+        dlq = queues[target]
+        assert dlq["name"].endswith("-dlq"), f"{u}: redrive to a dead-letter queue, got {dlq['urn']}"
+        source = queues[sub["inputs"]["endpoint"]]
+        assert json.loads(source["inputs"]["redrivePolicy"])["deadLetterTargetArn"] == target, (
+            f"{u}: the subscription's and the queue's dead letters share one DLQ (one redrive back to the queue)"
+        )
+        policy = policies[dlq["outputs"]["url"]]
+        allow = [s for s in json.loads(policy["inputs"]["policy"])["Statement"] if s["Effect"] == "Allow"]
+        assert [s["Principal"] for s in allow] == [{"Service": "sns.amazonaws.com"}], policy["urn"]
+        assert allow[0]["Action"] == "sqs:SendMessage", policy["urn"]
+        assert allow[0]["Condition"] == {"ArnEquals": {"aws:SourceArn": sub["inputs"]["topic"]}}, policy[
+            "urn"
+        ]
+        assert policy["urn"] in sub["dependencies"], f"{u}: subscribed before the DLQ accepts the topic"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_dlq_outlives_its_source_queue_because_sqs_keeps_the_enqueue_timestamp(
+    stack: str, res: Callable[[str], Resources]
+) -> None:
+    """A message moved to a standard queue's DLQ keeps its original enqueue timestamp (SQS developer guide): the
+    DLQ's retention must exceed the source's, by a week here."""
+    r = res(stack)
+    queues = {q["outputs"]["arn"]: q for q in r.of_type("aws:sqs/queue:Queue")}
+    for q in queues.values():
+        if q["name"].endswith("-dlq"):
+            continue
+        dlq = queues[json.loads(q["inputs"]["redrivePolicy"])["deadLetterTargetArn"]]
+        margin = dlq["inputs"]["messageRetentionSeconds"] - q["inputs"]["messageRetentionSeconds"]
+        assert margin >= 7 * 24 * 3600, (
+            f"{q['urn']}: its DLQ keeps dead letters only {margin // 86400} more days"
+        )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_aurora_lets_aws_upgrade_minor_versions(stack: str, res: Callable[[str], Resources]) -> None:
+    """AWS applies Aurora minor upgrades itself (auto minor version upgrade); a refresh must not try to go back."""
+    r = res(stack)
+    (cluster,) = r.of_type("aws:rds/cluster:Cluster")
+    assert "engineVersion" in cluster["ignoreChanges"], cluster["urn"]
+    assert cluster["inputs"]["engineVersion"] == "16.13", f"{cluster['urn']}: a minor AWS still offers"
+    for inst in r.of_type("aws:rds/clusterInstance:ClusterInstance"):
+        assert inst["inputs"]["autoMinorVersionUpgrade"] is True, inst["urn"]
+        assert "engineVersion" in inst["ignoreChanges"], inst["urn"]
+
+
+def test_prod_refuses_localhost_cognito_urls() -> None:
+    """A prod web client whose only callback is localhost ends every sign-in in redirect_mismatch."""
+    for key in ("cognitoCallbackUrls", "cognitoLogoutUrls"):
+        with pytest.raises(SettingsError) as err:
+            settings_for("prod", {f"{NS}:data": {**stack_data("prod"), key: ["http://localhost:3000/"]}})
+        assert f"data.{key}[0]: 'http://localhost:3000/' is not allowed in prod" in str(err.value), err.value
+
+
+def test_cognito_urls_default_to_the_shop_domain_or_localhost() -> None:
+    prod, dev = settings_for("prod").data, settings_for("dev").data
+    assert prod.cognito_callback_urls == ("https://shop.example.com/auth/callback",)
+    assert prod.cognito_logout_urls == ("https://shop.example.com/",)
+    assert dev.cognito_callback_urls == ("http://localhost:3000/auth/callback",), "dev has no domain"
+    given = settings_for(
+        "dev", {f"{NS}:data": {**stack_data("dev"), "cognitoCallbackUrls": ["https://a.b.com/cb"]}}
+    )
+    assert given.data.cognito_callback_urls == ("https://a.b.com/cb",)

@@ -20,6 +20,8 @@ from components.config import PRICE_CLASSES, EdgeSettings, SettingsError
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin
 from components.edge import (
     ALL_VIEWER_EXCEPT_HOST_HEADER,
+    BODY_SIZE_LABEL,
+    BODY_SIZE_RULE_WCU,
     CACHING_DISABLED,
     CACHING_OPTIMIZED,
     CLOUDFRONT_REGION,
@@ -367,7 +369,31 @@ def test_web_acl_rules(edge: Callable[[str], Resources], stack: str) -> None:
 
 def test_web_acl_stays_within_the_base_capacity() -> None:
     """Above 1,500 WCU AWS WAF bills extra per million requests; the groups' published capacities must fit."""
-    assert sum(w for _, w in MANAGED_RULE_GROUPS) + RATE_RULE_WCU <= WAF_BASE_WCU
+    assert sum(w for _, w in MANAGED_RULE_GROUPS) + RATE_RULE_WCU + BODY_SIZE_RULE_WCU <= WAF_BASE_WCU
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_waf_body_size_limit_spares_the_api(edge: Callable[[str], Resources], stack: str) -> None:
+    """The common rule set's SizeRestrictions_BODY blocks every body over 8 KB; it only counts (and labels) inside
+    the group, and our own rule re-blocks that label everywhere but /api/* (AWS WAF rule labels)."""
+    res = edge(stack)
+    acl = one(res, WEB_ACL, "ecommerce-edge-waf")
+    rules = acl["inputs"]["rules"]
+    (crs,) = [r for r in rules if r["statement"].get("managedRuleGroupStatement", {}).get("name")
+              == "AWSManagedRulesCommonRuleSet"]  # fmt: skip
+    overrides = crs["statement"]["managedRuleGroupStatement"]["ruleActionOverrides"]
+    assert overrides == [{"name": "SizeRestrictions_BODY", "actionToUse": {"count": {}}}], acl["urn"]
+    (body,) = [r for r in rules if r["name"] == "body-size-outside-api"]
+    assert body["action"] == {"block": {}} and body["priority"] > crs["priority"], (
+        f"{acl['urn']}: the label rule must run after the group that adds the label"
+    )
+    label, negated = body["statement"]["andStatement"]["statements"]
+    assert label == {"labelMatchStatement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}}, acl["urn"]
+    match = negated["notStatement"]["statement"]["byteMatchStatement"]
+    assert match["fieldToMatch"] == {"uriPath": {}} and match["positionalConstraint"] == "STARTS_WITH", acl[
+        "urn"
+    ]
+    assert match["searchString"] == "/api/", acl["urn"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -277,8 +277,9 @@ def test_cluster_arguments_override_pulumi_eks_defaults(resources: Any, stack: s
     res = resources(stack)
     (cluster,) = res.of_type("eks:index:Cluster")
     i, urn = cluster["inputs"], cluster["urn"]
-    assert i["endpointPrivateAccess"] is True and i["endpointPublicAccess"] is True, urn
-    assert i["publicAccessCidrs"] == ["203.0.113.0/24"], urn
+    # The stack files ship a private-only API (publicAccessCidrs: []): deployers run inside the VPC.
+    assert i["endpointPrivateAccess"] is True and i["endpointPublicAccess"] is False, urn
+    assert "publicAccessCidrs" not in i, urn
     assert i["authenticationMode"] == "API", urn
     assert i["enabledClusterLogTypes"] == list(CONTROL_PLANE_LOGS), urn
     assert i["upgradePolicy"] == {"supportType": "STANDARD"}, urn
@@ -874,3 +875,32 @@ def test_a_manual_images_run_publishes_every_service_for_a_fresh_account() -> No
 
     assert changed_services(git_changed_paths("", "HEAD")) == list(SERVICES)
     assert changed_services(git_changed_paths("0" * 40, "HEAD")) == list(SERVICES)
+
+
+def test_node_volume_key_grants_auto_scaling_by_condition_not_by_naming_its_role(resources: Any) -> None:
+    """KMS rejects a key policy that names a principal that does not exist (MalformedPolicyDocumentException), and
+    AWSServiceRoleForAutoScaling exists only once the account's first Auto Scaling group does — the node group's,
+    created after this key. The key matches that role by aws:PrincipalArn instead (EC2 Auto Scaling key policy)."""
+    key = _one(resources("prod"), "aws:kms/key:Key", f"{MESH}-cluster-key")
+    statements = json.loads(key["inputs"]["policy"])["Statement"]
+    named = [p for s in statements for p in _principal_arns(s) if ":role/aws-service-role/" in p]
+    assert named == [], f"{key['urn']} names service-linked roles as principals: {named}"
+    role = {
+        "StringEquals": {"kms:CallerAccount": "123456789012"},
+        "ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/aws-service-role/"
+                      "autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"},
+    }  # fmt: skip
+    (use,) = [s for s in statements if s.get("Sid") == "AutoScalingEncryptsNodeVolumes"]
+    assert use["Principal"] == {"AWS": "*"} and use["Condition"] == role, key["urn"]
+    assert {"kms:GenerateDataKey*", "kms:Decrypt", "kms:ReEncrypt*"} <= set(use["Action"]), key["urn"]
+    (grant,) = [s for s in statements if s.get("Sid") == "AutoScalingAttachesNodeVolumes"]
+    assert grant["Principal"] == {"AWS": "*"} and grant["Action"] == "kms:CreateGrant", key["urn"]
+    assert grant["Condition"] == {**role, "Bool": {"kms:GrantIsForAWSResource": "true"}}, key["urn"]
+
+
+def _principal_arns(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return []
+    values = principal.get("AWS", [])
+    return [values] if isinstance(values, str) else list(values)

@@ -290,3 +290,74 @@ def test_children_are_parented_and_prefixed(build: Callable[..., Resources]) -> 
         if r["custom"] and not r["type"].startswith("pulumi:"):
             assert r["parent"] == component["urn"], f"{r['urn']} is not a child of the component"
             assert r["name"].startswith("ecommerce-vpc"), f"{r['urn']} is not named from the component"
+
+
+# -- endpoint policies: AWS facts mocks cannot catch ---------------------------------------------------------------
+
+
+def _policy(res: Resources, service: str) -> list[dict[str, Any]]:
+    ep = next(e for e in res.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+              if e["inputs"]["serviceName"] == f"com.amazonaws.us-east-2.{service}")  # fmt: skip
+    return list(json.loads(ep["inputs"]["policy"])["Statement"])
+
+
+def _principal_free(statements: list[dict[str, Any]], action: str, resource: str) -> list[dict[str, Any]]:
+    """Allow statements that let `action` on `resource` through with no condition on the caller's principal."""
+    import fnmatch
+
+    def matches(value: Any, wanted: str) -> bool:
+        values = value if isinstance(value, list) else [value]
+        return any(fnmatch.fnmatchcase(wanted, v) for v in values)
+
+    return [s for s in statements if s["Effect"] == "Allow" and matches(s["Action"], action)
+            and matches(s["Resource"], resource) and "Condition" not in s]  # fmt: skip
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_sts_endpoint_lets_irsa_web_identity_through(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """AssumeRoleWithWebIdentity (IRSA) is unsigned: its request has no aws:PrincipalAccount, so an STS endpoint
+    policy that requires one denies every pod's credentials (IAM User Guide, STS VPC endpoint policies)."""
+    statements = _policy(resources(stack), "sts")
+    role = "arn:aws:iam::123456789012:role/ecommerce-dev-svc-cart"
+    assert _principal_free(statements, "sts:AssumeRoleWithWebIdentity", role), statements
+    assert not _principal_free(
+        statements, "sts:AssumeRoleWithWebIdentity", "arn:aws:iam::999999999999:role/x"
+    ), "web identity must stay limited to this account's roles"
+    assert not _principal_free(statements, "sts:AssumeRole", role), (
+        "signed STS calls keep the account condition"
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_s3_gateway_endpoint_lets_ecr_layers_and_al2023_repos_through(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """ECR serves image layers from prod-<region>-starport-layer-bucket through URLs ECR signs, not our account (ECR
+    User Guide, minimum S3 permissions); the gateway endpoint carries every regional S3 request from the private
+    subnets, NAT or not — without this statement every pod ends in ImagePullBackOff."""
+    statements = _policy(resources(stack), "s3")
+    layer = "arn:aws:s3:::prod-us-east-2-starport-layer-bucket/sha256/abc"
+    assert _principal_free(statements, "s3:GetObject", layer), statements
+    assert _principal_free(
+        statements, "s3:GetObject", "arn:aws:s3:::al2023-repos-us-east-2-de612dc2/core/x.rpm"
+    )
+    assert not _principal_free(statements, "s3:PutObject", layer), "AWS-owned buckets are read-only"
+    assert not _principal_free(statements, "s3:GetObject", "arn:aws:s3:::someone-elses-bucket/x"), (
+        "any other bucket stays limited to this account's principals"
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_other_endpoints_keep_the_account_condition(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    res = resources(stack)
+    for e in res.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
+        service = str(e["inputs"]["serviceName"]).rsplit(".", 1)[-1]
+        if service in ("sts", "s3") or not e["inputs"].get("policy"):
+            continue
+        statements = json.loads(e["inputs"]["policy"])["Statement"]
+        assert all(s.get("Condition") == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+                   for s in statements), e["urn"]  # fmt: skip

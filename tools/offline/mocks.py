@@ -279,6 +279,25 @@ def _role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[
     return {"uniqueId": f"AROA{_hex(rid, length=17).upper()}"}
 
 
+#: Service-linked role names per AWS service name (IAM fixes them; they live under `aws-service-role/<service>/`).
+SERVICE_LINKED_ROLE_NAMES = {
+    "opensearchservice.amazonaws.com": "AWSServiceRoleForAmazonOpenSearchService",
+    "autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling",
+}
+#: The service-linked roles the mock account already has (the owning stack made them); others are "not found".
+EXISTING_SERVICE_LINKED_ROLES = set(SERVICE_LINKED_ROLE_NAMES)
+
+
+def service_linked_role_arn(service: str) -> str:
+    return f"arn:{PARTITION}:iam::{ACCOUNT_ID}:role/aws-service-role/{service}/{SERVICE_LINKED_ROLE_NAMES[service]}"
+
+
+def _service_linked_role(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    service = str(args.inputs.get("awsServiceName"))
+    return {"arn": service_linked_role_arn(service), "name": SERVICE_LINKED_ROLE_NAMES[service],
+            "path": f"/aws-service-role/{service}/", "uniqueId": f"AROA{_hex(rid, length=17).upper()}"}  # fmt: skip
+
+
 def hosted_zone_id(name: str) -> str:
     """The id of a mock public hosted zone (Route 53's shape: Z + 20 upper-case characters)."""
     return f"Z{_hex(name, length=20).upper()}"
@@ -387,6 +406,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
     "aws:iam/role:Role": _role,
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
     "aws:ecr/repository:Repository": _ecr_repository,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
@@ -558,6 +578,16 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 return {}, [("name", f"no managed prefix list named {name!r}")]
             return {"id": PREFIX_LISTS[name], "name": name, "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/"
                     f"{PREFIX_LISTS[name]}", "addressFamily": "IPv4", "maxEntries": 55, "ownerId": "AWS"}, []  # fmt: skip
+        if token == "aws:iam/getRole:getRole":
+            name = a.get("name")
+            services = {
+                n: svc for svc, n in SERVICE_LINKED_ROLE_NAMES.items() if svc in EXISTING_SERVICE_LINKED_ROLES
+            }
+            if name not in services:
+                return {}, [("name", f"reading IAM Role ({name}): couldn't find resource")]
+            arn = service_linked_role_arn(services[name])
+            return {"arn": arn, "name": name, "id": name, "path": f"/aws-service-role/{services[name]}/",
+                    "uniqueId": f"AROA{_hex(arn, length=17).upper()}"}, []  # fmt: skip
         if token == "aws:route53/getZone:getZone":
             name = str(a.get("name") or "").rstrip(".")
             if name not in HOSTED_ZONES or a.get("privateZone"):

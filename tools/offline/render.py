@@ -40,7 +40,8 @@ def render(plan: Mapping[str, Any]) -> str:
     def walk(urn: str | None, depth: int) -> None:
         for r in children.get(urn, []):
             count = subtree_size(r["urn"])
-            suffix = f"   ({count} resources)" if not r["custom"] and count else ""
+            # A component of our own shows its count even at 0 (one that only looks things up); remote ones hide theirs.
+            suffix = f"   ({count} resources)" if not r["custom"] and (count or not r.get("remote")) else ""
             lines.append(f" +   {'  ' * depth}{_label(r)}{suffix}")
             walk(r["urn"], depth + 1)
 
