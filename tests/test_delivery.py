@@ -70,7 +70,7 @@ EXPECTED_SUBJECTS = {
         "image-push": [f"repo:{REPO}:ref:refs/heads/main"],
     },
     "prod": {
-        "preview": [f"repo:{REPO}:pull_request"],
+        "preview": [f"repo:{REPO}:environment:prod-preview"],
         "deploy": [f"repo:{REPO}:environment:prod"],
         "image-push": [f"repo:{REPO}:ref:refs/heads/main"],
     },
@@ -100,7 +100,11 @@ def test_a_pull_request_reaches_only_the_preview_role(resources: Callable[[str],
                                                       role: str) -> None:  # fmt: skip
     r = _role(resources(stack), stack, role)
     trust = _doc(r, "assumeRolePolicy")
-    assert can_assume(trust, _claims(f"repo:{REPO}:pull_request")) == (role == "preview"), r["urn"]
+    # GitHub Docs, "OpenID Connect reference": every pull_request job's `sub` is repo:<o>/<r>:pull_request, and the
+    # workflow file it runs is the pull request's own — so only dev's preview (no prod secret) may trust it.
+    assert can_assume(trust, _claims(f"repo:{REPO}:pull_request")) == (
+        role == "preview" and stack == "dev"
+    ), r["urn"]
 
 
 def test_prod_deploy_only_from_the_prod_environment(resources: Callable[[str], Resources]) -> None:
@@ -135,9 +139,11 @@ def test_no_role_or_boundary_allows_every_action(resources: Callable[[str], Reso
     docs = [(p["urn"], _doc(p, "policy")) for p in res.of_type("aws:iam/rolePolicy:RolePolicy")
             if "ecommerce:delivery" in p["urn"]]  # fmt: skip
     docs += [(p["urn"], _doc(p, "policy")) for p in res.of_type("aws:iam/policy:Policy")]
-    assert len(docs) == 4, [u for u, _ in docs]
+    assert len(docs) == 5, [u for u, _ in docs]  # preview, deploy, image-push, the CI runner, the boundary
     for urn, doc in docs:
         for st in _statements(doc):
+            if st["Effect"] == "Deny":
+                continue  # a Deny on every action refuses; it never grants
             for action in _many(st.get("Action", [])):
                 assert action not in ("*", "*:*"), f"{urn}: {st.get('Sid')} has Action {action!r}"
             assert "NotAction" not in st or st["Effect"] == "Deny", f"{urn}: Allow with NotAction"
@@ -225,9 +231,11 @@ def test_boundary_on_every_role_forbids_users_keys_and_its_own_removal(
         assert r["inputs"]["permissionsBoundary"] == boundary["outputs"]["arn"], r["urn"]
     by_sid = {st["Sid"]: st for st in _statements(_doc(boundary, "policy"))}
     assert {"iam:CreateUser", "iam:CreateAccessKey"} <= set(by_sid["NoLongLivedCredentials"]["Action"])
-    assert "iam:DeleteRolePermissionsBoundary" in by_sid["BoundaryStaysPut"]["Action"]
+    assert by_sid["BoundaryStaysPut"]["Action"] == "iam:DeleteRolePermissionsBoundary"
     env_guard = by_sid["OnlyThisEnvironmentsResources"]["Condition"]
-    assert sorted(env_guard["StringNotEquals"]["aws:ResourceTag/Environment"]) == sorted([stack, "shared"])
+    # prod owns the account's shared resources (OIDC provider, state backend); dev may only use them.
+    own = [stack, "shared"] if stack == "prod" else [stack]
+    assert sorted(_many(env_guard["StringNotEquals"]["aws:ResourceTag/Environment"])) == sorted(own)
 
 
 def test_session_durations_and_oidc_ownership_differ_by_stack(resources: Callable[[str], Resources]) -> None:
