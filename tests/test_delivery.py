@@ -337,3 +337,259 @@ def test_set_image_tags_keeps_comments_and_other_keys() -> None:
 def test_changed_services_follow_the_service_directories() -> None:
     paths = ["services/payment/app.py", "services/cart/Dockerfile", "README.md", "services/README.md"]
     assert changed_services(paths) == ["cart", "payment"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The paths of issue 12, each evaluated against the rendered policies the way IAM evaluates a request: an explicit
+# Deny in the boundary or the role's policy ends it (IAM user guide, "Policy evaluation logic"). Each test names the
+# statement that closes the path, and checks the same request on this environment's own resource is not denied.
+# ---------------------------------------------------------------------------------------------------------------
+
+_NEGATED = ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _condition_holds(test: str, key: str, expected: list[str], ctx: dict[str, Any]) -> bool:
+    """One condition operator of IAM's, over a request context of key -> value or list of values."""
+    if test == "Null":
+        return (key not in ctx) == (expected[0] == "true")
+    present = key in ctx
+    values = _many(ctx[key]) if present else []
+    qualifier, _, op = test.rpartition(":")
+    if_exists = op.endswith("IfExists")
+    op = op.removesuffix("IfExists")
+    like = op.endswith("Like") or op.startswith("Arn")
+    negated = op in _NEGATED
+
+    def one(v: str) -> bool:
+        hit = any(_matches(e, v) if like else v == e for e in expected)
+        return not hit if negated else hit
+
+    if not present:
+        # A missing key: negated operators and ForAllValues hold, others (and ForAnyValue) do not; IfExists holds.
+        return if_exists or (qualifier == "ForAllValues") or (negated and qualifier != "ForAnyValue")
+    if qualifier == "ForAllValues":
+        return all(one(v) for v in values)
+    return any(one(v) for v in values)
+
+
+def _applies(st: dict[str, Any], action: str, resource: str, ctx: dict[str, Any]) -> bool:
+    if "Action" in st and not any(_matches(a, action) for a in _many(st["Action"])):
+        return False
+    if "NotAction" in st and any(_matches(a, action) for a in _many(st["NotAction"])):
+        return False
+    if "Resource" in st and not any(_matches(r, resource) for r in _many(st["Resource"])):
+        return False
+    if "NotResource" in st and any(_matches(r, resource) for r in _many(st["NotResource"])):
+        return False
+    return all(
+        _condition_holds(test, key, _many(values), ctx)
+        for test, pairs in st.get("Condition", {}).items()
+        for key, values in pairs.items()
+    )
+
+
+def denied_by(docs: list[dict[str, Any]], action: str, resource: str, **ctx: Any) -> set[str]:
+    """The Sids of the Deny statements of `docs` that refuse this request."""
+    return {
+        st.get("Sid", "?")
+        for doc in docs
+        for st in _statements(doc)
+        if st["Effect"] == "Deny" and _applies(st, action, resource, ctx)
+    }
+
+
+def _pipeline(res: Resources, stack: str, role: str) -> list[dict[str, Any]]:
+    """A pipeline role's policies: its boundary and its inline policy."""
+    return [_doc(res.named("ecommerce-delivery-boundary"), "policy"), _role_policies(res, stack)[role]]
+
+
+A = ACCOUNT
+BUCKET = f"arn:aws:s3:::ecommerce-platform-state-{A}-us-east-2"
+PROD_SECRETS_KEY = {"kms:ResourceAliases": ["alias/ecommerce-platform-prod-secrets"], "aws:ResourceTag/Environment":
+                    "shared"}  # fmt: skip
+DEV_SECRETS_KEY = {"kms:ResourceAliases": ["alias/ecommerce-platform-dev-secrets"], "aws:ResourceTag/Environment":
+                   "shared"}  # fmt: skip
+KEY = f"arn:aws:kms:us-east-2:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_pull_requests_role_cannot_decrypt_prods_secrets(resources: Callable[[str], Resources]) -> None:
+    """Issue 12 item 1: the only role a pull_request token reaches is dev's preview, and it cannot use prod's key."""
+    reachable = [
+        (stack, role)
+        for stack in ("dev", "prod")
+        for role in ROLES
+        if can_assume(
+            _doc(_role(resources(stack), stack, role), "assumeRolePolicy"),
+            _claims(f"repo:{REPO}:pull_request"),
+        )
+    ]
+    assert reachable == [("dev", "preview")], reachable
+    dev = resources("dev")
+    docs = _pipeline(dev, "dev", "preview")
+    for action in ("kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"):
+        assert "NoOtherStacksSecrets" in denied_by(docs, action, KEY, **PROD_SECRETS_KEY), action
+    assert not denied_by(docs, "kms:Decrypt", KEY, **DEV_SECRETS_KEY), (
+        "dev's preview must still read dev's state"
+    )
+    prod_state = f"{BUCKET}/.pulumi/stacks/ecommerce-platform/prod.json"
+    assert "NoOtherStacksState" in denied_by(docs, "s3:GetObject", prod_state)
+
+
+def test_prods_preview_needs_the_reviewed_environment(resources: Callable[[str], Resources]) -> None:
+    r = _role(resources("prod"), "prod", "preview")
+    trust = _doc(r, "assumeRolePolicy")
+    assert can_assume(trust, _claims(f"repo:{REPO}:environment:prod-preview")), r["urn"]
+    for sub in (
+        f"repo:{REPO}:pull_request",
+        f"repo:{REPO}:ref:refs/heads/main",
+        f"repo:{REPO}:environment:prod",
+    ):
+        assert not can_assume(trust, _claims(sub)), f"{r['urn']}: {sub}"
+
+
+PROD_TAG = {"aws:ResourceTag/Environment": "prod"}
+DEV_TAG = {"aws:ResourceTag/Environment": "dev"}
+
+
+@pytest.mark.parametrize(
+    ("path", "action", "resource", "ctx", "closed_by"),
+    [
+        ("re-tag a prod resource", "rds:AddTagsToResource", f"arn:aws:rds:us-east-2:{A}:cluster:ecommerce-prod-orders",
+         {**PROD_TAG, "aws:TagKeys": ["Environment"], "aws:RequestTag/Environment": "dev"}, "EnvironmentTagIsFixed"),
+        ("un-tag a prod resource", "ec2:DeleteTags", f"arn:aws:ec2:us-east-2:{A}:vpc/vpc-0abc",
+         {**PROD_TAG, "aws:TagKeys": ["Environment"]}, "EnvironmentTagIsFixed"),
+        ("delete a prod resource", "rds:DeleteDBCluster", f"arn:aws:rds:us-east-2:{A}:cluster:ecommerce-prod-orders",
+         PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("create a resource tagged prod", "ec2:CreateVpc", "*", {"aws:RequestTag/Environment": "prod"},
+         "NewResourcesAreThisEnvironments"),
+        ("schedule deletion of a prod key", "kms:ScheduleKeyDeletion", KEY, PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("disable a prod key", "kms:DisableKey", KEY, PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("rewrite a prod key's policy", "kms:PutKeyPolicy", KEY, PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("decrypt with a prod data key", "kms:Decrypt", KEY, PROD_TAG, "NoOtherEnvironmentsKeys"),
+        ("schedule deletion of prod's secrets key", "kms:ScheduleKeyDeletion", KEY, PROD_SECRETS_KEY,
+         "NoOtherStacksSecrets"),
+        ("schedule deletion of the shared state key", "kms:ScheduleKeyDeletion", KEY,
+         {"aws:ResourceTag/Environment": "shared"}, "OnlyThisEnvironmentsResources"),
+        ("re-alias prod's secrets key", "kms:UpdateAlias", f"arn:aws:kms:us-east-2:{A}:alias/ecommerce-platform-prod-secrets",
+         {}, "NoOtherStacksSecretsAliases"),
+        ("read a prod secret", "secretsmanager:GetSecretValue",
+         f"arn:aws:secretsmanager:us-east-2:{A}:secret:ecommerce/prod/payment/stripe-api-key-AbCdEf", PROD_TAG,
+         "NoOtherEnvironmentsSecrets"),
+        ("read a prod secret, untagged", "secretsmanager:GetSecretValue",
+         f"arn:aws:secretsmanager:us-east-2:{A}:secret:ecommerce/prod/cart/redis-auth-token-AbCdEf", {},
+         "NoOtherEnvironmentsSecrets"),
+        ("read prod's state", "s3:GetObject", f"{BUCKET}/.pulumi/stacks/ecommerce-platform/prod.json", {},
+         "NoOtherStacksState"),
+        ("read prod's history", "s3:GetObjectVersion",
+         f"{BUCKET}/.pulumi/history/ecommerce-platform/prod/prod-1.checkpoint.json", {}, "NoOtherStacksState"),
+        ("overwrite prod's state", "s3:PutObject", f"{BUCKET}/.pulumi/stacks/ecommerce-platform/prod.json", {},
+         "NoOtherStacksState"),
+        ("replicate the state bucket away", "s3:PutReplicationConfiguration", BUCKET, {}, "StateBucketIsNotOurs"),
+        ("rewrite the state bucket's policy", "s3:PutBucketPolicy", BUCKET, {}, "StateBucketIsNotOurs"),
+        ("rewrite the backend's metadata", "s3:PutObject", f"{BUCKET}/.pulumi/meta.yaml", {},
+         "BackendMetadataIsReadOnly"),
+        ("put a policy on a prod role", "iam:PutRolePolicy", f"arn:aws:iam::{A}:role/ecommerce-prod-svc-payment",
+         {**PROD_TAG, "iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/ecommerce-platform-dev-pipeline-boundary"},
+         "NoOtherEnvironmentsIdentities"),
+        ("attach a policy to prod's deploy role", "iam:AttachRolePolicy",
+         f"arn:aws:iam::{A}:role/ecommerce-platform-prod-github-deploy", {}, "NoOtherEnvironmentsIdentities"),
+        ("create a role without a boundary", "iam:CreateRole", f"arn:aws:iam::{A}:role/ecommerce-dev-admin", {},
+         "RolesOnlyWithThisBoundary"),
+        ("create a role with prod's boundary", "iam:CreateRole", f"arn:aws:iam::{A}:role/ecommerce-dev-admin",
+         {"iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/ecommerce-platform-prod-pipeline-boundary"},
+         "RolesOnlyWithThisBoundary"),
+        ("put *:* on a role without the boundary", "iam:PutRolePolicy", f"arn:aws:iam::{A}:role/ecommerce-legacy", {},
+         "RolesOnlyWithThisBoundary"),
+        ("remove a role's boundary", "iam:DeleteRolePermissionsBoundary",
+         f"arn:aws:iam::{A}:role/ecommerce-dev-svc-cart", DEV_TAG, "BoundaryStaysPut"),
+        ("rewrite the boundary", "iam:CreatePolicyVersion",
+         f"arn:aws:iam::{A}:policy/ecommerce-platform-dev-pipeline-boundary", DEV_TAG, "BoundaryPolicyIsImmutableHere"),
+        ("widen the GitHub provider's audiences", "iam:AddClientIDToOpenIDConnectProvider",
+         f"arn:aws:iam::{A}:oidc-provider/{GITHUB_OIDC_HOST}", {}, "GitHubProviderIsNotOurs"),
+        ("change prod's DNS", "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z0123",
+         {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["shop.example.com"]}, "NoDnsWithoutADomain"),
+    ],
+)  # fmt: skip
+def test_devs_deploy_role_cannot_reach_prod(
+    resources: Callable[[str], Resources],
+    path: str,
+    action: str,
+    resource: str,
+    ctx: dict[str, Any],
+    closed_by: str,
+) -> None:
+    """Issue 12 item 2: dev's deploy role (any push to main, no review) changes, deletes, re-tags, re-keys and reads
+    nothing of prod — each path refused by the named boundary statement."""
+    res = resources("dev")
+    denied = denied_by(_pipeline(res, "dev", "deploy"), action, resource, **ctx)
+    assert closed_by in denied, (
+        f"{res.named('ecommerce-delivery-boundary')['urn']}: {path}: denied by {denied}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "ctx"),
+    [
+        ("rds:DeleteDBCluster", f"arn:aws:rds:us-east-2:{A}:cluster:ecommerce-dev-orders", DEV_TAG),
+        ("kms:ScheduleKeyDeletion", KEY, DEV_TAG),
+        ("kms:Decrypt", KEY, DEV_SECRETS_KEY),
+        ("kms:GenerateDataKey", KEY, {"kms:ResourceAliases": ["alias/ecommerce-platform-state"],
+                                      "aws:ResourceTag/Environment": "shared"}),
+        ("ec2:CreateVpc", "*", {"aws:RequestTag/Environment": "dev", "aws:TagKeys": ["Environment"]}),
+        ("ec2:CreateTags", f"arn:aws:ec2:us-east-2:{A}:vpc/vpc-0new", {"aws:TagKeys": ["Environment"],
+                                                                       "aws:RequestTag/Environment": "dev"}),
+        ("s3:PutObject", f"{BUCKET}/.pulumi/stacks/ecommerce-platform/dev.json", {}),
+        ("s3:GetObject", f"{BUCKET}/.pulumi/meta.yaml", {}),
+        ("iam:CreateRole", f"arn:aws:iam::{A}:role/ecommerce-dev-svc-cart",
+         {"iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/ecommerce-platform-dev-pipeline-boundary"}),
+        ("secretsmanager:PutSecretValue",
+         f"arn:aws:secretsmanager:us-east-2:{A}:secret:ecommerce/dev/payment/stripe-api-key-AbCdEf", DEV_TAG),
+    ],
+)  # fmt: skip
+def test_devs_deploy_role_still_deploys_dev(
+    resources: Callable[[str], Resources], action: str, resource: str, ctx: dict[str, Any]
+) -> None:
+    """The control for the paths above: the same kinds of request on dev's own resources are not denied."""
+    res = resources("dev")
+    denied = denied_by(_pipeline(res, "dev", "deploy"), action, resource, **ctx)
+    assert not denied, (
+        f"{res.named('ecommerce-delivery-boundary')['urn']}: {action} on {resource} denied by {denied}"
+    )
+
+
+def test_prod_keeps_its_records_under_its_domain(resources: Callable[[str], Resources]) -> None:
+    res = resources("prod")
+    docs = _pipeline(res, "prod", "deploy")
+    zone = "arn:aws:route53:::hostedzone/Z0123"
+    key = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+    assert not denied_by(
+        docs, "route53:ChangeResourceRecordSets", zone, **{key: ["_a1.origin.shop.example.com"]}
+    )
+    assert "DnsOnlyUnderThisDomain" in denied_by(
+        docs, "route53:ChangeResourceRecordSets", zone, **{key: ["shop.example.com", "www.example.com"]}
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_role_carries_the_boundary_and_the_boundary_covers_their_services(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """The boundary refuses `iam:CreateRole` without itself, so every role of the program must carry it — and must
+    then find every service its policies call inside the boundary's Allow, or AWS would silently refuse it."""
+    res = resources(stack)
+    boundary = res.named("ecommerce-delivery-boundary")
+    for r in res.of_type("aws:iam/role:Role"):
+        assert r["inputs"].get("permissionsBoundary") == boundary["outputs"]["arn"], r["urn"]
+    (allow,) = [st for st in _statements(_doc(boundary, "policy")) if st["Effect"] == "Allow"]
+    open_services = {a.split(":")[0] for a in _many(allow["Action"])}
+    for p in res.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for st in _statements(_doc(p, "policy")):
+            if st["Effect"] == "Allow":
+                services = {a.split(":")[0] for a in _many(st.get("Action", []))}
+                assert services <= open_services, (
+                    f"{p['urn']}: {sorted(services - open_services)} outside the boundary"
+                )
