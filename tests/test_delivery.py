@@ -593,3 +593,44 @@ def test_every_role_carries_the_boundary_and_the_boundary_covers_their_services(
                 assert services <= open_services, (
                     f"{p['urn']}: {sorted(services - open_services)} outside the boundary"
                 )
+
+
+class _Fake:
+    """Records the commands `push_image` runs and answers `describe-images` like the AWS CLI does."""
+
+    def __init__(self, describe_rc: int, describe_err: str = "") -> None:
+        self.calls: list[list[str]] = []
+        self.describe = (describe_rc, describe_err)
+
+    def __call__(self, cmd: list[str], **_: Any) -> Any:
+        import subprocess
+
+        self.calls.append(cmd)
+        if cmd[:3] == ["aws", "ecr", "describe-images"]:
+            return subprocess.CompletedProcess(cmd, self.describe[0], "", self.describe[1])
+        out = (
+            "123456789012.dkr.ecr.us-east-2.amazonaws.com/ecommerce-dev/cart\n"
+            if "describe-repositories" in cmd
+            else ""
+        )
+        return subprocess.CompletedProcess(cmd, 0, out, "")
+
+
+def test_a_rerun_skips_a_tag_ecr_already_holds() -> None:
+    """ECR's immutable tags refuse a second push of a tag: a re-run for the same commit must find it and stop."""
+    from tools.ci.__main__ import push_image
+
+    exists = _Fake(0)
+    assert push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=exists) is False
+    assert not [c for c in exists.calls if c[0] == "docker"], exists.calls
+    missing = _Fake(
+        254, "An error occurred (ImageNotFoundException) when calling the DescribeImages operation"
+    )
+    assert push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=missing) is True
+    assert [
+        "docker",
+        "push",
+        f"123456789012.dkr.ecr.us-east-2.amazonaws.com/ecommerce-dev/cart:{'a' * 40}",
+    ] in (missing.calls)
+    with pytest.raises(RuntimeError, match="AccessDenied"):
+        push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=_Fake(254, "(AccessDeniedException)"))
