@@ -194,5 +194,7 @@ def test_zizmor_gate_catches_what_it_is_there_for(tmp_path: Path) -> None:
     bad = subprocess.run([*cmd, str(wf)], capture_output=True, text=True, check=False)
     found = {f["ident"] for f in json.loads(bad.stdout)}
     assert bad.returncode != 0 and {"unpinned-uses", "artipacked"} <= found, (bad.returncode, found)
-    good = subprocess.run([*cmd, str(ROOT / ".github" / "workflows")], capture_output=True, text=True, check=False)
+    good = subprocess.run(
+        [*cmd, str(ROOT / ".github" / "workflows")], capture_output=True, text=True, check=False
+    )
     assert good.returncode == 0 and json.loads(good.stdout) == [], good.stdout
