@@ -634,3 +634,39 @@ def test_a_rerun_skips_a_tag_ecr_already_holds() -> None:
     ] in (missing.calls)
     with pytest.raises(RuntimeError, match="AccessDenied"):
         push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=_Fake(254, "(AccessDeniedException)"))
+
+
+def allowed(docs: list[dict[str, Any]], action: str, resource: str, **ctx: Any) -> bool:
+    """Allowed by every document that has an Allow (policy and boundary both must), denied by none."""
+    if denied_by(docs, action, resource, **ctx):
+        return False
+    return all(
+        any(st["Effect"] == "Allow" and _applies(st, action, resource, ctx) for st in _statements(doc))
+        for doc in docs
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_role_can_run_the_provisioned_dynamodb_mode(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """data.dynamodbBillingMode: provisioned registers scalable targets and target-tracking policies (Application
+    Auto Scaling), which create the AWSServiceRoleForApplicationAutoScaling_DynamoDBTable service-linked role on
+    first use (Application Auto Scaling user guide, "Amazon DynamoDB and Application Auto Scaling")."""
+    from components.delivery import APP_AUTOSCALING_ACTIONS
+
+    res = resources(stack)
+    docs = _pipeline(res, stack, "deploy")
+    region = {"aws:RequestedRegion": "us-east-2"}
+    for action in APP_AUTOSCALING_ACTIONS:
+        assert allowed(docs, action, "*", **region), f"{_role(res, stack, 'deploy')['urn']}: {action}"
+    slr = f"arn:aws:iam::{A}:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/x"
+    assert allowed(docs, "iam:CreateServiceLinkedRole", slr,
+                   **{"iam:AWSServiceName": "dynamodb.application-autoscaling.amazonaws.com"})  # fmt: skip
+    assert not allowed(
+        docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": "ec2.amazonaws.com"}
+    )
+    # The service-linked role then calls DynamoDB and CloudWatch itself; the deploy role needs them for the table.
+    for action in ("dynamodb:UpdateTable", "cloudwatch:PutMetricAlarm"):
+        assert allowed(docs, action, f"arn:aws:dynamodb:us-east-2:{A}:table/ecommerce-{stack}-products",
+                       **region, **{"aws:ResourceTag/Environment": stack})  # fmt: skip
