@@ -309,6 +309,14 @@ def test_prod_owns_an_encrypted_versioned_private_tls_only_state_bucket(
         ("stateBackend", "pulumi-cloud", "prod", "delivery.createStateBackend"),
         ("ecrRepositoryPrefix", "Ecommerce", "dev", "delivery.ecrRepositoryPrefix"),
         ("stateNoncurrentDays", 0, "prod", "delivery.stateNoncurrentDays"),
+        ("previewFrom", "pull_request", "prod", "delivery.previewFrom"),
+        ("previewEnvironment", "prod", "prod", "delivery.previewEnvironment"),
+        ("previewEnvironment", "prod:*", "prod", "delivery.previewEnvironment"),
+        ("runners", "github-hosted", "dev", "delivery.runners"),
+        ("runners", "self-hosted", "dev", "delivery.runners"),
+        ("runnerComputeType", "BUILD_GENERAL1_2XLARGE", "dev", "delivery.runnerComputeType"),
+        ("githubConnectionArn", "arn:aws:iam::123456789012:role/x", "dev", "delivery.githubConnectionArn"),
+        ("createStateBackend", True, "dev", "delivery.createStateBackend"),
     ],
 )
 def test_bad_delivery_settings_fail_naming_the_key(key: str, value: Any, stack: str, message: str) -> None:
@@ -670,3 +678,60 @@ def test_deploy_role_can_run_the_provisioned_dynamodb_mode(
     for action in ("dynamodb:UpdateTable", "cloudwatch:PutMetricAlarm"):
         assert allowed(docs, action, f"arn:aws:dynamodb:us-east-2:{A}:table/ecommerce-{stack}-products",
                        **region, **{"aws:ResourceTag/Environment": stack})  # fmt: skip
+
+
+def test_codebuild_runners_need_nat_and_github_hosted_need_a_public_endpoint() -> None:
+    """A runner in the private subnets reaches GitHub through NAT; GitHub-hosted runners reach only a public endpoint
+    that lists their egress (GitHub Docs, "About GitHub's IP addresses": hosted runners' ranges cannot be listed)."""
+    import yaml
+
+    from tools.offline.engine import ROOT
+
+    cfg = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    network = {**cfg["ecommerce-platform:network"], "egress": "none"}
+    with pytest.raises(SettingsError, match=r"delivery\.runners: codebuild needs network\.egress"):
+        settings_for("dev", {"ecommerce-platform:network": network})
+    hosted = {**cfg["ecommerce-platform:delivery"], "runners": "github-hosted"}
+    cluster = {**cfg["ecommerce-platform:cluster"], "publicAccessCidrs": ["198.51.100.0/24"]}
+    assert settings_for("dev", {"ecommerce-platform:delivery": hosted, "ecommerce-platform:cluster": cluster})
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_ci_runner_reaches_the_private_endpoint_and_holds_no_platform_permission(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    res = resources(stack)
+    (cluster,) = res.of_type("eks:index:Cluster")
+    assert cluster["inputs"]["endpointPublicAccess"] is False, f"{cluster['urn']}: private-only API"
+    (project,) = res.of_type("aws:codebuild/project:Project")
+    i, urn = project["inputs"], project["urn"]
+    assert i["name"] == f"ecommerce-platform-{stack}-runner", urn
+    private = sorted(s["id"] for s in res.of_type("aws:ec2/subnet:Subnet") if "private" in s["name"])
+    runner_sg = res.named("ecommerce-ci-runner-sg")
+    assert sorted(i["vpcConfig"]["subnets"]) == private, f"{urn}: builds run in the private subnets"
+    assert i["vpcConfig"]["securityGroupIds"] == [runner_sg["id"]], urn
+    assert i["environment"]["image"] == "aws/codebuild/standard:7.0", (
+        f"{urn}: Ubuntu (setup-python), AWS CLI v2"
+    )
+    assert i["source"] == {"type": "GITHUB", "location": f"https://github.com/{REPO}.git"}, urn
+    (hook,) = res.of_type("aws:codebuild/webhook:Webhook")
+    assert hook["inputs"]["filterGroups"] == [
+        {"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}
+    ], hook["urn"]
+    # The cluster's security group admits the runner on 443, and so do the interface endpoints (STS, EKS, KMS).
+    to_cluster = res.named("ecommerce-ci-runner-to-cluster")["inputs"]
+    assert to_cluster["securityGroupId"] == cluster["outputs"]["clusterSecurityGroupId"], to_cluster
+    assert (to_cluster["fromPort"], to_cluster["toPort"], to_cluster["referencedSecurityGroupId"]) == (
+        443,
+        443,
+        runner_sg["id"],
+    )
+    role = res.named("ecommerce-ci-runner-role", "aws:iam/role:Role")
+    assert _doc(role, "assumeRolePolicy")["Statement"][0]["Principal"] == {
+        "Service": "codebuild.amazonaws.com"
+    }
+    policy = _doc(res.named("ecommerce-ci-runner-role", "aws:iam/rolePolicy:RolePolicy"), "policy")
+    actions = {a for st in _statements(policy) for a in _many(st["Action"])}
+    assert {a.split(":")[0] for a in actions} == {"ec2"}, (
+        f"{role['urn']}: only what a VPC build needs: {actions}"
+    )
