@@ -347,11 +347,12 @@ class Delivery(pulumi.ComponentResource):
             {"sid": "NoLongLivedCredentials", "effect": "Deny", "actions": list(IAM_USER_ACTIONS),
              "resources": ["*"]},
             # A role without this boundary would be an escape hatch (an `ecommerce-*` role with `*:*`): roles are
-            # created, and their policies changed, only with this stack's boundary on them (IAM user guide,
-            # "Permissions boundaries": iam:PermissionsBoundary on these six actions).
+            # created, and given permissions, only with this stack's boundary on them (IAM user guide,
+            # "Permissions boundaries for IAM entities": iam:PermissionsBoundary is in these requests' context).
+            # Removing a policy widens nothing, so Delete/DetachRolePolicy are left to the other statements.
             {"sid": "RolesOnlyWithThisBoundary", "effect": "Deny",
              "actions": ["iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
-                         "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+                         "iam:AttachRolePolicy"],
              "resources": ["*"],
              "conditions": [iam.condition("StringNotEquals", "iam:PermissionsBoundary", boundary_arn)]},
             {"sid": "BoundaryStaysPut", "effect": "Deny", "actions": ["iam:DeleteRolePermissionsBoundary"],
