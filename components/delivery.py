@@ -79,6 +79,7 @@ SERVICE_LINKED_ROLE_SERVICES = (
     "autoscaling.amazonaws.com", "opensearchservice.amazonaws.com", "es.amazonaws.com",
     "dynamodb.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",
     "elasticache.amazonaws.com", "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "eks-fargate.amazonaws.com",
+    "pullthroughcache.ecr.amazonaws.com",
 )  # fmt: skip
 #: Application Auto Scaling actions of the provisioned DynamoDB mode (`aws.appautoscaling.Target`/`Policy`).
 APP_AUTOSCALING_ACTIONS = (
@@ -626,6 +627,9 @@ class Delivery(pulumi.ComponentResource):
             pulumi.Output.format("arn:{0}:iam::{1}:oidc-provider/{2}", partition, account_id, host)
             for host in oidc_hosts
         ]
+        service_linked_roles = pulumi.Output.format(
+            "arn:{0}:iam::{1}:role/aws-service-role/*", partition, account_id
+        )
         deploy_statements: list[iam.Statement] = [
             # "*": the program creates resources whose ids AWS assigns at creation (vpc-…, auto-named roles and
             # buckets), so no ARN pattern can name them in advance; tag-on-create conditions are not supported by
@@ -639,11 +643,25 @@ class Delivery(pulumi.ComponentResource):
             iam.allow(IAM_MANAGE_ACTIONS, platform_iam_arns, sid="ManagePlatformIdentities"),
             iam.allow(
                 ["iam:CreateServiceLinkedRole"],
-                [pulumi.Output.format("arn:{0}:iam::{1}:role/aws-service-role/*", partition, account_id)],
+                [service_linked_roles],
                 sid="ServiceLinkedRoles",
                 conditions=[
                     iam.condition("StringEquals", "iam:AWSServiceName", *SERVICE_LINKED_ROLE_SERVICES)
                 ],
+            ),
+            # The program creates the service-linked roles it relies on once per account (tagged, so TagRole) and
+            # looks them up in the other stacks; deleting one is how a torn-down owner stack cleans up.
+            iam.allow(
+                [
+                    "iam:GetRole",
+                    "iam:TagRole",
+                    "iam:UntagRole",
+                    "iam:ListRoleTags",
+                    "iam:DeleteServiceLinkedRole",
+                    "iam:GetServiceLinkedRoleDeletionStatus",
+                ],
+                [service_linked_roles],
+                sid="ManageServiceLinkedRoles",
             ),
             iam.allow(
                 ["iam:PassRole"],

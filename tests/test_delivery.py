@@ -735,3 +735,25 @@ def test_the_ci_runner_reaches_the_private_endpoint_and_holds_no_platform_permis
     assert {a.split(":")[0] for a in actions} == {"ec2"}, (
         f"{role['urn']}: only what a VPC build needs: {actions}"
     )
+
+
+@pytest.mark.parametrize(
+    "service",
+    ["opensearchservice.amazonaws.com", "autoscaling.amazonaws.com", "pullthroughcache.ecr.amazonaws.com",
+     "elasticloadbalancing.amazonaws.com"],
+)  # fmt: skip
+def test_deploy_role_creates_and_looks_up_the_service_linked_roles(
+    resources: Callable[[str], Resources], service: str
+) -> None:
+    """A fresh account's first `up` creates the service-linked roles the platform relies on (OpenSearch in a VPC,
+    Auto Scaling for the node-volume key, ECR pull-through cache); the other stacks look them up. Only the listed
+    services (`iam:AWSServiceName`), never a role of the deploy role's choosing."""
+    res = resources("prod")
+    docs = _pipeline(res, "prod", "deploy")
+    slr = f"arn:aws:iam::{A}:role/aws-service-role/{service}/AWSServiceRoleForX"
+    assert allowed(docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": service}), service
+    for action in ("iam:GetRole", "iam:TagRole"):
+        assert allowed(docs, action, slr, **{"aws:RequestTag/Environment": "prod"}), f"{action} on {slr}"
+    assert not allowed(
+        docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": "lambda.amazonaws.com"}
+    )
