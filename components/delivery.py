@@ -938,6 +938,8 @@ class CiRunner(pulumi.ComponentResource):
             f"{name}-out-443", security_group_id=sg.id, description="HTTPS: GitHub, AWS APIs, the cluster API",
             ip_protocol="tcp", from_port=443, to_port=443, cidr_ipv4="0.0.0.0/0", opts=child,
         )  # fmt: skip
+        # pulumi-eks's cluster_security_group_id is the EKS-created cluster security group when
+        # skip_default_security_groups is set (its docstring): the one on the control plane's private ENIs.
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-to-cluster", security_group_id=cluster_security_group_id,
             description="Kubernetes API (private endpoint) from the CI runners", ip_protocol="tcp", from_port=443,
