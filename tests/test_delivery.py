@@ -757,3 +757,33 @@ def test_deploy_role_creates_and_looks_up_the_service_linked_roles(
     assert not allowed(
         docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": "lambda.amazonaws.com"}
     )
+
+
+def test_the_dev_stack_in_provisioned_mode_is_deployable_by_its_pipeline() -> None:
+    """The whole dev program with data.dynamodbBillingMode: provisioned: every table and index capacity is left to
+    auto scaling on later `up`s, every scalable target is one the deploy role may register, and the policy pack
+    (through its Analyzer protocol, like `make policy`) finds no mandatory violation."""
+    import yaml
+
+    from tools.offline.analyzer_host import Timeouts
+    from tools.offline.engine import ROOT, build_plan
+    from tools.offline.policy_run import PolicySession
+
+    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["ecommerce-platform:data"]
+    plan = build_plan("dev", {"ecommerce-platform:data": {**data, "dynamodbBillingMode": "provisioned"}})
+    res = Resources(plan["resources"])
+    tables = res.of_type("aws:dynamodb/table:Table")
+    assert len(tables) == 2, [t["urn"] for t in tables]
+    for t in tables:
+        assert "globalSecondaryIndexes[*].writeCapacity" in t["ignoreChanges"], t["urn"]
+    targets = res.of_type("aws:appautoscaling/target:Target")
+    assert len(targets) == 10, [t["urn"] for t in targets]
+    docs = _pipeline(res, "dev", "deploy")
+    for t in targets:
+        assert allowed(docs, "application-autoscaling:RegisterScalableTarget", "*", **{"aws:RequestedRegion":
+                       "us-east-2"}), t["urn"]  # fmt: skip
+    with PolicySession(project="ecommerce-platform", stack="dev",
+                       stack_config={"ecommerce-platform:environment": "dev"},
+                       timeouts=Timeouts(call=30, start=60, stack=120)) as session:  # fmt: skip
+        report = session.analyze(plan)
+    assert not report.mandatory, [(d.policy, d.urn, d.message) for d in report.mandatory]
