@@ -44,14 +44,11 @@ PLATFORM_SERVICES = (
 )  # fmt: skip
 #: Further services the boundary leaves open: provisioned-table auto scaling (the deploy role gets named actions of
 #: it), and what only the platform's own roles call (IRSA database auth, Pod Identity, the runner's GitHub
-#: connection) — every role the pipeline creates carries the boundary.
+#: connection, Session Manager on the nodes) — every role the pipeline creates carries the boundary.
 BOUNDED_EXTRA_SERVICES = (
-    "application-autoscaling",
-    "rds-db",
-    "eks-auth",
-    "codeconnections",
-    "codestar-connections",
-)
+    "application-autoscaling", "rds-db", "eks-auth", "codeconnections", "codestar-connections", "ssmmessages",
+    "ec2messages",
+)  # fmt: skip
 #: The tag every resource carries (provider default tags) and the boundary separates environments by.
 ENVIRONMENT_TAG = "Environment"
 #: What a key is used for (not administered with): the state and secrets keys are shared, their use is per stack.

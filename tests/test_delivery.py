@@ -582,6 +582,20 @@ def test_prod_keeps_its_records_under_its_domain(resources: Callable[[str], Reso
     )
 
 
+#: The services of the AWS managed policies the program attaches (their JSON on the AWS Managed Policy Reference);
+#: ViewOnlyAccess (the preview role) is capped by the boundary on purpose, so none of its services are required.
+MANAGED_POLICY_SERVICES: dict[str, set[str]] = {
+    "AmazonEKSClusterPolicy": {"autoscaling", "ec2", "elasticloadbalancing", "iam", "kms"},
+    "AmazonEKSWorkerNodePolicy": {"ec2", "eks", "eks-auth"},
+    "AmazonEKS_CNI_Policy": {"ec2"},
+    "AmazonEC2ContainerRegistryPullOnly": {"ecr"},
+    "AmazonEC2ContainerRegistryReadOnly": {"ecr"},
+    "AmazonSSMManagedInstanceCore": {"ssm", "ssmmessages", "ec2messages"},
+    "AmazonRDSEnhancedMonitoringRole": {"logs"},
+    "ViewOnlyAccess": set(),
+}
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_every_role_carries_the_boundary_and_the_boundary_covers_their_services(
     resources: Callable[[str], Resources], stack: str
@@ -601,6 +615,13 @@ def test_every_role_carries_the_boundary_and_the_boundary_covers_their_services(
                 assert services <= open_services, (
                     f"{p['urn']}: {sorted(services - open_services)} outside the boundary"
                 )
+    for a in res.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        name = a["inputs"]["policyArn"].rsplit("/", 1)[1]
+        assert name in MANAGED_POLICY_SERVICES, (
+            f"{a['urn']}: {name}: list its services here and check the boundary"
+        )
+        missing = MANAGED_POLICY_SERVICES[name] - open_services
+        assert not missing, f"{a['urn']}: {name} needs {sorted(missing)}, outside the boundary"
 
 
 class _Fake:
