@@ -2,7 +2,7 @@
 #   make preview [STACK=dev|prod]   the offline plan of a stack, printed like `pulumi preview`, plus the policy run
 #   make policy [STACK=dev|prod]    the CrossGuard pack over build/<stack>/plan.json, through its Analyzer protocol
 #   make test                       the whole test suite
-#   make lint                       ruff + mypy
+#   make lint                       ruff + mypy + zizmor (the workflows)
 #   make bench                      offline preview timings against the SDK floor, and the test suite's wall time
 #   make diff OLD=a.json NEW=b.json what would change between two plans, like `pulumi preview --diff` (exit 1 if any)
 #   make plan-diff [STACK=dev] [BASE=main]  what this working tree changes in a stack's plan, against a git revision
@@ -60,10 +60,13 @@ plan-diff: venv
 test: venv
 	$(PY) -m pytest -q -n 2
 
+# zizmor audits the GitHub workflows (pinning, credential persistence, template injection, ...); --offline: no
+# GitHub API calls, so it runs on the machines this project is built on.
 lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(VENV)/bin/zizmor --offline --no-progress --min-severity medium .github/workflows
 
 bench: venv
 	$(PY) -m tools.bench

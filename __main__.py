@@ -6,7 +6,7 @@ import pulumi_aws as aws
 from components.account import ServiceLinkedRoles
 from components.config import load_settings, secret_setting
 from components.data import DataTier
-from components.delivery import Delivery
+from components.delivery import CiRunner, Delivery, with_boundary
 from components.edge import CdnEdge
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
@@ -23,6 +23,15 @@ aws_provider = aws.Provider(
 )
 platform = pulumi.ResourceOptions(providers={"aws": aws_provider})
 
+# GitHub Actions' way in: OIDC trust, the preview/deploy/image-push roles, their permissions boundary and (in one
+# stack) the state backend. Every role created after it carries that boundary: the pipeline may create no other.
+delivery = Delivery("ecommerce-delivery", settings.delivery, environment=settings.environment,
+                    regions=[settings.region, settings.dr_region], protect=settings.protect_data,
+                    domain_name=settings.edge.domain_name, opts=platform)  # fmt: skip
+platform = pulumi.ResourceOptions.merge(
+    platform, pulumi.ResourceOptions(transformations=[with_boundary(delivery.permissions_boundary_arn)])
+)
+
 # The VPC: two AZs, public (ALB, NAT) and private (nodes, data) subnets, endpoints, the four security groups.
 network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.environment,
                        alb_origin_port=settings.edge.origin_port, opts=platform)  # fmt: skip
@@ -36,10 +45,6 @@ data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_s
                 stripe_api_key=secret_setting("stripeApiKey"),
                 search_prerequisites=account.opensearch_dependencies, opts=platform)  # fmt: skip
 
-# GitHub Actions' way in: OIDC trust, the preview/deploy/image-push roles and (in one stack) the state backend.
-delivery = Delivery("ecommerce-delivery", settings.delivery, environment=settings.environment,
-                    regions=[settings.region, settings.dr_region], protect=settings.protect_data,
-                    opts=platform)  # fmt: skip
 
 # EKS and the eight services: one IRSA role per service scoped to its stores in the DataTier's contract; the ALB.
 mesh = ServiceMesh(
@@ -62,6 +67,16 @@ mesh = ServiceMesh(
 # The public entry: CloudFront (+ WAF, us-east-1 certificate) serves the site from S3 and /api/* from the mesh's ALB,
 # which answers only requests carrying the secret origin header (its SG admits only CloudFront, in EcommerceVpc).
 edge = CdnEdge("ecommerce-edge", settings, alb_origin=mesh.alb_origin, opts=platform)
+
+# CI's way to the cluster: GitHub Actions runners hosted by CodeBuild in the private subnets reach the private-only
+# API endpoint (GitHub-hosted runners' egress cannot be allow-listed).
+runner = (
+    CiRunner("ecommerce-ci-runner", settings.delivery, environment=settings.environment, vpc_id=network.vpc_id,
+             private_subnet_ids=network.private_subnet_ids, cluster_security_group_id=mesh.cluster_security_group_id,
+             endpoints_security_group_id=network.endpoints_security_group_id, opts=platform)
+    if settings.delivery.runners == "codebuild"
+    else None
+)  # fmt: skip
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -110,6 +125,7 @@ pulumi.export(
         "imagePushRoleArn": delivery.image_push_role_arn,
         "stateBucket": delivery.state_bucket_name,
         "secretsProvider": delivery.secrets_provider,
+        "runnerProject": runner.project_name if runner else None,
     },
 )
 pulumi.export("clusterName", mesh.cluster_name)

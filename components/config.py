@@ -115,6 +115,9 @@ WORKLOAD_PROFILES = ("small", "standard")
 #: The two ways a stack's state can be kept: an S3 bucket + KMS key this program creates, or Pulumi Cloud.
 STATE_BACKENDS = ("self-managed", "pulumi-cloud")
 
+#: CodeBuild compute types a Linux-container GitHub Actions runner can use (2, 4 and 8 vCPUs).
+RUNNER_COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE")
+
 #: IAM's bounds for a role's maximum session (seconds); this design allows at most two hours for any pipeline role.
 ROLE_SESSION_BOUNDS = (3600, 7200)
 
@@ -350,6 +353,27 @@ class DeliverySettings:
         "prod",
     )  # fmt: skip
     image_branch: str = setting("imageBranch", "Branch whose pushes may push service images to ECR.", "main")
+    preview_from: Literal["pull_request", "environment"] = setting(
+        "previewFrom", "What may assume the preview role: any same-repository pull request, or a job in "
+        "previewEnvironment (required reviewers). A pull request runs its own workflow file.", "pull_request",
+    )  # fmt: skip
+    preview_environment: str = setting(
+        "previewEnvironment", "GitHub environment (with required reviewers) whose jobs may preview (previewFrom: "
+        "environment).", "prod-preview",
+    )  # fmt: skip
+    runners: Literal["codebuild", "github-hosted"] = setting(
+        "runners", "Where the preview and deploy jobs run: codebuild (AWS CodeBuild-hosted GitHub Actions runners in "
+        "the private subnets; reaches a private-only cluster endpoint) or github-hosted (needs "
+        "cluster.publicAccessCidrs listing static runner egress).", "codebuild",
+    )  # fmt: skip
+    runner_compute_type: str = setting(
+        "runnerComputeType", "CodeBuild compute type of the runner (BUILD_GENERAL1_SMALL/MEDIUM/LARGE).",
+        "BUILD_GENERAL1_MEDIUM",
+    )  # fmt: skip
+    github_connection_arn: str = setting(
+        "githubConnectionArn", "CodeConnections connection to GitHub the runner project authenticates with; empty: "
+        "the account's CodeBuild source credential for GitHub.", "",
+    )  # fmt: skip
     preview_session_seconds: int = setting(
         "previewSessionSeconds",
         "Maximum session of the preview role (3600-7200; IAM's minimum is 3600).",
@@ -929,10 +953,36 @@ def _delivery_rules(s: Settings, problems: list[str]) -> None:
         problems.append(f"delivery.githubRepository: {d.github_repository!r} is not a GitHub repository such as "
                         "your-org/ecommerce-platform (owner/name, no wildcards)")  # fmt: skip
     for key, value in (("deployBranch", d.deploy_branch), ("deployEnvironment", d.deploy_environment),
-                       ("imageBranch", d.image_branch)):  # fmt: skip
+                       ("imageBranch", d.image_branch), ("previewEnvironment", d.preview_environment)):  # fmt: skip
         if not _GITHUB_REF_NAME.fullmatch(value) or ".." in value:
             problems.append(f"delivery.{key}: {value!r} is not a plain branch/environment name (letters, digits, "
                             ". _ / -; no wildcards or ':' — it becomes an exact OIDC subject)")  # fmt: skip
+    if s.is_prod and d.preview_from != "environment":
+        problems.append(f"delivery.previewFrom: {d.preview_from!r} is not allowed in prod; allowed: environment (a "
+                        "pull_request job runs the workflow file from the pull request itself, so prod's state and "
+                        "secrets key may only be reached from a GitHub environment with required reviewers)")  # fmt: skip
+    if d.preview_from == "environment" and d.preview_environment == d.deploy_environment:
+        problems.append(f"delivery.previewEnvironment: {d.preview_environment!r} is the deploy environment; use "
+                        "its own environment so approving a preview never approves a deploy")  # fmt: skip
+    if d.runners == "github-hosted" and not s.cluster.public_access_cidrs:
+        problems.append("delivery.runners: github-hosted with an empty cluster.publicAccessCidrs (private-only "
+                        "endpoint); GitHub-hosted runners cannot reach it. Use runners: codebuild, or list the static "
+                        "egress ranges of GitHub larger runners in cluster.publicAccessCidrs")  # fmt: skip
+    if d.runners == "codebuild" and s.network.egress == "none":
+        problems.append("delivery.runners: codebuild needs network.egress single-nat or nat-per-az; a runner in the "
+                        "private subnets reaches GitHub (jobs, actions, OIDC tokens) through NAT")  # fmt: skip
+    if d.runner_compute_type not in RUNNER_COMPUTE_TYPES:
+        problems.append(f"delivery.runnerComputeType: {d.runner_compute_type!r} is not allowed; allowed: "
+                        f"{', '.join(RUNNER_COMPUTE_TYPES)}")  # fmt: skip
+    if d.github_connection_arn and not re.fullmatch(
+        r"arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]{36}",
+        d.github_connection_arn,
+    ):
+        problems.append(f"delivery.githubConnectionArn: {d.github_connection_arn!r} is not a CodeConnections "
+                        "connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<uuid>)")  # fmt: skip
+    if d.create_state_backend and s.environment != "prod" and "prod" in d.state_stacks:
+        problems.append(f"delivery.createStateBackend: true in {s.environment}, which would let its unreviewed "
+                        "deploy role manage the bucket and keys holding prod's state; let prod own the backend")  # fmt: skip
     if s.is_prod and d.deploy_from != "environment":
         problems.append(f"delivery.deployFrom: {d.deploy_from!r} is not allowed in prod; allowed: environment "
                         "(prod deploys only from a GitHub environment with required reviewers)")  # fmt: skip

@@ -37,6 +37,14 @@ from components.contracts import (
 from components.naming import stateful, tags
 
 COMPONENT = "data"
+#: Inputs Application Auto Scaling changes behind Pulumi's back in provisioned mode: the table's capacities and every
+#: global secondary index's.
+AUTOSCALED_CAPACITY_PATHS = (
+    "readCapacity",
+    "writeCapacity",
+    "globalSecondaryIndexes[*].readCapacity",
+    "globalSecondaryIndexes[*].writeCapacity",
+)
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 #: The databases of the one Aurora cluster and the IAM-authenticated users the services connect as. The cluster is
@@ -356,8 +364,10 @@ class DataTier(pulumi.ComponentResource):
             ttl={"enabled": True, "attribute_name": ttl_attribute} if ttl_attribute else None,
             deletion_protection_enabled=self._settings.protect_data,
             tags=tags(COMPONENT, table_name),
-            # Auto scaling moves the table's provisioned capacity; a later `up` must not reset it.
-            opts=self._stateful(ignore_changes=["readCapacity", "writeCapacity"] if provisioned else None),
+            # Auto scaling moves the provisioned capacity of the table *and of each index*; a later `up` must not
+            # reset either (pulumi-aws `dynamodb.Table` docstring: ignore the capacities when auto scaling is
+            # attached; GSIs drift too). `[*]` is a Pulumi property-path wildcard over the index list.
+            opts=self._stateful(ignore_changes=list(AUTOSCALED_CAPACITY_PATHS) if provisioned else None),
         )
         if provisioned:
             targets = [(f"{role}", f"table/{table_name}", "table")]

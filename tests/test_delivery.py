@@ -70,7 +70,7 @@ EXPECTED_SUBJECTS = {
         "image-push": [f"repo:{REPO}:ref:refs/heads/main"],
     },
     "prod": {
-        "preview": [f"repo:{REPO}:pull_request"],
+        "preview": [f"repo:{REPO}:environment:prod-preview"],
         "deploy": [f"repo:{REPO}:environment:prod"],
         "image-push": [f"repo:{REPO}:ref:refs/heads/main"],
     },
@@ -100,7 +100,11 @@ def test_a_pull_request_reaches_only_the_preview_role(resources: Callable[[str],
                                                       role: str) -> None:  # fmt: skip
     r = _role(resources(stack), stack, role)
     trust = _doc(r, "assumeRolePolicy")
-    assert can_assume(trust, _claims(f"repo:{REPO}:pull_request")) == (role == "preview"), r["urn"]
+    # GitHub Docs, "OpenID Connect reference": every pull_request job's `sub` is repo:<o>/<r>:pull_request, and the
+    # workflow file it runs is the pull request's own — so only dev's preview (no prod secret) may trust it.
+    assert can_assume(trust, _claims(f"repo:{REPO}:pull_request")) == (
+        role == "preview" and stack == "dev"
+    ), r["urn"]
 
 
 def test_prod_deploy_only_from_the_prod_environment(resources: Callable[[str], Resources]) -> None:
@@ -135,9 +139,11 @@ def test_no_role_or_boundary_allows_every_action(resources: Callable[[str], Reso
     docs = [(p["urn"], _doc(p, "policy")) for p in res.of_type("aws:iam/rolePolicy:RolePolicy")
             if "ecommerce:delivery" in p["urn"]]  # fmt: skip
     docs += [(p["urn"], _doc(p, "policy")) for p in res.of_type("aws:iam/policy:Policy")]
-    assert len(docs) == 4, [u for u, _ in docs]
+    assert len(docs) == 5, [u for u, _ in docs]  # preview, deploy, image-push, the CI runner, the boundary
     for urn, doc in docs:
         for st in _statements(doc):
+            if st["Effect"] == "Deny":
+                continue  # a Deny on every action refuses; it never grants
             for action in _many(st.get("Action", [])):
                 assert action not in ("*", "*:*"), f"{urn}: {st.get('Sid')} has Action {action!r}"
             assert "NotAction" not in st or st["Effect"] == "Deny", f"{urn}: Allow with NotAction"
@@ -225,9 +231,11 @@ def test_boundary_on_every_role_forbids_users_keys_and_its_own_removal(
         assert r["inputs"]["permissionsBoundary"] == boundary["outputs"]["arn"], r["urn"]
     by_sid = {st["Sid"]: st for st in _statements(_doc(boundary, "policy"))}
     assert {"iam:CreateUser", "iam:CreateAccessKey"} <= set(by_sid["NoLongLivedCredentials"]["Action"])
-    assert "iam:DeleteRolePermissionsBoundary" in by_sid["BoundaryStaysPut"]["Action"]
+    assert by_sid["BoundaryStaysPut"]["Action"] == "iam:DeleteRolePermissionsBoundary"
     env_guard = by_sid["OnlyThisEnvironmentsResources"]["Condition"]
-    assert sorted(env_guard["StringNotEquals"]["aws:ResourceTag/Environment"]) == sorted([stack, "shared"])
+    # prod owns the account's shared resources (OIDC provider, state backend); dev may only use them.
+    own = [stack, "shared"] if stack == "prod" else [stack]
+    assert sorted(_many(env_guard["StringNotEquals"]["aws:ResourceTag/Environment"])) == sorted(own)
 
 
 def test_session_durations_and_oidc_ownership_differ_by_stack(resources: Callable[[str], Resources]) -> None:
@@ -301,6 +309,14 @@ def test_prod_owns_an_encrypted_versioned_private_tls_only_state_bucket(
         ("stateBackend", "pulumi-cloud", "prod", "delivery.createStateBackend"),
         ("ecrRepositoryPrefix", "Ecommerce", "dev", "delivery.ecrRepositoryPrefix"),
         ("stateNoncurrentDays", 0, "prod", "delivery.stateNoncurrentDays"),
+        ("previewFrom", "pull_request", "prod", "delivery.previewFrom"),
+        ("previewEnvironment", "prod", "prod", "delivery.previewEnvironment"),
+        ("previewEnvironment", "prod:*", "prod", "delivery.previewEnvironment"),
+        ("runners", "github-hosted", "dev", "delivery.runners"),
+        ("runners", "self-hosted", "dev", "delivery.runners"),
+        ("runnerComputeType", "BUILD_GENERAL1_2XLARGE", "dev", "delivery.runnerComputeType"),
+        ("githubConnectionArn", "arn:aws:iam::123456789012:role/x", "dev", "delivery.githubConnectionArn"),
+        ("createStateBackend", True, "dev", "delivery.createStateBackend"),
     ],
 )
 def test_bad_delivery_settings_fail_naming_the_key(key: str, value: Any, stack: str, message: str) -> None:
@@ -329,3 +345,467 @@ def test_set_image_tags_keeps_comments_and_other_keys() -> None:
 def test_changed_services_follow_the_service_directories() -> None:
     paths = ["services/payment/app.py", "services/cart/Dockerfile", "README.md", "services/README.md"]
     assert changed_services(paths) == ["cart", "payment"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The paths of issue 12, each evaluated against the rendered policies the way IAM evaluates a request: an explicit
+# Deny in the boundary or the role's policy ends it (IAM user guide, "Policy evaluation logic"). Each test names the
+# statement that closes the path, and checks the same request on this environment's own resource is not denied.
+# ---------------------------------------------------------------------------------------------------------------
+
+_NEGATED = ("StringNotEquals", "StringNotLike", "ArnNotEquals", "ArnNotLike")
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _condition_holds(test: str, key: str, expected: list[str], ctx: dict[str, Any]) -> bool:
+    """One condition operator of IAM's, over a request context of key -> value or list of values."""
+    if test == "Null":
+        return (key not in ctx) == (expected[0] == "true")
+    present = key in ctx
+    values = _many(ctx[key]) if present else []
+    qualifier, _, op = test.rpartition(":")
+    if_exists = op.endswith("IfExists")
+    op = op.removesuffix("IfExists")
+    like = op.endswith("Like") or op.startswith("Arn")
+    negated = op in _NEGATED
+
+    def one(v: str) -> bool:
+        hit = any(_matches(e, v) if like else v == e for e in expected)
+        return not hit if negated else hit
+
+    if not present:
+        # A missing key: negated operators and ForAllValues hold, others (and ForAnyValue) do not; IfExists holds.
+        return if_exists or (qualifier == "ForAllValues") or (negated and qualifier != "ForAnyValue")
+    if qualifier == "ForAllValues":
+        return all(one(v) for v in values)
+    return any(one(v) for v in values)
+
+
+def _applies(st: dict[str, Any], action: str, resource: str, ctx: dict[str, Any]) -> bool:
+    if "Action" in st and not any(_matches(a, action) for a in _many(st["Action"])):
+        return False
+    if "NotAction" in st and any(_matches(a, action) for a in _many(st["NotAction"])):
+        return False
+    if "Resource" in st and not any(_matches(r, resource) for r in _many(st["Resource"])):
+        return False
+    if "NotResource" in st and any(_matches(r, resource) for r in _many(st["NotResource"])):
+        return False
+    return all(
+        _condition_holds(test, key, _many(values), ctx)
+        for test, pairs in st.get("Condition", {}).items()
+        for key, values in pairs.items()
+    )
+
+
+def denied_by(docs: list[dict[str, Any]], action: str, resource: str, **ctx: Any) -> set[str]:
+    """The Sids of the Deny statements of `docs` that refuse this request."""
+    return {
+        st.get("Sid", "?")
+        for doc in docs
+        for st in _statements(doc)
+        if st["Effect"] == "Deny" and _applies(st, action, resource, ctx)
+    }
+
+
+def _pipeline(res: Resources, stack: str, role: str) -> list[dict[str, Any]]:
+    """A pipeline role's policies: its boundary and its inline policy."""
+    return [_doc(res.named("ecommerce-delivery-boundary"), "policy"), _role_policies(res, stack)[role]]
+
+
+A = ACCOUNT
+BUCKET = f"arn:aws:s3:::ecommerce-platform-state-{A}-us-east-2"
+PROD_SECRETS_KEY = {"kms:ResourceAliases": ["alias/ecommerce-platform-prod-secrets"], "aws:ResourceTag/Environment":
+                    "shared"}  # fmt: skip
+DEV_SECRETS_KEY = {"kms:ResourceAliases": ["alias/ecommerce-platform-dev-secrets"], "aws:ResourceTag/Environment":
+                   "shared"}  # fmt: skip
+KEY = f"arn:aws:kms:us-east-2:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_pull_requests_role_cannot_decrypt_prods_secrets(resources: Callable[[str], Resources]) -> None:
+    """Issue 12 item 1: the only role a pull_request token reaches is dev's preview, and it cannot use prod's key."""
+    reachable = [
+        (stack, role)
+        for stack in ("dev", "prod")
+        for role in ROLES
+        if can_assume(
+            _doc(_role(resources(stack), stack, role), "assumeRolePolicy"),
+            _claims(f"repo:{REPO}:pull_request"),
+        )
+    ]
+    assert reachable == [("dev", "preview")], reachable
+    dev = resources("dev")
+    docs = _pipeline(dev, "dev", "preview")
+    for action in ("kms:Decrypt", "kms:ReEncryptFrom", "kms:CreateGrant"):
+        assert "NoOtherStacksSecrets" in denied_by(docs, action, KEY, **PROD_SECRETS_KEY), action
+    assert not denied_by(docs, "kms:Decrypt", KEY, **DEV_SECRETS_KEY), (
+        "dev's preview must still read dev's state"
+    )
+    prod_state = f"{BUCKET}/.pulumi/stacks/ecommerce-platform/prod.json"
+    assert "NoOtherStacksState" in denied_by(docs, "s3:GetObject", prod_state)
+
+
+def test_prods_preview_needs_the_reviewed_environment(resources: Callable[[str], Resources]) -> None:
+    r = _role(resources("prod"), "prod", "preview")
+    trust = _doc(r, "assumeRolePolicy")
+    assert can_assume(trust, _claims(f"repo:{REPO}:environment:prod-preview")), r["urn"]
+    for sub in (
+        f"repo:{REPO}:pull_request",
+        f"repo:{REPO}:ref:refs/heads/main",
+        f"repo:{REPO}:environment:prod",
+    ):
+        assert not can_assume(trust, _claims(sub)), f"{r['urn']}: {sub}"
+
+
+PROD_TAG = {"aws:ResourceTag/Environment": "prod"}
+DEV_TAG = {"aws:ResourceTag/Environment": "dev"}
+
+
+@pytest.mark.parametrize(
+    ("path", "action", "resource", "ctx", "closed_by"),
+    [
+        ("re-tag a prod resource", "rds:AddTagsToResource", f"arn:aws:rds:us-east-2:{A}:cluster:ecommerce-prod-orders",
+         {**PROD_TAG, "aws:TagKeys": ["Environment"], "aws:RequestTag/Environment": "dev"}, "EnvironmentTagIsFixed"),
+        ("un-tag a prod resource", "ec2:DeleteTags", f"arn:aws:ec2:us-east-2:{A}:vpc/vpc-0abc",
+         {**PROD_TAG, "aws:TagKeys": ["Environment"]}, "EnvironmentTagIsFixed"),
+        ("delete a prod resource", "rds:DeleteDBCluster", f"arn:aws:rds:us-east-2:{A}:cluster:ecommerce-prod-orders",
+         PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("create a resource tagged prod", "ec2:CreateVpc", "*", {"aws:RequestTag/Environment": "prod"},
+         "NewResourcesAreThisEnvironments"),
+        ("schedule deletion of a prod key", "kms:ScheduleKeyDeletion", KEY, PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("disable a prod key", "kms:DisableKey", KEY, PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("rewrite a prod key's policy", "kms:PutKeyPolicy", KEY, PROD_TAG, "OnlyThisEnvironmentsResources"),
+        ("decrypt with a prod data key", "kms:Decrypt", KEY, PROD_TAG, "NoOtherEnvironmentsKeys"),
+        ("schedule deletion of prod's secrets key", "kms:ScheduleKeyDeletion", KEY, PROD_SECRETS_KEY,
+         "NoOtherStacksSecrets"),
+        ("schedule deletion of the shared state key", "kms:ScheduleKeyDeletion", KEY,
+         {"aws:ResourceTag/Environment": "shared"}, "OnlyThisEnvironmentsResources"),
+        ("re-alias prod's secrets key", "kms:UpdateAlias", f"arn:aws:kms:us-east-2:{A}:alias/ecommerce-platform-prod-secrets",
+         {}, "NoOtherStacksSecretsAliases"),
+        ("read a prod secret", "secretsmanager:GetSecretValue",
+         f"arn:aws:secretsmanager:us-east-2:{A}:secret:ecommerce/prod/payment/stripe-api-key-AbCdEf", PROD_TAG,
+         "NoOtherEnvironmentsSecrets"),
+        ("read a prod secret, untagged", "secretsmanager:GetSecretValue",
+         f"arn:aws:secretsmanager:us-east-2:{A}:secret:ecommerce/prod/cart/redis-auth-token-AbCdEf", {},
+         "NoOtherEnvironmentsSecrets"),
+        ("read prod's state", "s3:GetObject", f"{BUCKET}/.pulumi/stacks/ecommerce-platform/prod.json", {},
+         "NoOtherStacksState"),
+        ("read prod's history", "s3:GetObjectVersion",
+         f"{BUCKET}/.pulumi/history/ecommerce-platform/prod/prod-1.checkpoint.json", {}, "NoOtherStacksState"),
+        ("overwrite prod's state", "s3:PutObject", f"{BUCKET}/.pulumi/stacks/ecommerce-platform/prod.json", {},
+         "NoOtherStacksState"),
+        ("replicate the state bucket away", "s3:PutReplicationConfiguration", BUCKET, {}, "StateBucketIsNotOurs"),
+        ("rewrite the state bucket's policy", "s3:PutBucketPolicy", BUCKET, {}, "StateBucketIsNotOurs"),
+        ("rewrite the backend's metadata", "s3:PutObject", f"{BUCKET}/.pulumi/meta.yaml", {},
+         "BackendMetadataIsReadOnly"),
+        ("put a policy on a prod role", "iam:PutRolePolicy", f"arn:aws:iam::{A}:role/ecommerce-prod-svc-payment",
+         {**PROD_TAG, "iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/ecommerce-platform-dev-pipeline-boundary"},
+         "NoOtherEnvironmentsIdentities"),
+        ("attach a policy to prod's deploy role", "iam:AttachRolePolicy",
+         f"arn:aws:iam::{A}:role/ecommerce-platform-prod-github-deploy", {}, "NoOtherEnvironmentsIdentities"),
+        ("create a role without a boundary", "iam:CreateRole", f"arn:aws:iam::{A}:role/ecommerce-dev-admin", {},
+         "RolesOnlyWithThisBoundary"),
+        ("create a role with prod's boundary", "iam:CreateRole", f"arn:aws:iam::{A}:role/ecommerce-dev-admin",
+         {"iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/ecommerce-platform-prod-pipeline-boundary"},
+         "RolesOnlyWithThisBoundary"),
+        ("put *:* on a role without the boundary", "iam:PutRolePolicy", f"arn:aws:iam::{A}:role/ecommerce-legacy", {},
+         "RolesOnlyWithThisBoundary"),
+        ("remove a role's boundary", "iam:DeleteRolePermissionsBoundary",
+         f"arn:aws:iam::{A}:role/ecommerce-dev-svc-cart", DEV_TAG, "BoundaryStaysPut"),
+        ("rewrite the boundary", "iam:CreatePolicyVersion",
+         f"arn:aws:iam::{A}:policy/ecommerce-platform-dev-pipeline-boundary", DEV_TAG, "BoundaryPolicyIsImmutableHere"),
+        ("widen the GitHub provider's audiences", "iam:AddClientIDToOpenIDConnectProvider",
+         f"arn:aws:iam::{A}:oidc-provider/{GITHUB_OIDC_HOST}", {}, "GitHubProviderIsNotOurs"),
+        ("change prod's DNS", "route53:ChangeResourceRecordSets", "arn:aws:route53:::hostedzone/Z0123",
+         {"route53:ChangeResourceRecordSetsNormalizedRecordNames": ["shop.example.com"]}, "NoDnsWithoutADomain"),
+    ],
+)  # fmt: skip
+def test_devs_deploy_role_cannot_reach_prod(
+    resources: Callable[[str], Resources],
+    path: str,
+    action: str,
+    resource: str,
+    ctx: dict[str, Any],
+    closed_by: str,
+) -> None:
+    """Issue 12 item 2: dev's deploy role (any push to main, no review) changes, deletes, re-tags, re-keys and reads
+    nothing of prod — each path refused by the named boundary statement."""
+    res = resources("dev")
+    denied = denied_by(_pipeline(res, "dev", "deploy"), action, resource, **ctx)
+    assert closed_by in denied, (
+        f"{res.named('ecommerce-delivery-boundary')['urn']}: {path}: denied by {denied}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "ctx"),
+    [
+        ("rds:DeleteDBCluster", f"arn:aws:rds:us-east-2:{A}:cluster:ecommerce-dev-orders", DEV_TAG),
+        ("kms:ScheduleKeyDeletion", KEY, DEV_TAG),
+        ("kms:Decrypt", KEY, DEV_SECRETS_KEY),
+        ("kms:GenerateDataKey", KEY, {"kms:ResourceAliases": ["alias/ecommerce-platform-state"],
+                                      "aws:ResourceTag/Environment": "shared"}),
+        ("ec2:CreateVpc", "*", {"aws:RequestTag/Environment": "dev", "aws:TagKeys": ["Environment"]}),
+        ("ec2:CreateTags", f"arn:aws:ec2:us-east-2:{A}:vpc/vpc-0new", {"aws:TagKeys": ["Environment"],
+                                                                       "aws:RequestTag/Environment": "dev"}),
+        ("s3:PutObject", f"{BUCKET}/.pulumi/stacks/ecommerce-platform/dev.json", {}),
+        ("s3:GetObject", f"{BUCKET}/.pulumi/meta.yaml", {}),
+        ("iam:CreateRole", f"arn:aws:iam::{A}:role/ecommerce-dev-svc-cart",
+         {"iam:PermissionsBoundary": f"arn:aws:iam::{A}:policy/ecommerce-platform-dev-pipeline-boundary"}),
+        ("secretsmanager:PutSecretValue",
+         f"arn:aws:secretsmanager:us-east-2:{A}:secret:ecommerce/dev/payment/stripe-api-key-AbCdEf", DEV_TAG),
+    ],
+)  # fmt: skip
+def test_devs_deploy_role_still_deploys_dev(
+    resources: Callable[[str], Resources], action: str, resource: str, ctx: dict[str, Any]
+) -> None:
+    """The control for the paths above: the same kinds of request on dev's own resources are not denied."""
+    res = resources("dev")
+    denied = denied_by(_pipeline(res, "dev", "deploy"), action, resource, **ctx)
+    assert not denied, (
+        f"{res.named('ecommerce-delivery-boundary')['urn']}: {action} on {resource} denied by {denied}"
+    )
+
+
+def test_prod_keeps_its_records_under_its_domain(resources: Callable[[str], Resources]) -> None:
+    res = resources("prod")
+    docs = _pipeline(res, "prod", "deploy")
+    zone = "arn:aws:route53:::hostedzone/Z0123"
+    key = "route53:ChangeResourceRecordSetsNormalizedRecordNames"
+    assert not denied_by(
+        docs, "route53:ChangeResourceRecordSets", zone, **{key: ["_a1.origin.shop.example.com"]}
+    )
+    assert "DnsOnlyUnderThisDomain" in denied_by(
+        docs, "route53:ChangeResourceRecordSets", zone, **{key: ["shop.example.com", "www.example.com"]}
+    )
+
+
+#: The services of the AWS managed policies the program attaches (their JSON on the AWS Managed Policy Reference);
+#: ViewOnlyAccess (the preview role) is capped by the boundary on purpose, so none of its services are required.
+MANAGED_POLICY_SERVICES: dict[str, set[str]] = {
+    "AmazonEKSClusterPolicy": {"autoscaling", "ec2", "elasticloadbalancing", "iam", "kms"},
+    "AmazonEKSWorkerNodePolicy": {"ec2", "eks", "eks-auth"},
+    "AmazonEKS_CNI_Policy": {"ec2"},
+    "AmazonEC2ContainerRegistryPullOnly": {"ecr"},
+    "AmazonEC2ContainerRegistryReadOnly": {"ecr"},
+    "AmazonSSMManagedInstanceCore": {"ssm", "ssmmessages", "ec2messages"},
+    "AmazonRDSEnhancedMonitoringRole": {"logs"},
+    "ViewOnlyAccess": set(),
+}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_role_carries_the_boundary_and_the_boundary_covers_their_services(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """The boundary refuses `iam:CreateRole` without itself, so every role of the program must carry it — and must
+    then find every service its policies call inside the boundary's Allow, or AWS would silently refuse it."""
+    res = resources(stack)
+    boundary = res.named("ecommerce-delivery-boundary")
+    for r in res.of_type("aws:iam/role:Role"):
+        assert r["inputs"].get("permissionsBoundary") == boundary["outputs"]["arn"], r["urn"]
+    (allow,) = [st for st in _statements(_doc(boundary, "policy")) if st["Effect"] == "Allow"]
+    open_services = {a.split(":")[0] for a in _many(allow["Action"])}
+    for p in res.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for st in _statements(_doc(p, "policy")):
+            if st["Effect"] == "Allow":
+                services = {a.split(":")[0] for a in _many(st.get("Action", []))}
+                assert services <= open_services, (
+                    f"{p['urn']}: {sorted(services - open_services)} outside the boundary"
+                )
+    for a in res.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+        name = a["inputs"]["policyArn"].rsplit("/", 1)[1]
+        assert name in MANAGED_POLICY_SERVICES, (
+            f"{a['urn']}: {name}: list its services here and check the boundary"
+        )
+        missing = MANAGED_POLICY_SERVICES[name] - open_services
+        assert not missing, f"{a['urn']}: {name} needs {sorted(missing)}, outside the boundary"
+
+
+class _Fake:
+    """Records the commands `push_image` runs and answers `describe-images` like the AWS CLI does."""
+
+    def __init__(self, describe_rc: int, describe_err: str = "") -> None:
+        self.calls: list[list[str]] = []
+        self.describe = (describe_rc, describe_err)
+
+    def __call__(self, cmd: list[str], **_: Any) -> Any:
+        import subprocess
+
+        self.calls.append(cmd)
+        if cmd[:3] == ["aws", "ecr", "describe-images"]:
+            return subprocess.CompletedProcess(cmd, self.describe[0], "", self.describe[1])
+        out = (
+            "123456789012.dkr.ecr.us-east-2.amazonaws.com/ecommerce-dev/cart\n"
+            if "describe-repositories" in cmd
+            else ""
+        )
+        return subprocess.CompletedProcess(cmd, 0, out, "")
+
+
+def test_a_rerun_skips_a_tag_ecr_already_holds() -> None:
+    """ECR's immutable tags refuse a second push of a tag: a re-run for the same commit must find it and stop."""
+    from tools.ci.__main__ import push_image
+
+    exists = _Fake(0)
+    assert push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=exists) is False
+    assert not [c for c in exists.calls if c[0] == "docker"], exists.calls
+    missing = _Fake(
+        254, "An error occurred (ImageNotFoundException) when calling the DescribeImages operation"
+    )
+    assert push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=missing) is True
+    assert [
+        "docker",
+        "push",
+        f"123456789012.dkr.ecr.us-east-2.amazonaws.com/ecommerce-dev/cart:{'a' * 40}",
+    ] in (missing.calls)
+    with pytest.raises(RuntimeError, match="AccessDenied"):
+        push_image("ecommerce-dev/cart", "a" * 40, "local/cart:x", run=_Fake(254, "(AccessDeniedException)"))
+
+
+def allowed(docs: list[dict[str, Any]], action: str, resource: str, **ctx: Any) -> bool:
+    """Allowed by every document that has an Allow (policy and boundary both must), denied by none."""
+    if denied_by(docs, action, resource, **ctx):
+        return False
+    return all(
+        any(st["Effect"] == "Allow" and _applies(st, action, resource, ctx) for st in _statements(doc))
+        for doc in docs
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_deploy_role_can_run_the_provisioned_dynamodb_mode(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    """data.dynamodbBillingMode: provisioned registers scalable targets and target-tracking policies (Application
+    Auto Scaling), which create the AWSServiceRoleForApplicationAutoScaling_DynamoDBTable service-linked role on
+    first use (Application Auto Scaling user guide, "Amazon DynamoDB and Application Auto Scaling")."""
+    from components.delivery import APP_AUTOSCALING_ACTIONS
+
+    res = resources(stack)
+    docs = _pipeline(res, stack, "deploy")
+    region = {"aws:RequestedRegion": "us-east-2"}
+    for action in APP_AUTOSCALING_ACTIONS:
+        assert allowed(docs, action, "*", **region), f"{_role(res, stack, 'deploy')['urn']}: {action}"
+    slr = f"arn:aws:iam::{A}:role/aws-service-role/dynamodb.application-autoscaling.amazonaws.com/x"
+    assert allowed(docs, "iam:CreateServiceLinkedRole", slr,
+                   **{"iam:AWSServiceName": "dynamodb.application-autoscaling.amazonaws.com"})  # fmt: skip
+    assert not allowed(
+        docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": "ec2.amazonaws.com"}
+    )
+    # The service-linked role then calls DynamoDB and CloudWatch itself; the deploy role needs them for the table.
+    for action in ("dynamodb:UpdateTable", "cloudwatch:PutMetricAlarm"):
+        assert allowed(docs, action, f"arn:aws:dynamodb:us-east-2:{A}:table/ecommerce-{stack}-products",
+                       **region, **{"aws:ResourceTag/Environment": stack})  # fmt: skip
+
+
+def test_codebuild_runners_need_nat_and_github_hosted_need_a_public_endpoint() -> None:
+    """A runner in the private subnets reaches GitHub through NAT; GitHub-hosted runners reach only a public endpoint
+    that lists their egress (GitHub Docs, "About GitHub's IP addresses": hosted runners' ranges cannot be listed)."""
+    import yaml
+
+    from tools.offline.engine import ROOT
+
+    cfg = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    network = {**cfg["ecommerce-platform:network"], "egress": "none"}
+    with pytest.raises(SettingsError, match=r"delivery\.runners: codebuild needs network\.egress"):
+        settings_for("dev", {"ecommerce-platform:network": network})
+    hosted = {**cfg["ecommerce-platform:delivery"], "runners": "github-hosted"}
+    # A public range standing for a GitHub larger runner's static egress (documentation ranges are refused).
+    cluster = {**cfg["ecommerce-platform:cluster"], "publicAccessCidrs": ["4.175.114.0/24"]}
+    assert settings_for("dev", {"ecommerce-platform:delivery": hosted, "ecommerce-platform:cluster": cluster})
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_ci_runner_reaches_the_private_endpoint_and_holds_no_platform_permission(
+    resources: Callable[[str], Resources], stack: str
+) -> None:
+    res = resources(stack)
+    (cluster,) = res.of_type("eks:index:Cluster")
+    assert cluster["inputs"]["endpointPublicAccess"] is False, f"{cluster['urn']}: private-only API"
+    (project,) = res.of_type("aws:codebuild/project:Project")
+    i, urn = project["inputs"], project["urn"]
+    assert i["name"] == f"ecommerce-platform-{stack}-runner", urn
+    private = sorted(s["id"] for s in res.of_type("aws:ec2/subnet:Subnet") if "private" in s["name"])
+    runner_sg = res.named("ecommerce-ci-runner-sg")
+    assert sorted(i["vpcConfig"]["subnets"]) == private, f"{urn}: builds run in the private subnets"
+    assert i["vpcConfig"]["securityGroupIds"] == [runner_sg["id"]], urn
+    assert i["environment"]["image"] == "aws/codebuild/standard:7.0", (
+        f"{urn}: Ubuntu (setup-python), AWS CLI v2"
+    )
+    assert i["source"] == {"type": "GITHUB", "location": f"https://github.com/{REPO}.git"}, urn
+    (hook,) = res.of_type("aws:codebuild/webhook:Webhook")
+    assert hook["inputs"]["filterGroups"] == [
+        {"filters": [{"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"}]}
+    ], hook["urn"]
+    # The cluster's security group admits the runner on 443, and so do the interface endpoints (STS, EKS, KMS).
+    to_cluster = res.named("ecommerce-ci-runner-to-cluster")["inputs"]
+    assert to_cluster["securityGroupId"] == cluster["outputs"]["clusterSecurityGroupId"], to_cluster
+    assert (to_cluster["fromPort"], to_cluster["toPort"], to_cluster["referencedSecurityGroupId"]) == (
+        443,
+        443,
+        runner_sg["id"],
+    )
+    role = res.named("ecommerce-ci-runner-role", "aws:iam/role:Role")
+    assert _doc(role, "assumeRolePolicy")["Statement"][0]["Principal"] == {
+        "Service": "codebuild.amazonaws.com"
+    }
+    policy = _doc(res.named("ecommerce-ci-runner-role", "aws:iam/rolePolicy:RolePolicy"), "policy")
+    actions = {a for st in _statements(policy) for a in _many(st["Action"])}
+    assert {a.split(":")[0] for a in actions} == {"ec2"}, (
+        f"{role['urn']}: only what a VPC build needs: {actions}"
+    )
+
+
+@pytest.mark.parametrize(
+    "service",
+    ["opensearchservice.amazonaws.com", "autoscaling.amazonaws.com", "pullthroughcache.ecr.amazonaws.com",
+     "elasticloadbalancing.amazonaws.com"],
+)  # fmt: skip
+def test_deploy_role_creates_and_looks_up_the_service_linked_roles(
+    resources: Callable[[str], Resources], service: str
+) -> None:
+    """A fresh account's first `up` creates the service-linked roles the platform relies on (OpenSearch in a VPC,
+    Auto Scaling for the node-volume key, ECR pull-through cache); the other stacks look them up. Only the listed
+    services (`iam:AWSServiceName`), never a role of the deploy role's choosing."""
+    res = resources("prod")
+    docs = _pipeline(res, "prod", "deploy")
+    slr = f"arn:aws:iam::{A}:role/aws-service-role/{service}/AWSServiceRoleForX"
+    assert allowed(docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": service}), service
+    for action in ("iam:GetRole", "iam:TagRole"):
+        assert allowed(docs, action, slr, **{"aws:RequestTag/Environment": "prod"}), f"{action} on {slr}"
+    assert not allowed(
+        docs, "iam:CreateServiceLinkedRole", slr, **{"iam:AWSServiceName": "lambda.amazonaws.com"}
+    )
+
+
+def test_the_dev_stack_in_provisioned_mode_is_deployable_by_its_pipeline() -> None:
+    """The whole dev program with data.dynamodbBillingMode: provisioned: every table and index capacity is left to
+    auto scaling on later `up`s, every scalable target is one the deploy role may register, and the policy pack
+    (through its Analyzer protocol, like `make policy`) finds no mandatory violation."""
+    import yaml
+
+    from tools.offline.analyzer_host import Timeouts
+    from tools.offline.engine import ROOT, build_plan
+    from tools.offline.policy_run import PolicySession
+
+    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]["ecommerce-platform:data"]
+    plan = build_plan("dev", {"ecommerce-platform:data": {**data, "dynamodbBillingMode": "provisioned"}})
+    res = Resources(plan["resources"])
+    tables = res.of_type("aws:dynamodb/table:Table")
+    assert len(tables) == 2, [t["urn"] for t in tables]
+    for t in tables:
+        assert "globalSecondaryIndexes[*].writeCapacity" in t["ignoreChanges"], t["urn"]
+    targets = res.of_type("aws:appautoscaling/target:Target")
+    assert len(targets) == 10, [t["urn"] for t in targets]
+    docs = _pipeline(res, "dev", "deploy")
+    for t in targets:
+        assert allowed(docs, "application-autoscaling:RegisterScalableTarget", "*", **{"aws:RequestedRegion":
+                       "us-east-2"}), t["urn"]  # fmt: skip
+    with PolicySession(project="ecommerce-platform", stack="dev",
+                       stack_config={"ecommerce-platform:environment": "dev"},
+                       timeouts=Timeouts(call=30, start=60, stack=120)) as session:  # fmt: skip
+        report = session.analyze(plan)
+    assert not report.mandatory, [(d.policy, d.urn, d.message) for d in report.mandatory]

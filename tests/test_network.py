@@ -172,7 +172,8 @@ def test_security_groups_are_exactly_the_seeds(resources: Callable[[str], Resour
         ("in", "database"): {("tcp", 5432, 5432, "sg:nodes"), ("tcp", 6379, 6379, "sg:nodes"),
                              ("tcp", 443, 443, "sg:nodes")},
         ("out", "database"): set(),
-        ("in", "endpoints"): {("tcp", 443, 443, "sg:nodes")},
+        # The CI runners (delivery.runners: codebuild) call STS/EKS/KMS through the same endpoints.
+        ("in", "endpoints"): {("tcp", 443, 443, "sg:nodes"), ("tcp", 443, 443, "sg:ecommerce-ci-runner")},
         ("out", "endpoints"): set(),
     }  # fmt: skip
     assert got == expected

@@ -13,13 +13,13 @@ import jsonschema
 import pytest
 import yaml
 
-from components.delivery import role_name
+from components.delivery import role_name, runner_project_name
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 NAMES = [p.name for p in WORKFLOWS]
-#: Actions pinned to an exact release tag because no commit SHA for them could be verified offline.
-TAG_PINNED = {"pulumi/actions": "v5.1.1"}
+#: pulumi/actions v5.1.1: the commit its release tag points at (git tag v5.1.1 in pulumi/actions).
+PULUMI_ACTIONS_V5_1_1 = "76683de37aa44910871ba6cef36557780f2e41d1"
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -54,14 +54,9 @@ def test_every_action_is_pinned(path: Path) -> None:
         if uses is None:
             continue
         action, _, ref = uses.partition("@")
-        if action in TAG_PINNED:
-            assert ref == TAG_PINNED[action], (
-                f"{path.name}:{job}: {uses} must be the exact tag {TAG_PINNED[action]}"
-            )
-        else:
-            assert re.fullmatch(r"[0-9a-f]{40}", ref), (
-                f"{path.name}:{job}: {uses} is not pinned to a commit SHA"
-            )
+        assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{path.name}:{job}: {uses} is not pinned to a commit SHA"
+        if action == "pulumi/actions":
+            assert ref == PULUMI_ACTIONS_V5_1_1, f"{path.name}:{job}: {uses} is not v5.1.1's commit"
     text = path.read_text()
     for line in text.splitlines():
         if re.search(r"uses: \S+@[0-9a-f]{40}", line):
@@ -97,23 +92,37 @@ def test_ci_runs_the_documented_make_targets() -> None:
     assert ".venv" in cache["with"]["path"] and "requirements" in cache["with"]["key"], cache
 
 
+def codebuild_label(stack: str) -> str:
+    """The runs-on label CodeBuild's webhook answers (CodeBuild user guide, "Self-hosted GitHub Actions runners")."""
+    return f"codebuild-{runner_project_name(stack)}-${{{{ github.run_id }}}}-${{{{ github.run_attempt }}}}"
+
+
 def test_preview_runs_the_policy_pack_for_both_stacks_and_comments() -> None:
     doc = load(ROOT / ".github/workflows/preview.yml")
-    job = doc["jobs"]["preview"]
     assert list(doc["on"]) == ["pull_request"]
-    assert job["strategy"]["matrix"]["stack"] == ["dev", "prod"]
-    assert "environment" not in job, "an environment would change the OIDC subject away from pull_request"
-    (pulumi,) = [st for st in job["steps"] if st.get("uses", "").startswith("pulumi/actions@")]
-    w = pulumi["with"]
-    assert (w["command"], w["policyPacks"], w["diff"], w["comment-on-pr"]) == (
-        "preview",
-        "policies",
-        True,
-        True,
-    )
-    (aws,) = [st for st in job["steps"] if "configure-aws-credentials" in st.get("uses", "")]
-    assert aws["with"]["role-to-assume"].endswith(role_name("${{ matrix.stack }}", "preview"))
-    assert job["permissions"]["pull-requests"] == "write"
+    assert set(doc["jobs"]) == {"preview-dev", "preview-prod"}
+    dev, prod = doc["jobs"]["preview-dev"], doc["jobs"]["preview-prod"]
+    # A pull_request job's OIDC subject is repo:<o>/<r>:pull_request unless it names an environment, and its
+    # workflow file is the pull request's own: prod's preview waits in `prod-preview` for reviewers.
+    assert "environment" not in dev, "dev's preview role trusts the pull_request subject"
+    assert prod["environment"] == "prod-preview", "prod's preview must wait for the environment's reviewers"
+    for stack, job in (("dev", dev), ("prod", prod)):
+        assert job["runs-on"] == codebuild_label(stack), (
+            f"{stack}: the private endpoint answers only in the VPC"
+        )
+        (pulumi,) = [st for st in job["steps"] if st.get("uses", "").startswith("pulumi/actions@")]
+        w = pulumi["with"]
+        assert (w["command"], w["stack-name"], w["policyPacks"], w["diff"], w["comment-on-pr"]) == (
+            "preview",
+            stack,
+            "policies",
+            True,
+            True,
+        )
+        (aws,) = [st for st in job["steps"] if "configure-aws-credentials" in st.get("uses", "")]
+        assert aws["with"]["role-to-assume"].endswith(role_name(stack, "preview"))
+        assert job["permissions"]["pull-requests"] == "write"
+        assert any(st.get("run") == "aws --version" for st in job["steps"]), f"{stack}: AWS CLI not checked"
 
 
 def test_deploy_serialises_each_stack_and_gates_prod() -> None:
@@ -124,10 +133,17 @@ def test_deploy_serialises_each_stack_and_gates_prod() -> None:
     assert prod["concurrency"] == {"group": "deploy-prod", "cancel-in-progress": False}
     assert prod["environment"] == "prod" and "environment" not in dev
     for stack, job in (("dev", dev), ("prod", prod)):
+        assert job["runs-on"] == codebuild_label(stack), (
+            f"{stack}: the private endpoint answers only in the VPC"
+        )
         roles = [st["with"]["role-to-assume"] for st in job["steps"] if "configure-aws" in st.get("uses", "")]
         assert len(roles) == 1 and roles[0].endswith(f":role/{role_name(stack, 'deploy')}"), roles
         ups = [st["with"] for st in job["steps"] if st.get("uses", "").startswith("pulumi/actions@")]
-        assert ups == [{**ups[0], "command": "up", "stack-name": stack, "policyPacks": "policies"}], ups
+        # refresh: auto-scaled capacities come back into the state before ignoreChanges reuses them (Pulumi docs,
+        # "ignoreChanges": without a refresh the stale state value is sent).
+        assert ups == [
+            {**ups[0], "command": "up", "stack-name": stack, "policyPacks": "policies", "refresh": True}
+        ]
         assert any(st.get("run") == "aws --version" for st in job["steps"]), f"{stack}: AWS CLI not checked"
 
 
@@ -143,3 +159,42 @@ def test_images_push_with_the_image_push_roles_and_pin_by_commit() -> None:
     assert build["env"]["TAG"] == "${{ github.sha }}", "image tags must be the commit SHA"
     text = (ROOT / ".github/workflows/images.yml").read_text()
     assert "docker buildx build" in text and "tools.ci set-image-tags dev" in text
+    pushes = [st["run"] for st in build["steps"] if "docker push" in st.get("run", "") or "push-image" in
+              st.get("run", "")]  # fmt: skip
+    assert len(pushes) == 2 and all("tools.ci push-image" in p for p in pushes), pushes
+    assert "Allow GitHub Actions to create and approve pull requests" in text, (
+        "the pin step's repository setting"
+    )
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=NAMES)
+def test_checkout_leaves_no_credentials_behind(path: Path) -> None:
+    for job, st in steps(load(path)):
+        if st.get("uses", "").startswith("actions/checkout@"):
+            assert st.get("with", {}).get("persist-credentials") is False, (
+                f"{path.name}:{job}: persist-credentials"
+            )
+
+
+def test_zizmor_gate_catches_what_it_is_there_for(tmp_path: Path) -> None:
+    """`make lint` runs zizmor offline at medium and above; it must fail on an action pinned by tag and a checkout
+    that leaves its token in .git/config (the two findings it reported on these workflows before issue 12)."""
+    import subprocess
+    import sys
+
+    wf = tmp_path / ".github" / "workflows"
+    wf.mkdir(parents=True)
+    (wf / "bad.yml").write_text(
+        "on: push\npermissions: {}\njobs:\n  j:\n    runs-on: ubuntu-24.04\n    steps:\n"
+        "      - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2\n"
+        "      - uses: pulumi/actions@v5\n"
+    )
+    zizmor = Path(sys.executable).parent / "zizmor"
+    cmd = [str(zizmor), "--offline", "--no-progress", "--min-severity", "medium", "--format", "json"]
+    bad = subprocess.run([*cmd, str(wf)], capture_output=True, text=True, check=False)
+    found = {f["ident"] for f in json.loads(bad.stdout)}
+    assert bad.returncode != 0 and {"unpinned-uses", "artipacked"} <= found, (bad.returncode, found)
+    good = subprocess.run(
+        [*cmd, str(ROOT / ".github" / "workflows")], capture_output=True, text=True, check=False
+    )
+    assert good.returncode == 0 and json.loads(good.stdout) == [], good.stdout

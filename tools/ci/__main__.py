@@ -3,8 +3,10 @@
     python -m tools.ci changed-services BASE HEAD   JSON list of services whose `services/<name>/` changed
     python -m tools.ci ecr-prefix STACK             the stack's `delivery.ecrRepositoryPrefix`
     python -m tools.ci set-image-tags STACK TAG SVC...   pin `cluster.imageTags.<svc>: TAG` in Pulumi.<STACK>.yaml
+    python -m tools.ci push-image REPO TAG LOCAL     push LOCAL as REPO:TAG to ECR unless REPO already has TAG
 
-No network, no Pulumi CLI: the workflow commits the edited stack file in a pull request, so an image reaches a
+`push-image` calls the AWS CLI and docker (the workflow's credentials); the others need no network and no Pulumi
+CLI: the workflow commits the edited stack file in a pull request, so an image reaches a
 stack only through a reviewed change that its own preview has shown.
 """
 
@@ -14,7 +16,7 @@ import json
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -89,6 +91,34 @@ def set_image_tags(text: str, tag: str, services: Sequence[str]) -> str:
     return result
 
 
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def push_image(repository: str, tag: str, local: str, run: Runner = subprocess.run) -> bool:
+    """Push `local` as `<repository>:<tag>`; False (and nothing pushed) when the repository already has the tag.
+
+    The repositories are IMMUTABLE: pushing an existing tag fails (ECR user guide, "Image tag mutability"), so a
+    re-run of the images workflow for the same commit would fail where it should find its work already done. Only
+    ECR's `ImageNotFoundException` means "push it"; any other error (access denied, no such repository) stops here.
+    """
+    found = run(["aws", "ecr", "describe-images", "--repository-name", repository, "--image-ids",
+                 f"imageTag={tag}"], capture_output=True, text=True, check=False)  # fmt: skip
+    if found.returncode == 0:
+        print(f"{repository}:{tag} is already in ECR; tags are immutable, nothing to push")
+        return False
+    if "ImageNotFoundException" not in found.stderr:
+        raise RuntimeError(f"aws ecr describe-images {repository}:{tag} failed: {found.stderr.strip()}")
+    uri = run(["aws", "ecr", "describe-repositories", "--repository-names", repository, "--query",
+               "repositories[0].repositoryUri", "--output", "text"], capture_output=True, text=True,
+              check=True).stdout.strip()  # fmt: skip
+    password = run(["aws", "ecr", "get-login-password"], capture_output=True, text=True, check=True).stdout
+    run(["docker", "login", "--username", "AWS", "--password-stdin", uri.split("/", 1)[0]], input=password,
+        text=True, check=True)  # fmt: skip
+    run(["docker", "tag", local, f"{uri}:{tag}"], check=True)
+    run(["docker", "push", f"{uri}:{tag}"], check=True)
+    return True
+
+
 def main(argv: Sequence[str]) -> int:
     if len(argv) >= 3 and argv[0] == "changed-services":
         print(json.dumps(changed_services(git_changed_paths(argv[1], argv[2]))))
@@ -97,6 +127,8 @@ def main(argv: Sequence[str]) -> int:
     elif len(argv) >= 4 and argv[0] == "set-image-tags":
         path = ROOT / f"Pulumi.{argv[1]}.yaml"
         path.write_text(set_image_tags(path.read_text(), argv[2], argv[3:]))
+    elif len(argv) == 4 and argv[0] == "push-image":
+        push_image(argv[1], argv[2], argv[3])
     else:
         print(__doc__, file=sys.stderr)
         return 2
