@@ -3,8 +3,10 @@ the mutation suite on the prod plan (every mutant caught by a mandatory rule).""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -12,6 +14,67 @@ from tests.policies.mutation import MUTANTS, render, run_mutants, summary
 from tools.offline.policy_run import PolicySession, Report
 
 _REPORTS: dict[str, Report] = {}
+
+PROJECT: Final = "ecommerce-platform"
+
+#: KNOWN VIOLATIONS of the deployability rules (issue 11) by the program on this branch, which the branches `fixes`
+#: and `mesh` fix in parallel: (rule, URN after `urn:pulumi:<stack>::ecommerce-platform::`), the same in dev and
+#: prod. The stack test and `make policy` tolerate exactly these and nothing else, and an entry that no longer
+#: fires fails the stack test. The integrator empties this list after merging those fixes; never add to it to get
+#: a stack through.
+PENDING_DEPLOYABILITY_FIXES: Final[tuple[tuple[str, str], ...]] = (
+    # The cluster key names AWSServiceRoleForAutoScaling, which a fresh account lacks until its first ASG.
+    (
+        "kms-key-policy-principals-exist",
+        "ecommerce:compute:ServiceMesh$aws:kms/key:Key::ecommerce-mesh-cluster-key",
+    ),
+    # The STS endpoint policy requires aws:PrincipalAccount, absent from AssumeRoleWithWebIdentity (IRSA).
+    (
+        "sts-endpoint-allows-web-identity",
+        "ecommerce:network:EcommerceVpc$aws:ec2/vpcEndpoint:VpcEndpoint::ecommerce-vpc-sts",
+    ),
+    # The S3 gateway endpoint policy requires aws:PrincipalAccount: ECR's layer bucket is refused.
+    (
+        "s3-endpoint-allows-ecr-layers",
+        "ecommerce:network:EcommerceVpc$aws:ec2/vpcEndpoint:VpcEndpoint::ecommerce-vpc-s3",
+    ),
+    # The VPC OpenSearch domain does not depend on AWSServiceRoleForAmazonOpenSearchService.
+    ("opensearch-vpc-slr", "ecommerce:data:DataTier$aws:opensearch/domain:Domain::ecommerce-data-search"),
+    # skipDefaultNodeGroup with corednsAddonOptions enabled=True: the add-on waits for nodes that come after it.
+    ("eks-coredns-after-nodes", "ecommerce:compute:ServiceMesh$eks:index:Cluster::ecommerce-mesh-cluster"),
+    # Every service runs replicas of an image its repository, created in the same `up`, cannot hold yet.
+    *(
+        (
+            "deployment-image-published",
+            f"ecommerce:compute:ServiceMesh$kubernetes:apps/v1:Deployment::ecommerce-mesh-{service}-deployment",
+        )
+        for service in (
+            "cart",
+            "inventory",
+            "notification",
+            "order",
+            "payment",
+            "product",
+            "search",
+            "user-auth",
+        )
+    ),
+)
+PENDING_REASON: Final = (
+    "KNOWN VIOLATION pending the program fixes of issue 11 (branches fixes/mesh); listed in "
+    "tests/policies/test_stacks.py PENDING_DEPLOYABILITY_FIXES, which the integrator empties after merging them."
+)
+
+
+def pending_fixes_policy_config() -> dict[str, dict[str, list[dict[str, str]]]]:
+    """PENDING_DEPLOYABILITY_FIXES as a `--policy-pack-config` file: one exemption per listed URN (any stack), so
+    `make policy` tolerates exactly these and prints each under "Exemptions in use"."""
+    config: dict[str, dict[str, list[dict[str, str]]]] = {}
+    for rule, suffix in PENDING_DEPLOYABILITY_FIXES:
+        config.setdefault(rule, {"exemptions": []})["exemptions"].append(
+            {"urn": f"urn:pulumi:*::{PROJECT}::{suffix}", "reason": PENDING_REASON}
+        )
+    return config
 
 
 @pytest.fixture(scope="module")
@@ -40,10 +103,32 @@ def test_stack_has_no_mandatory_violations(
     if reporter is not None:
         reporter.write_line(f"\n{report.summary()}")
     # Never make a stack pass by weakening a rule: fix the stack, or add a named exemption where the rule truly
-    # does not apply (policies/exemptions.json, printed on every run).
-    assert not report.mandatory, f"{len(report.mandatory)} mandatory violations:\n" + "\n".join(
-        f"  {d.policy}: {d.message}" for d in report.mandatory
+    # does not apply (policies/exemptions.json, printed on every run). The only tolerated findings are the listed,
+    # known deployability violations the parallel branches fix.
+    pending = {
+        (rule, f"urn:pulumi:{stack}::{PROJECT}::{suffix}") for rule, suffix in PENDING_DEPLOYABILITY_FIXES
+    }
+    unexpected = [d for d in report.mandatory if (d.policy, d.urn) not in pending]
+    assert not unexpected, f"{len(unexpected)} mandatory violations:\n" + "\n".join(
+        f"  {d.policy}: {d.urn}: {d.message}" for d in unexpected
     )
+    stale = pending - {(d.policy, d.urn) for d in report.mandatory}
+    assert not stale, "fixed now: remove from PENDING_DEPLOYABILITY_FIXES:\n" + "\n".join(
+        f"  {rule}: {urn}" for rule, urn in sorted(stale)
+    )
+
+
+def test_pending_fixes_config_exempts_exactly_the_listed_violations(
+    plan: Callable[[str], dict[str, Any]], pack_session: Callable[[str], PolicySession]
+) -> None:
+    """What `make policy` runs with: the pending list as exemptions leaves no mandatory violation, and each entry
+    matches one resource of both stacks (no pattern wider than the resource it names)."""
+    for stack in ("dev", "prod"):
+        report = pack_session(stack).analyze(plan(stack), user_config=pending_fixes_policy_config())
+        assert not report.mandatory, "\n".join(f"  {d.policy}: {d.urn}" for d in report.mandatory)
+        urns = {r["urn"] for r in plan(stack)["resources"]}
+        for rule, suffix in PENDING_DEPLOYABILITY_FIXES:
+            assert f"urn:pulumi:{stack}::{PROJECT}::{suffix}" in urns, (rule, suffix, stack)
 
 
 def test_mutation_suite_on_the_prod_plan(
@@ -83,3 +168,9 @@ def test_mutation_suite_reports_a_mutant_its_rule_no_longer_catches(
     )
     assert [o.applicable for o in outcomes] == [True, True, True], render(outcomes)
     assert not any(o.caught for o in outcomes), render(outcomes)
+
+
+if __name__ == "__main__":
+    # `python -m tests.policies.test_stacks --pending-config`: the pending list as a policy config (make policy).
+    if sys.argv[1:] == ["--pending-config"]:
+        print(json.dumps(pending_fixes_policy_config(), indent=2))
