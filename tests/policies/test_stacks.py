@@ -3,7 +3,9 @@ the mutation suite on the prod plan (every mutant caught by a mandatory rule).""
 
 from __future__ import annotations
 
+import copy
 import json
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, Final
@@ -64,6 +66,102 @@ PENDING_REASON: Final = (
     "KNOWN VIOLATION pending the program fixes of issue 11 (branches fixes/mesh); listed in "
     "tests/policies/test_stacks.py PENDING_DEPLOYABILITY_FIXES, which the integrator empties after merging them."
 )
+
+
+def _sibling(
+    target: dict[str, Any], type_: str, name: str, inputs: dict[str, Any], **extra: Any
+) -> dict[str, Any]:
+    """A new resource next to `target` (same parent chain and provider), as the fixed program would add it."""
+    head, project, qualified, _ = target["urn"].split("::")
+    chain = qualified.rsplit("$", 1)[0] + "$" if "$" in qualified else ""
+    return {
+        **{
+            k: copy.deepcopy(v) for k, v in target.items() if k in ("custom", "parent", "provider", "protect")
+        },
+        "urn": f"{head}::{project}::{chain}{type_}::{name}",
+        "type": type_,
+        "name": name,
+        "id": f"{name}-id",
+        "inputs": inputs,
+        "outputs": extra.pop("outputs", {}),
+        "dependencies": [],
+        "propertyDependencies": {},
+        **extra,
+    }
+
+
+def _service_linked_role(target: dict[str, Any], service: str) -> dict[str, Any]:
+    account = target["urn"] and "123456789012"
+    role = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}.get(
+        service, "AWSServiceRoleForAmazonOpenSearchService"
+    )
+    return _sibling(
+        target,
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+        f"{target['name']}-{service.split('.')[0]}-slr",
+        {"awsServiceName": service},
+        outputs={"arn": f"arn:aws:iam::{account}:role/aws-service-role/{service}/{role}"},
+    )
+
+
+def _add_statement(resource: dict[str, Any], statement: dict[str, Any]) -> None:
+    for side in ("inputs", "outputs"):
+        if "policy" in (resource.get(side) or {}):
+            doc = json.loads(resource[side]["policy"])
+            doc["Statement"] = [*doc["Statement"], statement]
+            resource[side]["policy"] = json.dumps(doc)
+
+
+def _fix(plan: dict[str, Any], rule: str, target: dict[str, Any]) -> None:
+    """Change `target` the way the program fixes of issue 11 do, enough for its rule to pass."""
+    added: list[dict[str, Any]] = []
+    if rule == "kms-key-policy-principals-exist":
+        for service in sorted(set(re.findall(r"aws-service-role/([^/]+)/", target["inputs"]["policy"]))):
+            added.append(_service_linked_role(target, service))
+    elif rule == "opensearch-vpc-slr":
+        added.append(_service_linked_role(target, "opensearchservice.amazonaws.com"))
+    elif rule == "sts-endpoint-allows-web-identity":
+        _add_statement(
+            target,
+            {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRoleWithWebIdentity", "Resource": "*"},
+        )
+    elif rule == "s3-endpoint-allows-ecr-layers":
+        region = target["inputs"]["serviceName"].split(".")[2]
+        layers = f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*"
+        _add_statement(
+            target, {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": layers}
+        )
+    elif rule == "eks-coredns-after-nodes":
+        for side in ("inputs", "outputs"):
+            if side in target:
+                target[side]["corednsAddonOptions"] = {"enabled": False}
+        nodes = [r["urn"] for r in plan["resources"] if r["type"] == "eks:index:ManagedNodeGroup"]
+        addon = _sibling(
+            target,
+            "aws:eks/addon:Addon",
+            f"{target['name'].removesuffix('-cluster')}-coredns",
+            {"addonName": "coredns", "clusterName": target["inputs"]["name"]},
+            dependencies=nodes,
+            custom=True,
+        )
+        plan["resources"].append(addon)
+    elif rule == "deployment-image-published":
+        target["inputs"]["spec"]["replicas"] = 0
+    else:
+        raise AssertionError(f"no fix for {rule}")
+    for slr in added:
+        plan["resources"].append(slr)
+        target["dependencies"] = sorted({*target.get("dependencies", []), slr["urn"]})
+
+
+def with_pending_fixes_applied(plan: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the plan with every PENDING_DEPLOYABILITY_FIXES entry fixed as the parallel branches fix it: what
+    the deployability mutants are measured on until the real program gets there (then it is the plan itself)."""
+    fixed = {**plan, "resources": copy.deepcopy(plan["resources"])}
+    by_urn = {r["urn"]: r for r in fixed["resources"]}
+    for rule, suffix in PENDING_DEPLOYABILITY_FIXES:
+        _fix(fixed, rule, by_urn[f"urn:pulumi:{plan['stack']}::{PROJECT}::{suffix}"])
+    return fixed
 
 
 def pending_fixes_policy_config() -> dict[str, dict[str, list[dict[str, str]]]]:
@@ -146,6 +244,24 @@ def test_mutation_suite_on_the_prod_plan(
     assert not missed, "mutants not caught by a mandatory rule:\n" + render(missed)
     assert len(applicable) >= 30, summary(outcomes)
     assert len({o.mutant.area for o in applicable}) >= 4, summary(outcomes)
+
+
+def test_deployability_mutants_are_caught_on_the_fixed_program(
+    plan: Callable[[str], dict[str, Any]], pack_session: Callable[[str], PolicySession]
+) -> None:
+    """The deployability mutants, most of which target what the program gets wrong today, on the prod plan with
+    the pending fixes applied: that plan passes the area, and every mutant of it is caught."""
+    session = pack_session("prod")
+    fixed = with_pending_fixes_applied(plan("prod"))
+    baseline = session.analyze(fixed)
+    area = {name for name, _ in PENDING_DEPLOYABILITY_FIXES} | {
+        m.expect for m in MUTANTS if m.area == "deployability"
+    }
+    assert not [d for d in baseline.mandatory if d.policy in area], baseline.render()
+    outcomes = run_mutants(
+        session, fixed, [m for m in MUTANTS if m.area == "deployability"], baseline_report=baseline
+    )
+    assert len(outcomes) >= 10 and all(o.applicable and o.caught for o in outcomes), render(outcomes)
 
 
 def test_mutation_suite_reports_a_mutant_its_rule_no_longer_catches(
