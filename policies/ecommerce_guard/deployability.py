@@ -170,7 +170,7 @@ def _principal_problem(stack: Stack, holder: Res, arn: str, before: set[str], ct
     slr = _SLR_PATH.match(path_and_name) if kind == "role" else None
     if slr is not None:
         service = slr.group(1).lower()
-        if service in _service_linked_role_services(stack, before) or service in _external_slrs(ctx):
+        if service in _service_linked_role_services(stack, before) or service in _provided_elsewhere(ctx):
             return None
         return (
             f"is the service-linked role of {service}, which a fresh account does not have until that service "
@@ -423,18 +423,24 @@ def _s3_ecr_layers(stack: Stack, ctx: Context) -> None:
 # 4. opensearch-vpc-slr
 
 
-def _account_level_resources_elsewhere() -> bool:
-    """The stack config says another stack of the account owns account-level resources (service-linked roles)."""
-    return any(is_false(stack_setting(section, *path)) for section, path in _OWNER_FLAGS)
+#: The program's owner flag for account-level resources (components/account.py): exactly one stack per account has
+#: `account.createServiceLinkedRoles: true` and creates these service-linked roles; every other stack looks them up,
+#: and its program stops at preview when one is missing. So with the flag false the roles exist before the `up`.
+OWNER_FLAG: Final = ("account", "createServiceLinkedRoles")
+OWNED_SERVICE_LINKED_ROLES: Final = (OPENSEARCH_SERVICE,)
 
 
-#: Stack-config flags (section, path) that, when false, say another stack creates the account's service-linked
-#: roles, so this one relies on them instead of creating them.
-_OWNER_FLAGS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = ()
+def _provided_elsewhere(ctx: Context) -> set[str]:
+    """Services whose service-linked role exists before this stack's `up` without it creating the role: the rule's
+    `externalServiceLinkedRoles`, plus the program's own roles when the stack config says another stack owns them."""
+    provided = _external_slrs(ctx)
+    if is_false(stack_setting(*OWNER_FLAG)):
+        provided.update(OWNED_SERVICE_LINKED_ROLES)
+    return provided
 
 
 def _opensearch_slr(stack: Stack, ctx: Context) -> None:
-    if OPENSEARCH_SERVICE in _external_slrs(ctx) or _account_level_resources_elsewhere():
+    if OPENSEARCH_SERVICE in _provided_elsewhere(ctx):
         return
     for domain in stack.of_type(OPENSEARCH_DOMAIN):
         vpc = domain.p("vpcOptions")
@@ -672,7 +678,8 @@ POLICIES = [
     stack_policy(
         "opensearch-vpc-slr",
         "An OpenSearch domain in a VPC depends on the AWSServiceRoleForAmazonOpenSearchService service-linked "
-        "role (aws.iam.ServiceLinkedRole opensearchservice.amazonaws.com) unless another stack provides it: "
+        "role (aws.iam.ServiceLinkedRole opensearchservice.amazonaws.com), unless another stack of the account "
+        "owns it (stack config account.createServiceLinkedRoles false) or externalServiceLinkedRoles lists it: "
         "CreateDomain with VPC options fails without it (OpenSearch Developer Guide, 'Using service-linked roles'; "
         "pulumi-aws opensearch.Domain VPC example).",
         MANDATORY,

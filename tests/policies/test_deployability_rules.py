@@ -723,3 +723,53 @@ def test_published_tags_reach_the_pack_through_pulumi_config(
     assert "deployment-image-published" not in fired, fired
     fired = {d.policy for d in pack_session("prod").analyze(plan).mandatory}
     assert "deployment-image-published" in fired, fired
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The owner flag for account-level resources: account.createServiceLinkedRoles
+
+
+def owner_config(create: bool) -> dict[str, str]:
+    return {
+        "ecommerce-platform:environment": "dev",
+        "ecommerce-platform:account": json.dumps({"createServiceLinkedRoles": create}),
+    }
+
+
+def test_a_stack_that_leaves_service_linked_roles_to_another_relies_on_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With account.createServiceLinkedRoles false the program looks the role up (and stops at preview when it is
+    missing), so the domain's role exists before the `up`; with true the stack must create it first."""
+    resources = [P, domain()]
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(owner_config(create=False)))
+    assert not violations("opensearch-vpc-slr", resources)
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(owner_config(create=True)))
+    assert violations("opensearch-vpc-slr", resources)
+
+
+def test_the_owner_flag_covers_only_the_roles_the_program_owns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The program owns OpenSearch's role only; Auto Scaling's is not provided by the flag."""
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(owner_config(create=False)))
+    assert violations("kms-key-policy-principals-exist", [P, key(ASG_STATEMENT)])
+    opensearch = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/opensearchservice.amazonaws.com/AWSServiceRoleForAmazonOpenSearchService"
+    assert not violations(
+        "kms-key-policy-principals-exist", [P, key(allow({"AWS": opensearch}, KMS_ACTIONS))]
+    )
+
+
+def test_the_owner_flag_reaches_the_pack_through_pulumi_config(
+    pack_session: Callable[[str], PolicySession],
+) -> None:
+    """Through the Analyzer protocol, with the stack files' own config: dev leaves the role to prod (in the fixes of
+    issue 11), prod creates it; a stack file without the flag is judged as the owner."""
+    plan = plan_of([P, domain()])
+    session = PolicySession(
+        project="ecommerce-platform",
+        stack="dev",
+        stack_config=owner_config(create=False),
+        timeouts=Timeouts(call=30, start=60, stack=120),
+    )
+    with session:
+        assert "opensearch-vpc-slr" not in {d.policy for d in session.analyze(plan).mandatory}
+    assert "opensearch-vpc-slr" in {d.policy for d in pack_session("prod").analyze(plan).mandatory}
