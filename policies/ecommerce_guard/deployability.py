@@ -39,6 +39,7 @@ from .common import (
 
 KMS_KEY: Final = "aws:kms/key:Key"
 KMS_KEY_POLICY: Final = "aws:kms/keyPolicy:KeyPolicy"
+KMS_REPLICA_KEY: Final = "aws:kms/replicaKey:ReplicaKey"
 IAM_ROLE: Final = "aws:iam/role:Role"
 IAM_USER: Final = "aws:iam/user:User"
 SLR: Final = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
@@ -106,7 +107,7 @@ def stack_setting(section: str, *path: str) -> Any:
             if key.endswith(f":{section}"):
                 value = candidate
                 break
-    if isinstance(value, str) and value[:1] in "{[":
+    if isinstance(value, str) and value.startswith(("{", "[")):
         value = parse_json(value)
     return get(value, *path) if path else value
 
@@ -173,27 +174,26 @@ def _principal_problem(stack: Stack, holder: Res, arn: str, before: set[str], ct
         if service in _service_linked_role_services(stack, before) or service in _provided_elsewhere(ctx):
             return None
         return (
-            f"is the service-linked role of {service}, which a fresh account does not have until that service "
-            f"first creates it: create it in the stack (aws.iam.ServiceLinkedRole aws_service_name={service!r}) "
-            "and make the key depend on it, or list the service in externalServiceLinkedRoles when another "
-            "stack owns it"
+            f"is the service-linked role of {service}, absent from a fresh account until that service first "
+            f"creates it (create it in the stack, aws.iam.ServiceLinkedRole aws_service_name={service!r}, and make "
+            "the key depend on it; or list the service in externalServiceLinkedRoles when another stack owns it)"
         )
     entities = [r for r in stack.of_type(IAM_ROLE, IAM_USER) if _entity_matches(r, arn, kind, path_and_name)]
     if not entities:
         return (
-            f"names an IAM {kind} this stack does not create; list it in externalPrincipals only if it exists "
-            "before the first `pulumi up`"
+            f"is an IAM {kind} this stack does not create (list it in externalPrincipals only if it exists "
+            "before the first `pulumi up`)"
         )
     if not any(e.urn in before for e in entities):
         return (
-            f"names the IAM {kind} {entities[0].label} of this stack, but the key does not depend on it, so it may "
-            "be created after the key: pass its ARN output (or depends_on) to the key policy"
+            f"is the IAM {kind} {entities[0].label} of this stack, but the key does not depend on it, so it may "
+            "be created after the key (build the policy from its ARN output, or add depends_on)"
         )
     return None
 
 
 def _key_policy_principals(stack: Stack, ctx: Context) -> None:
-    for holder in stack.of_type(KMS_KEY, KMS_KEY_POLICY):
+    for holder in stack.of_type(KMS_KEY, KMS_KEY_POLICY, KMS_REPLICA_KEY):
         document = holder.p("policy")
         if document is UNKNOWN or document in (None, ""):
             # No policy: AWS's default key policy, which names only the account.

@@ -203,6 +203,13 @@ KMS_CASES = [
     ),
     Case(
         "kms-key-policy-principals-exist",
+        "a replica key's policy is checked the same way",
+        [P, R("aws:kms/replicaKey:ReplicaKey", "dr-key", {"policy": doc(ROOT_STATEMENT, ASG_STATEMENT)})],
+        True,
+        "dr-key",
+    ),
+    Case(
+        "kms-key-policy-principals-exist",
         "missing policy: AWS's default names the account",
         [P, R("aws:kms/key:Key", "k", {})],
         False,

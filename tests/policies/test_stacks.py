@@ -13,6 +13,7 @@ from typing import Any, Final
 import pytest
 
 from tests.policies.mutation import MUTANTS, render, run_mutants, summary
+from tools.offline.mocks import ACCOUNT_ID
 from tools.offline.policy_run import PolicySession, Report
 
 _REPORTS: dict[str, Report] = {}
@@ -91,7 +92,7 @@ def _sibling(
 
 
 def _service_linked_role(target: dict[str, Any], service: str) -> dict[str, Any]:
-    account = target["urn"] and "123456789012"
+    account = ACCOUNT_ID
     role = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}.get(
         service, "AWSServiceRoleForAmazonOpenSearchService"
     )
