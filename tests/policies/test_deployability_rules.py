@@ -564,6 +564,27 @@ COREDNS_CASES = [
         True,
         "node group",
     ),
+    Case(
+        "eks-coredns-after-nodes",
+        "a real preview shows pulumi-eks's own coredns child of a cluster without nodes",
+        [
+            P,
+            (bare := cluster(skipDefaultNodeGroup=True, corednsAddonOptions={"enabled": True})),
+            R("aws:eks/addon:Addon", "cluster-coredns", {"addonName": "coredns"}, parent=bare),
+        ],
+        True,
+        "cluster-coredns",
+    ),
+    Case(
+        "eks-coredns-after-nodes",
+        "pulumi-eks's coredns child of a cluster with its default node group",
+        [
+            P,
+            (default := cluster(skipDefaultNodeGroup=False)),
+            R("aws:eks/addon:Addon", "cluster-coredns", {"addonName": "coredns"}, parent=default),
+        ],
+        False,
+    ),
     Case("eks-coredns-after-nodes", "other add-ons are not judged", [P, addon("metrics-server")], False),
     Case(
         "eks-coredns-after-nodes",
