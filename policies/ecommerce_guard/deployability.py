@@ -616,21 +616,24 @@ def _image_published(stack: Stack, ctx: Context) -> None:
                 continue
             name = repo.p("name")
             service = str(name).rsplit("/", 1)[-1] if isinstance(name, str) else ""
-            url = repo.p("repositoryUrl")
-            if ref is None and isinstance(url, str) and url:
-                # The repository exists already and the tag is not known yet: nothing to judge.
-                continue
-            if ref is not None and published.get(service) == ref:
-                continue
+            # Unknown URL: the repository is created (or replaced) by this very `up`, so it holds no image yet,
+            # whatever cluster.imageTags says.
+            created_now = repo.p("repositoryUrl") is UNKNOWN
+            if not created_now:
+                if ref is None:
+                    # The repository exists already and the tag is not known yet: nothing to judge.
+                    continue
+                if published.get(service) == ref:
+                    continue
             listed = (
                 f"cluster.imageTags.{service} is {published[service]!r}"
                 if service in published
-                else (f"cluster.imageTags has no {service!r}")
+                else f"cluster.imageTags has no {service!r}"
             )
             what = (
-                f"{image!r} from the repository {repo.label} this stack creates"
-                if ref is not None
-                else f"an image from the repository {repo.label} this same `up` creates (nothing can be in it yet)"
+                f"an image from the repository {repo.label} this same `up` creates (nothing can be in it yet)"
+                if created_now
+                else f"{image!r} from the repository {repo.label} this stack creates"
             )
             ctx.violation(
                 workload,

@@ -712,6 +712,18 @@ def test_a_tag_the_images_workflow_published_may_run_replicas(monkeypatch: pytes
     assert not violations("deployment-image-published", PUSHED)
 
 
+def test_a_repository_created_by_this_up_holds_no_image_whatever_the_config_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real preview of a stack that (re)creates the repository: its URL is unknown, so the image cannot be in it."""
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps(pulumi_config({"cart": "0.1.0"})))
+    findings = violations(
+        "deployment-image-published",
+        [P, NEW_CART, workload(f"{REGISTRY}/ecommerce-prod/cart:0.1.0", source=NEW_CART)],
+    )
+    assert findings and "this same `up` creates" in findings[0].message, findings
+
+
 def test_a_tag_published_for_another_service_or_version_does_not_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
