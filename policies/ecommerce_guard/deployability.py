@@ -655,7 +655,8 @@ POLICIES = [
         "IAM roles/users and service-linked roles the key depends on. KMS CreateKey/PutKeyPolicy: 'The principals "
         "in the key policy must exist and be visible to KMS' (MalformedPolicyDocumentException, AWS re:Post "
         "kms-policy-error-invalid-principals); EC2 Auto Scaling's 'Required AWS KMS key policy for use with "
-        "encrypted volumes': AWSServiceRoleForAutoScaling exists only after the account's first Auto Scaling group.",
+        "encrypted volumes': AWSServiceRoleForAutoScaling exists only once Auto Scaling has created it (the account's "
+        "first Auto Scaling group) or it was created explicitly.",
         MANDATORY,
         [],
         _key_policy_principals,
@@ -673,7 +674,8 @@ POLICIES = [
         "s3-endpoint-allows-ecr-layers",
         "An S3 VPC endpoint's policy allows s3:GetObject on arn:aws:s3:::prod-<region>-starport-layer-bucket/* "
         "without principal or resource-account conditions: ECR serves image layers from that AWS-owned bucket "
-        "(ECR User Guide, 'Amazon ECR interface VPC endpoints', minimum Amazon S3 bucket permissions).",
+        "(ECR User Guide, 'Amazon ECR interface VPC endpoints', minimum Amazon S3 bucket permissions). Every S3 "
+        "endpoint with a policy is judged: the pack cannot see whether another stack runs containers behind it.",
         MANDATORY,
         [],
         _s3_ecr_layers,
