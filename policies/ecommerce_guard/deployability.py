@@ -479,9 +479,12 @@ def _creates_coredns_addon(cluster: Res) -> Any:
         return UNKNOWN
     enabled = get(options, "enabled") if isinstance(options, dict) else None
     values = get(options, "configurationValues") if isinstance(options, dict) else None
+    if is_true(enabled):
+        return True
     if enabled is UNKNOWN or values is UNKNOWN:
         return UNKNOWN
-    if is_true(enabled) or values not in (None, "", {}):
+    # JavaScript truthiness: any object, even {}, counts as given.
+    if values not in (None, ""):
         return True
     own_capacity = (
         not is_true(cluster.p("skipDefaultNodeGroup"))
