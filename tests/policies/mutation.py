@@ -993,12 +993,12 @@ MUTANTS: list[Mutant] = [
         "kms-key-policy-principals-exist",
     ),
     Mutant(
-        "kms-slr-dependency-dropped",
+        "kms-cluster-key-names-asg-role",
         "deployability",
-        "the cluster key no longer depends on the Auto Scaling service-linked role it names",
+        "the node-volume key names AWSServiceRoleForAutoScaling as its principal again (not by condition)",
         "aws:kms/key:Key",
         "cluster-key",
-        _drop_dependencies_on("aws:iam/serviceLinkedRole:ServiceLinkedRole"),
+        _edit_doc("policy", _add_statement(_key_grant(ASG_SLR_ARN))),
         "kms-key-policy-principals-exist",
     ),
     Mutant(

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import sys
 from collections.abc import Callable
 from typing import Any, Final
@@ -113,12 +112,26 @@ def _add_statement(resource: dict[str, Any], statement: dict[str, Any]) -> None:
             resource[side]["policy"] = json.dumps(doc)
 
 
+def _aws_principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    values = principal.get("AWS", []) if isinstance(principal, dict) else []
+    return [values] if isinstance(values, str) else list(values)
+
+
 def _fix(plan: dict[str, Any], rule: str, target: dict[str, Any]) -> None:
     """Change `target` the way the program fixes of issue 11 do, enough for its rule to pass."""
     added: list[dict[str, Any]] = []
     if rule == "kms-key-policy-principals-exist":
-        for service in sorted(set(re.findall(r"aws-service-role/([^/]+)/", target["inputs"]["policy"]))):
-            added.append(_service_linked_role(target, service))
+        # As the fixes branch does: the service-linked role matched by aws:PrincipalArn, not named as principal.
+        for side in ("inputs", "outputs"):
+            if "policy" in (target.get(side) or {}):
+                doc = json.loads(target[side]["policy"])
+                for st in doc["Statement"]:
+                    named = [a for a in _aws_principals(st) if "aws-service-role/" in a]
+                    if named:
+                        st["Principal"] = {"AWS": "*"}
+                        st.setdefault("Condition", {})["ArnEquals"] = {"aws:PrincipalArn": named}
+                target[side]["policy"] = json.dumps(doc)
     elif rule == "opensearch-vpc-slr":
         added.append(_service_linked_role(target, "opensearchservice.amazonaws.com"))
     elif rule == "sts-endpoint-allows-web-identity":
