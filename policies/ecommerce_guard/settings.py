@@ -141,6 +141,14 @@ _K8S_EXCLUDED: Final[dict[str, Any]] = {
     "default": K8S_SYSTEM_NAMESPACES,
 }
 
+_EXTERNAL_SLRS: Final[dict[str, Any]] = {
+    "type": "array",
+    "items": {"type": "string", "pattern": "^[a-z0-9.-]+\\.amazonaws\\.com$"},
+    "description": "AWS service names (autoscaling.amazonaws.com) whose service-linked role another stack or the "
+    "account's bootstrap creates before this stack's first `pulumi up`.",
+    "default": [],
+}
+
 # Rule-specific properties (besides `exemptions` and `environment`, which every rule takes).
 _SPECIFIC: Final[dict[str, dict[str, dict[str, Any]]]] = {
     "iam-resource-star-restricted": {
@@ -272,6 +280,17 @@ _SPECIFIC: Final[dict[str, dict[str, dict[str, Any]]]] = {
     "k8s-resources": {"excludedNamespaces": _K8S_EXCLUDED},
     "k8s-probes": {"excludedNamespaces": _K8S_EXCLUDED},
     "k8s-service-account": {"excludedNamespaces": _K8S_EXCLUDED},
+    "kms-key-policy-principals-exist": {
+        "externalPrincipals": {
+            "type": "array",
+            "items": {"type": "string", "pattern": "^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:"},
+            "description": "IAM principal ARNs created outside this stack that exist before its first `pulumi up` "
+            "(e.g. a break-glass admin role); key policies may name them.",
+            "default": [],
+        },
+        "externalServiceLinkedRoles": _EXTERNAL_SLRS,
+    },
+    "opensearch-vpc-slr": {"externalServiceLinkedRoles": _EXTERNAL_SLRS},
     "log-group-kms-retention": {
         "maxRetentionDays": {
             "type": "integer",

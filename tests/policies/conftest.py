@@ -1,5 +1,6 @@
 """The policy pack's gRPC server, started once per test session per stack (its environment is fixed at start,
-as the CLI does), from the pack's own virtualenv exactly like `make policy`."""
+as the CLI does), from the pack's own virtualenv exactly like `make policy`: PULUMI_CONFIG carries the stack file's
+config, as the CLI passes it (some rules read it, e.g. `cluster.imageTags`, `account.createServiceLinkedRoles`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tools.offline.analyzer_host import Timeouts
+from tools.offline.engine import stack_config
 from tools.offline.policy_run import PolicySession
 
 PROJECT = "ecommerce-platform"
@@ -23,7 +25,7 @@ def pack_session() -> Iterator[Callable[[str], PolicySession]]:
             session = PolicySession(
                 project=PROJECT,
                 stack=stack,
-                stack_config={f"{PROJECT}:environment": stack},
+                stack_config=stack_config(stack)[0],
                 timeouts=Timeouts(call=30, start=60, stack=120),
             )
             session.__enter__()

@@ -188,6 +188,67 @@ def _open_to_everyone(st: dict[str, Any]) -> None:
     st.pop("Condition", None)
 
 
+def _drop_dependencies_on(type_: str) -> Callable[[Plan, Resource], None]:
+    """Remove the target's dependencies (plain and per property) on every resource of `type_`."""
+
+    def change(plan: Plan, r: Resource) -> None:
+        of_type = {x["urn"] for x in plan["resources"] if x["type"] == type_}
+        r["dependencies"] = [u for u in r.get("dependencies") or [] if u not in of_type]
+        r["propertyDependencies"] = {
+            k: [u for u in v if u not in of_type] for k, v in (r.get("propertyDependencies") or {}).items()
+        }
+
+    return change
+
+
+def _name_role_of(role_name_has: str) -> Callable[[Plan, Resource], None]:
+    """The key policy names a role of the stack (by its ARN) without the key depending on it."""
+
+    def change(plan: Plan, r: Resource) -> None:
+        role = next(
+            x for x in plan["resources"] if x["type"] == "aws:iam/role:Role" and role_name_has in x["name"]
+        )
+        arn = str((role.get("outputs") or {})["arn"])
+        _edit_doc("policy", _add_statement(_key_grant(arn)))(plan, r)
+
+    return change
+
+
+def _key_grant(arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "Mutant",
+        "Effect": "Allow",
+        "Principal": {"AWS": arn},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+    }
+
+
+def _replace_doc(prop: str, document: dict[str, Any]) -> Callable[[Plan, Resource], None]:
+    def edit(doc: dict[str, Any]) -> None:
+        doc.clear()
+        doc.update(copy.deepcopy(document))
+
+    return _edit_doc(prop, edit)
+
+
+ACCOUNT_ONLY_ENDPOINT_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}},
+        }
+    ],
+}
+ASG_SLR_ARN = (
+    "arn:aws:iam::123456789012:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+)
+
+
 WORLD = "0.0.0.0/0"
 ACCOUNT_WIDE_KEY = "arn:aws:kms:us-east-2:123456789012:key/*"
 
@@ -931,6 +992,112 @@ MUTANTS: list[Mutant] = [
         "",
         _drop("webAclId"),
         "cloudfront-oac-waf",
+    ),
+    # --- deployability: create-time failures of a first `up` ---------------------------------------------
+    Mutant(
+        "kms-names-asg-slr",
+        "deployability",
+        "a key policy names AWSServiceRoleForAutoScaling, which a fresh account lacks",
+        "aws:kms/key:Key",
+        "aurora-key",
+        _edit_doc("policy", _add_statement(_key_grant(ASG_SLR_ARN))),
+        "kms-key-policy-principals-exist",
+    ),
+    Mutant(
+        "kms-names-role-created-later",
+        "deployability",
+        "a key policy names the node role without depending on it",
+        "aws:kms/key:Key",
+        "logs-key",
+        _name_role_of("node-role"),
+        "kms-key-policy-principals-exist",
+    ),
+    Mutant(
+        "kms-cluster-key-names-asg-role",
+        "deployability",
+        "the node-volume key names AWSServiceRoleForAutoScaling as its principal again (not by condition)",
+        "aws:kms/key:Key",
+        "cluster-key",
+        _edit_doc("policy", _add_statement(_key_grant(ASG_SLR_ARN))),
+        "kms-key-policy-principals-exist",
+    ),
+    Mutant(
+        "sts-endpoint-principal-account",
+        "deployability",
+        "the STS endpoint policy admits only the account's principals (IRSA's call carries none)",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "-sts",
+        _replace_doc("policy", ACCOUNT_ONLY_ENDPOINT_POLICY),
+        "sts-endpoint-allows-web-identity",
+    ),
+    Mutant(
+        "sts-endpoint-org-deny",
+        "deployability",
+        "the STS endpoint policy denies principals outside an organization",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "-sts",
+        _edit_doc(
+            "policy",
+            _add_statement(
+                {
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": "sts:*",
+                    "Resource": "*",
+                    "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-example"}},
+                }
+            ),
+        ),
+        "sts-endpoint-allows-web-identity",
+    ),
+    Mutant(
+        "s3-endpoint-account-only",
+        "deployability",
+        "the S3 gateway endpoint policy admits only the account's principals (ECR's layer URLs are AWS's)",
+        "aws:ec2/vpcEndpoint:VpcEndpoint",
+        "-s3",
+        _replace_doc("policy", ACCOUNT_ONLY_ENDPOINT_POLICY),
+        "s3-endpoint-allows-ecr-layers",
+    ),
+    Mutant(
+        "opensearch-slr-dependency-dropped",
+        "deployability",
+        "the VPC OpenSearch domain no longer depends on its service-linked role",
+        "aws:opensearch/domain:Domain",
+        "",
+        _drop_dependencies_on("aws:iam/serviceLinkedRole:ServiceLinkedRole"),
+        "opensearch-vpc-slr",
+    ),
+    Mutant(
+        "coredns-in-cluster-enabled",
+        "deployability",
+        "pulumi-eks's CoreDNS add-on turned back on in a cluster without a default node group",
+        "eks:index:Cluster",
+        "",
+        _set("corednsAddonOptions", "enabled", value=True),
+        "eks-coredns-after-nodes",
+    ),
+    Mutant(
+        "coredns-addon-before-nodes",
+        "deployability",
+        "a CoreDNS add-on that does not wait for the node group",
+        "aws:eks/addon:Addon",
+        "metrics-server",
+        _add_resource(
+            "aws:eks/addon:Addon",
+            "ecommerce-mesh-coredns-mutant",
+            {"addonName": "coredns", "clusterName": "ecommerce-prod"},
+        ),
+        "eks-coredns-after-nodes",
+    ),
+    Mutant(
+        "deployment-replicas-before-push",
+        "deployability",
+        "a Deployment runs replicas of an image the images workflow has not pushed",
+        "kubernetes:apps/v1:Deployment",
+        "cart-deployment",
+        _set("spec", "replicas", value=2),
+        "deployment-image-published",
     ),
 ]
 

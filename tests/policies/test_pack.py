@@ -13,6 +13,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 from policies.ecommerce_guard import pack, settings
 from tests.policies import (
     test_data_rules,
+    test_deployability_rules,
     test_edge_rules,
     test_eks_network_rules,
     test_iam_rules,
@@ -30,6 +31,7 @@ ALL_CASES: list[Case] = [
     *test_edge_rules.CASES,
     *test_services_rules.CASES,
     *test_k8s_rules.CASES,
+    *test_deployability_rules.CASES,
 ]
 POLICIES = pack.all_policies()
 
