@@ -805,7 +805,7 @@ def test_the_dev_stack_in_provisioned_mode_is_deployable_by_its_pipeline() -> No
         assert allowed(docs, "application-autoscaling:RegisterScalableTarget", "*", **{"aws:RequestedRegion":
                        "us-east-2"}), t["urn"]  # fmt: skip
     with PolicySession(project="ecommerce-platform", stack="dev",
-                       stack_config={"ecommerce-platform:environment": "dev"},
+                       stack_config=plan["config"],  # the stack's config, as the CLI passes it to the pack
                        timeouts=Timeouts(call=30, start=60, stack=120)) as session:  # fmt: skip
         report = session.analyze(plan)
     assert not report.mandatory, [(d.policy, d.urn, d.message) for d in report.mandatory]
