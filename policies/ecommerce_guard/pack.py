@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import data, edge, eks, governance, iam, kubernetes, network, services, storage
+from . import data, edge, eks, governance, iam, kubernetes, network, observability, services, storage
 
 PACK_NAME: Final = "ecommerce-guard"
 PACK_DESCRIPTION: Final = (
@@ -36,6 +36,7 @@ def all_policies() -> list[Policy]:
         *services.POLICIES,
         *governance.POLICIES,
         *kubernetes.POLICIES,
+        *observability.POLICIES,
     ]
     names = [p.name for p in policies]
     duplicates = {n for n in names if names.count(n) > 1}
