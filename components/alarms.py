@@ -263,6 +263,15 @@ EXTRA_METRICS: Mapping[str, tuple[tuple[str, str], ...]] = {
     "nat-packets-dropped": (("PacketsInFromSource", "Sum"), ("PacketsInFromDestination", "Sum")),
 }
 
+#: Context the overview dashboard shows beside the alarms' metrics: request rate and latency at the entry points and
+#: the cluster's size ((kind, namespace, metric, statistic, fixed dimensions)).
+OVERVIEW_CONTEXT: tuple[tuple[str, str, str, str, Mapping[str, str]], ...] = (
+    ("cloudfront", "AWS/CloudFront", "Requests", "Sum", {"Region": "Global"}),
+    ("alb", "AWS/ApplicationELB", "RequestCount", "Sum", {}),
+    ("alb", "AWS/ApplicationELB", "TargetResponseTime", "p99", {}),
+    ("eks-cluster", "ContainerInsights", "cluster_node_count", "Maximum", {}),
+)
+
 #: The dimension naming the watched resource, per kind (the value comes from the watched component's outputs).
 RESOURCE_DIMENSION: Mapping[str, str] = {
     "aurora-writer": "DBClusterIdentifier",

@@ -702,6 +702,17 @@ class Observability(pulumi.ComponentResource):
                 if spec.shop_down or spec.id in ("aurora-writer-cpu", "redis-engine-cpu", "search-cpu",
                                                  "eks-node-cpu", "eks-node-memory", "cloudfront-5xx-rate"):  # fmt: skip
                     widgets["overview"].append(widget)
+        for target in targets:
+            region = GLOBAL_METRICS_REGION if catalogue.KINDS[target.kind].global_metrics else self._region
+            dim = catalogue.RESOURCE_DIMENSION[target.kind]
+            for ctx_kind, namespace, metric, stat, fixed in catalogue.OVERVIEW_CONTEXT:
+                if ctx_kind == target.kind:
+                    pairs = [x for k, v in {dim: target.value, **fixed}.items() for x in (k, v)]
+                    widgets["overview"].insert(0, {
+                        "type": "metric", "width": 8, "height": 6,
+                        "properties": {"title": f"{metric} ({ctx_kind})", "metrics": [[namespace, metric, *pairs]],
+                                       "stat": stat, "period": 60, "region": region},
+                    })  # fmt: skip
         names: dict[str, pulumi.Output[str]] = {}
         for tier, items in widgets.items():
             dashboard = aws.cloudwatch.Dashboard(

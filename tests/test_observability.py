@@ -486,7 +486,15 @@ def test_dashboards_one_overview_and_one_per_tier(stack: str, resources: Any) ->
     tiers = {"overview", "edge", "data", "network"} | ({"cluster"} if stack == "prod" else set())
     assert set(boards) == {f"ecommerce-{stack}-{t}" for t in tiers}, sorted(boards)
     overview = json.dumps(boards[f"ecommerce-{stack}-overview"])
-    for metric in ("SuccessPercent", "HTTPCode_Target_5XX_Count", "5xxErrorRate", "EngineCPUUtilization"):
+    for metric in (
+        "SuccessPercent",
+        "HTTPCode_Target_5XX_Count",
+        "5xxErrorRate",
+        "EngineCPUUtilization",
+        "Requests",
+        "RequestCount",
+        "TargetResponseTime",
+    ):
         assert metric in overview, f"overview lacks {metric}"
     cloudfront = [
         w
