@@ -455,7 +455,10 @@ class Observability(pulumi.ComponentResource):
             source=pulumi.AssetArchive(
                 {f"nodejs/node_modules/{CANARY_HANDLER_FILE}.js": pulumi.StringAsset(CANARY_SCRIPT)}
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[artifacts.bucket]),
+            # After versioning is on, so the object has the version id the canary pins.
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[artifacts.bucket, *filter(None, [artifacts.versioning])]
+            ),
         )
         lambda_logs = self._log_arn(f"/aws/lambda/cwsyn-{canary}-*")
         role = aws.iam.Role(
