@@ -79,6 +79,8 @@ lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --no-header pyproject.toml -o requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 --no-header --extra dev pyproject.toml -o requirements-dev.txt
 
-# Regenerate the README's settings table from components/config.py and the stack files.
+# Regenerate the README's settings table from components/config.py and the stack files, and docs/alarms.md from
+# the alarm catalogue (components/alarms.py).
 docs: venv
 	$(PY) -m tools.settings_table --write
+	$(PY) -m tools.alarms_table --write

@@ -11,6 +11,7 @@ from components.edge import CdnEdge
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
+from components.observability import Observability, WatchedCluster, WatchedData, WatchedEdge
 
 settings = load_settings()
 
@@ -78,6 +79,35 @@ runner = (
     else None
 )  # fmt: skip
 
+# Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
+observability = Observability(
+    "ecommerce-observability",
+    settings,
+    nat_gateway_ids=network.nat_gateway_ids,
+    data=WatchedData(
+        aurora_cluster_identifier=data.aurora_cluster_identifier,
+        redis_member_clusters=data.redis_member_clusters,
+        search_domain_name=data.search_domain_name,
+        table_names={"products": data.products_table_name, "inventory": data.inventory_table_name},
+        queue_names=data.queue_names,
+        dead_letter_queue_names=data.dead_letter_queue_names,
+        topic_names=data.topic_names,
+    ),
+    cluster=WatchedCluster(
+        cluster_name=mesh.cluster_name,
+        nodes_ready_cluster_name=mesh.nodes_ready_cluster_name,
+        oidc_provider_arn=mesh.oidc_provider_arn,
+        oidc_issuer=mesh.oidc_issuer,
+        control_plane_log_group_name=mesh.control_plane_log_group_name,
+        alb_arn_suffix=mesh.alb_arn_suffix,
+        target_group_arn_suffixes=mesh.target_group_arn_suffixes,
+    ),
+    edge=WatchedEdge(
+        distribution_id=edge.distribution_id, web_acl_name=edge.web_acl_name, site_url=edge.site_url
+    ),
+    opts=platform,
+)
+
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -138,3 +168,13 @@ pulumi.export("distributionId", edge.distribution_id)
 pulumi.export("distributionDomainName", edge.distribution_domain_name)
 pulumi.export("siteBucketName", edge.site_bucket_name)
 pulumi.export("webAclArn", edge.web_acl_arn)
+pulumi.export(
+    "observability",
+    {
+        "alarmTopicArn": observability.alarm_topic_arn,
+        "globalAlarmTopicArn": observability.global_alarm_topic_arn,
+        "shopDownAlarm": observability.shop_down_alarm_name,
+        "dashboards": observability.dashboard_names,
+        "canaryName": observability.canary_name,
+    },
+)

@@ -117,6 +117,10 @@ class DataTier(pulumi.ComponentResource):
     user_pool_client_id: pulumi.Output[str]
     user_pool_domain: pulumi.Output[str]
     stripe_secret_arn: pulumi.Output[str]
+    redis_member_clusters: pulumi.Output[Sequence[str]]
+    queue_names: dict[str, pulumi.Output[str]]
+    dead_letter_queue_names: dict[str, pulumi.Output[str]]
+    topic_names: dict[str, pulumi.Output[str]]
 
     def __init__(
         self,
@@ -187,6 +191,7 @@ class DataTier(pulumi.ComponentResource):
         self.redis_endpoint = redis.primary_endpoint_address
         self.redis_port = REDIS_PORT
         self.redis_auth_secret_arn = redis_secret.arn
+        self.redis_member_clusters = redis.member_clusters
         self.search_domain_name = domain.domain_name
         self.search_domain_arn = domain.arn
         self.search_endpoint = domain.endpoint
@@ -195,6 +200,9 @@ class DataTier(pulumi.ComponentResource):
         self.queue_urls = {role: q.url for role, q in queues.items()}
         self.queue_arns = {role: q.arn for role, q in queues.items()}
         self.dead_letter_queue_arns = {role: q.arn for role, q in dlqs.items()}
+        self.queue_names = {role: q.name for role, q in queues.items()}
+        self.dead_letter_queue_names = {role: q.name for role, q in dlqs.items()}
+        self.topic_names = {role: t.name for role, t in topics.items()}
         self.user_pool_id, self.user_pool_arn = pool.id, pool.arn
         self.user_pool_client_id = client.id
         self.user_pool_domain = pool_domain.domain

@@ -41,6 +41,8 @@ PLATFORM_SERVICES = (
     "acm", "athena", "autoscaling", "cloudfront", "cloudwatch", "cognito-idp", "dynamodb", "ec2", "ecr", "eks",
     "elasticache", "elasticloadbalancing", "es", "events", "glue", "kms", "logs", "rds", "route53", "s3",
     "secretsmanager", "sns", "sqs", "ssm", "wafv2", "codebuild",
+    # The observability canary: Synthetics creates its Lambda function and layer as the caller.
+    "synthetics", "lambda",
 )  # fmt: skip
 #: Further services the boundary leaves open: provisioned-table auto scaling (the deploy role gets named actions of
 #: it), and what only the platform's own roles call (IRSA database auth, Pod Identity, the runner's GitHub
@@ -69,6 +71,8 @@ ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 PASS_ROLE_SERVICES = (
     "eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com", "glue.amazonaws.com",
     "monitoring.rds.amazonaws.com", "pods.eks.amazonaws.com", "sagemaker.amazonaws.com", "codebuild.amazonaws.com",
+    # The canary's execution role, passed by Synthetics to its Lambda function (CloudWatchSyntheticsFullAccess).
+    "lambda.amazonaws.com", "synthetics.amazonaws.com",
 )  # fmt: skip
 #: Service-linked roles `pulumi up` may cause AWS to create (first Auto Scaling group, OpenSearch VPC domain,
 #: DynamoDB auto scaling, ELB, RDS, ElastiCache, EKS and its node groups): `iam:AWSServiceName` values.

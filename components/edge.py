@@ -88,6 +88,7 @@ class CdnEdge(pulumi.ComponentResource):
     site_kms_key_arn: pulumi.Output[str]
     logs_bucket_name: pulumi.Output[str]
     web_acl_arn: pulumi.Output[str]
+    web_acl_name: pulumi.Output[str]
     waf_log_group_name: pulumi.Output[str]
     site_url: pulumi.Output[str]
 
@@ -641,6 +642,7 @@ class CdnEdge(pulumi.ComponentResource):
         self.site_kms_key_arn = site_key.arn
         self.logs_bucket_name = logs_bucket.bucket
         self.web_acl_arn = web_acl.arn
+        self.web_acl_name = web_acl.name
         self.waf_log_group_name = waf_log_group.name
         self.site_url = (
             pulumi.Output.from_input(f"https://{domain}")

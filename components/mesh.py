@@ -211,6 +211,12 @@ class ServiceMesh(pulumi.ComponentResource):
     alb_arn: pulumi.Output[str]
     alb_dns_name: pulumi.Output[str]
     alb_origin: AlbOrigin
+    alb_arn_suffix: pulumi.Output[str]
+    target_group_arn_suffixes: dict[str, pulumi.Output[str]]
+    oidc_issuer: pulumi.Output[str]
+    control_plane_log_group_name: pulumi.Output[str]
+    nodes_ready_cluster_name: pulumi.Output[str]
+    """The cluster's name, resolved only once the node group exists: add-ons that need nodes take it."""
 
     def __init__(
         self,
@@ -429,7 +435,9 @@ class ServiceMesh(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = cluster.oidc_provider_arn
         self.cluster_security_group_id = cluster.cluster_security_group_id
+        self.control_plane_log_group_name = control_plane_logs.name
         oidc_issuer = cluster.oidc_issuer
+        self.oidc_issuer = oidc_issuer
 
         # --- nodes: a launch template (IMDSv2 hop 1, encrypted gp3, no SSH key) and one managed node group ---
         # No user data: with an EKS AMI chosen by `ami_type` (no image id in the template) EKS appends its own
@@ -493,6 +501,9 @@ class ServiceMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=node_policies),
         )
         self.node_role_arn = node_role.arn
+        # The node group's URN carries the dependency: an add-on taking this name waits for the nodes (pulumi-eks
+        # creates in-cluster add-ons before any node, and a DaemonSet add-on would report DEGRADED until then).
+        self.nodes_ready_cluster_name = pulumi.Output.all(prefix, node_group.urn).apply(lambda v: str(v[0]))
         after_nodes = pulumi.ResourceOptions(parent=self, depends_on=[cluster, node_group])
         # CoreDNS needs nodes to become ACTIVE; created after the node group it adopts the CoreDNS Deployment EKS
         # bootstrapped with the cluster (OVERWRITE), with the replicas and requests the capacity check counts.
@@ -645,6 +656,7 @@ class ServiceMesh(pulumi.ComponentResource):
 
         # --- the public ALB, owned by Pulumi ---
         target_groups = self._alb(name, prefix, settings, network, account_id, partition, region)
+        self.target_group_arn_suffixes = {svc: tg.arn_suffix for svc, tg in target_groups.items()}
 
         # --- controllers: Load Balancer Controller (target registration only) and Cluster Autoscaler ---
         lbc_sa = "aws-load-balancer-controller"
@@ -1221,6 +1233,7 @@ class ServiceMesh(pulumi.ComponentResource):
         )
         self.alb_arn = alb.arn
         self.alb_dns_name = alb.dns_name
+        self.alb_arn_suffix = alb.arn_suffix
 
         verify = random.RandomPassword(f"{name}-origin-verify", length=48, special=False, opts=child)
         header_value: pulumi.Output[str] = pulumi.Output.secret(cast(Any, verify.result))

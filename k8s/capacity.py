@@ -19,7 +19,8 @@ The model is the scheduler's, per node, with the values EKS itself sets on an AL
   `maxPodsExpression`: "Any MaxPods value set in Config takes precedence ... kubeReserved will always be calculated
   on its result"). t3.micro: 255 + 11 x 4 = 299 MiB, with or without prefixes.
 - allocatable CPU: vCPUs minus kube-reserved (6% of the first core, 1% of the second, 0.5% of cores 3-4, 0.25% above);
-- DaemonSet pods (aws-node, kube-proxy) take a slot, CPU and memory on every node.
+- DaemonSet pods (aws-node, kube-proxy and, with `observability.containerInsights`, the CloudWatch agent and
+  Fluent Bit of the amazon-cloudwatch-observability add-on) take a slot, CPU and memory on every node.
 Pods: the catalogue's replicas x requests — the published steady state, every service at its HPA minimum, even
 while services without a pinned image run 0 replicas — the system Deployments (CoreDNS, metrics-server, the Load Balancer
 Controller, the Cluster Autoscaler) and one surge pod, because rolling updates start a new pod before stopping an
@@ -79,6 +80,16 @@ DAEMONSETS: tuple[Pod, ...] = (
     Pod("kube-proxy", 1, 100, 0),
 )
 
+#: The amazon-cloudwatch-observability add-on's DaemonSets, with the requests its chart renders by default
+#: (aws-observability/helm-charts, charts/amazon-cloudwatch-observability: the AmazonCloudWatchAgent resource
+#: requests 250m/128Mi, the fluent-bit DaemonSet 400m/250Mi); one pod of each per node.
+CONTAINER_INSIGHTS_DAEMONSETS: tuple[Pod, ...] = (
+    Pod("cloudwatch-agent (Container Insights)", 1, 250, 128),
+    Pod("fluent-bit (Container Insights logs)", 1, 400, 250),
+)
+#: The add-on's operator Deployment (amazon-cloudwatch-observability-controller-manager), 100m/64Mi.
+CLOUDWATCH_OPERATOR = Pod("amazon-cloudwatch-observability-controller-manager", 1, 100, 64)
+
 #: System Deployments' per-pod requests: CoreDNS and metrics-server as the EKS add-ons ship them; the controllers'
 #: requests are set by the ServiceMesh's Helm values from these same numbers.
 COREDNS = Pod("coredns", 1, 100, 70)
@@ -125,7 +136,14 @@ class NodeCapacity:
     memory_mib: int
 
 
-def node_capacity(instance_type: str, prefix_delegation: bool) -> NodeCapacity:
+def daemonsets(container_insights: bool) -> tuple[Pod, ...]:
+    """The DaemonSet pods every node runs."""
+    return DAEMONSETS + (CONTAINER_INSIGHTS_DAEMONSETS if container_insights else ())
+
+
+def node_capacity(
+    instance_type: str, prefix_delegation: bool, container_insights: bool = False
+) -> NodeCapacity:
     """What one node offers to non-DaemonSet pods after kube-reserved, eviction and the DaemonSets."""
     it = INSTANCE_TYPES[instance_type]
     pods = max_pods(instance_type, prefix_delegation)
@@ -135,10 +153,11 @@ def node_capacity(instance_type: str, prefix_delegation: bool) -> NodeCapacity:
         - EVICTION_HARD_MIB
     )
     cpu = it.vcpus * 1000 - kube_reserved_cpu_m(it.vcpus)
+    per_node = daemonsets(container_insights)
     return NodeCapacity(
-        pods=pods - sum(d.count for d in DAEMONSETS),
-        cpu_m=cpu - sum(d.cpu_m for d in DAEMONSETS),
-        memory_mib=memory - sum(d.memory_mib for d in DAEMONSETS),
+        pods=pods - sum(d.count for d in per_node),
+        cpu_m=cpu - sum(d.cpu_m for d in per_node),
+        memory_mib=memory - sum(d.memory_mib for d in per_node),
     )
 
 
@@ -150,6 +169,7 @@ def scheduled_pods(settings: Settings, *, at_max: bool = False) -> list[Pod]:
         METRICS_SERVER,
         Pod(LB_CONTROLLER.name, c.system_replicas, LB_CONTROLLER.cpu_m, LB_CONTROLLER.memory_mib),
         CLUSTER_AUTOSCALER,
+        *((CLOUDWATCH_OPERATOR,) if settings.observability.container_insights else ()),
     ]
     services = []
     for s in CATALOGUE:
@@ -199,7 +219,8 @@ def capacity_problems(settings: Settings) -> list[str]:
     c = settings.cluster
     if c.node_instance_type not in INSTANCE_TYPES:
         return [f"cluster.nodeInstanceType: {c.node_instance_type!r} has no capacity data in k8s/capacity.py"]
-    per_node = node_capacity(c.node_instance_type, c.prefix_delegation)
+    insights = settings.observability.container_insights
+    per_node = node_capacity(c.node_instance_type, c.prefix_delegation, insights)
     problems: list[str] = []
     if per_node.memory_mib <= 0 or per_node.pods <= 0:
         return [
@@ -231,7 +252,15 @@ def capacity_problems(settings: Settings) -> list[str]:
                 f"{max_pods(c.node_instance_type, c.prefix_delegation)} as EKS sets it, prefix delegation "
                 f"{'on' if c.prefix_delegation else 'off'}): {'; '.join(short)}. Change {key} to {fits} or more, "
                 "choose a larger cluster.nodeInstanceType, set cluster.prefixDelegation true if pod slots are short, "
-                "or lower the requests (cluster.workloadProfile small, cluster.systemReplicas)"
+                "or lower the requests (cluster.workloadProfile small, cluster.systemReplicas"
+                + (
+                    ", or observability.containerInsights false: its agents take "
+                    f"{sum(d.cpu_m for d in CONTAINER_INSIGHTS_DAEMONSETS)}m/"
+                    f"{sum(d.memory_mib for d in CONTAINER_INSIGHTS_DAEMONSETS)} MiB per node"
+                    if insights
+                    else ""
+                )
+                + ")"
             )
         largest = max(pods, key=lambda p: p.memory_mib)
         if largest.memory_mib > per_node.memory_mib or largest.cpu_m > per_node.cpu_m:

@@ -13,7 +13,19 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import data, deployability, edge, eks, governance, iam, kubernetes, network, services, storage
+from . import (
+    data,
+    deployability,
+    edge,
+    eks,
+    governance,
+    iam,
+    kubernetes,
+    network,
+    observability,
+    services,
+    storage,
+)
 
 PACK_NAME: Final = "ecommerce-guard"
 PACK_DESCRIPTION: Final = (
@@ -37,6 +49,7 @@ def all_policies() -> list[Policy]:
         *governance.POLICIES,
         *kubernetes.POLICIES,
         *deployability.POLICIES,
+        *observability.POLICIES,
     ]
     names = [p.name for p in policies]
     duplicates = {n for n in names if names.count(n) > 1}

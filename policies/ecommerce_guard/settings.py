@@ -72,6 +72,7 @@ RESOURCE_STAR_ACTIONS: Final[dict[str, str]] = {
     "athena:ListWorkGroups": "list call; no resource type",
     "glue:GetDatabases": "catalog-wide listing used by Athena consoles; no narrower scope",
     "route53:ListHostedZones": "list call; no resource type",
+    "s3:ListAllMyBuckets": "list call; no resource type (the Synthetics canary role needs it before writing)",
     "cloudfront:ListDistributions": "list call; no resource type",
     "ecr:BatchImportUpstreamImage": "pull-through cache; scoped by the registry, not a repository",
 }

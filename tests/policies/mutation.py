@@ -1099,6 +1099,52 @@ MUTANTS: list[Mutant] = [
         _set("spec", "replicas", value=2),
         "deployment-image-published",
     ),
+    # --- observability -----------------------------------------------------------------------------------------
+    Mutant(
+        "alarm-no-ok-action",
+        "observability",
+        "an alarm stops sending OK (the pager never hears it is over)",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aurora-writer-cpu",
+        _set("okActions", value=[]),
+        "alarm-has-action",
+    ),
+    Mutant(
+        "alarm-actions-disabled",
+        "observability",
+        "the composite shop-down alarm has its actions disabled",
+        "aws:cloudwatch/compositeAlarm:CompositeAlarm",
+        "shop-down",
+        _set("actionsEnabled", value=False),
+        "alarm-has-action",
+    ),
+    Mutant(
+        "alarm-topic-aws-key",
+        "observability",
+        "the alarm topic moves to the AWS-managed SNS key (CloudWatch cannot use it)",
+        "aws:sns/topic:Topic",
+        "observability-alarms",
+        _set("kmsMasterKeyId", value="alias/aws/sns"),
+        "alarm-topic-encrypted",
+    ),
+    Mutant(
+        "alarm-key-without-cloudwatch",
+        "observability",
+        "the alarm topic's key policy loses CloudWatch's grant",
+        "aws:kms/key:Key",
+        "observability-key",
+        _edit_doc(
+            "policy",
+            lambda doc: doc.update(
+                Statement=[
+                    st
+                    for st in doc["Statement"]
+                    if "cloudwatch.amazonaws.com" not in json.dumps(st.get("Principal", {}))
+                ]
+            ),
+        ),
+        "alarm-topic-encrypted",
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from tests.policies import (
     test_eks_network_rules,
     test_iam_rules,
     test_k8s_rules,
+    test_observability_rules,
     test_services_rules,
     test_storage_rules,
 )
@@ -32,6 +33,7 @@ ALL_CASES: list[Case] = [
     *test_services_rules.CASES,
     *test_k8s_rules.CASES,
     *test_deployability_rules.CASES,
+    *test_observability_rules.CASES,
 ]
 POLICIES = pack.all_policies()
 

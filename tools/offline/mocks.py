@@ -74,6 +74,12 @@ ID_FORMAT = {
     "aws:cognito/userPool:UserPool": "{region}_{alnum9}",
     "aws:cognito/userPoolClient:UserPoolClient": "{seed26}",
     "aws:dynamodb/table:Table": "{i[name]}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "{i[name]}",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": "{i[alarmName]}",
+    "aws:cloudwatch/dashboard:Dashboard": "{i[dashboardName]}",
+    "aws:synthetics/canary:Canary": "{i[name]}",
+    "aws:sns/topicPolicy:TopicPolicy": "{i[arn]}",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "{i[key]}",
 }
 
 #: Type token -> ARN resource part, formatted with the resource's id, name and inputs (`{id}`, `{name}`, `{i[x]}`).
@@ -124,12 +130,20 @@ ARN_FORMAT = {
     "aws:sns/topic:Topic": "sns:{region}:{account}:{i[name]}",
     "aws:secretsmanager/secret:Secret": "secretsmanager:{region}:{account}:secret:{i[name]}-{alnum6}",
     "aws:cognito/userPool:UserPool": "cognito-idp:{region}:{account}:userpool/{id}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "cloudwatch:{region}:{account}:alarm:{i[name]}",
+    "aws:cloudwatch/compositeAlarm:CompositeAlarm": "cloudwatch:{region}:{account}:alarm:{i[alarmName]}",
+    "aws:cloudwatch/dashboard:Dashboard": "cloudwatch::{account}:dashboard/{i[dashboardName]}",
+    "aws:synthetics/canary:Canary": "synthetics:{region}:{account}:canary:{i[name]}",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "s3:::{i[bucket]}/{i[key]}",
     "aws:appautoscaling/target:Target": "application-autoscaling:{region}:{account}:scalable-target/{seed}",
 }
 #: CloudFront's fixed Route 53 hosted zone id for alias records to any distribution.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
 #: Public hosted zones the mock account owns (the stack files' example domain); others are "not found", as in AWS.
 HOSTED_ZONES = ("shop.example.com", "example.com")
+
+#: Type token -> the input that is the resource's `arn` (a topic policy's is its topic's).
+ARN_IS_INPUT = {"aws:sns/topicPolicy:TopicPolicy": "arn"}
 
 #: Type token -> the input AWS uses as the resource's id when the program names it (e.g. a bucket's name).
 ID_FROM_INPUT = {"aws:s3/bucket:Bucket": "bucket"}
@@ -395,6 +409,11 @@ def _eks_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -
     }
 
 
+def _bucket_object(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    # A versioned bucket answers every put with a version id (S3's 32-character URL-safe shape) and an ETag.
+    return {"versionId": _alnum(rid, 32), "etag": _hex(rid, "etag", length=32)}
+
+
 def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -412,6 +431,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "eks:index:Cluster": _eks_cluster,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:acm/certificate:Certificate": _certificate,
@@ -531,6 +551,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if fmt is not None:
             part = fmt.format(id=rid, **shapes)
             outputs["arn"] = f"arn:{PARTITION}:{part}"
+        elif typ in ARN_IS_INPUT:
+            outputs["arn"] = inputs.get(ARN_IS_INPUT[typ])
         elif typ.startswith("aws:"):
             service = typ.split(":")[1].split("/")[0]
             outputs["arn"] = (
