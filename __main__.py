@@ -7,6 +7,7 @@ from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import Delivery
 from components.edge import CdnEdge
+from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
@@ -56,6 +57,14 @@ mesh = ServiceMesh(
 # The public entry: CloudFront (+ WAF, us-east-1 certificate) serves the site from S3 and /api/* from the mesh's ALB,
 # which answers only requests carrying the secret origin header (its SG admits only CloudFront, in EcommerceVpc).
 edge = CdnEdge("ecommerce-edge", settings, alb_origin=mesh.alb_origin, opts=platform)
+
+# The analytics lake: order events from the DataTier's topic through Firehose into S3, Glue tables, Athena.
+lake = (AnalyticsLake("ecommerce-lake", settings,
+                      sources=LakeSources(data.order_events_topic_arn, data.kms_key_arns["messaging"]),
+                      network=LakeNetwork(network.vpc_id, network.private_subnet_ids,
+                                          network.endpoints_security_group_id),
+                      lake_formation_admin_arns=[delivery.deploy_role_arn], opts=platform)
+        if settings.lake.enabled else None)  # fmt: skip
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -116,3 +125,18 @@ pulumi.export("distributionId", edge.distribution_id)
 pulumi.export("distributionDomainName", edge.distribution_domain_name)
 pulumi.export("siteBucketName", edge.site_bucket_name)
 pulumi.export("webAclArn", edge.web_acl_arn)
+if lake is not None:
+    pulumi.export(
+        "lake",
+        {
+            "bucket": lake.lake_bucket_name,
+            "resultsBucket": lake.results_bucket_name,
+            "database": lake.database_name,
+            "curatedTable": lake.curated_table_name,
+            "workgroup": lake.workgroup_name,
+            "streamName": lake.stream_name,
+            "streamArn": lake.stream_arn,
+            "deadLetterQueueArn": lake.dead_letter_queue_arn,
+            "jobName": lake.job_name,
+        },
+    )

@@ -71,6 +71,7 @@ RESOURCE_STAR_ACTIONS: Final[dict[str, str]] = {
     "sns:ListTopics": "list call; no resource type",
     "athena:ListWorkGroups": "list call; no resource type",
     "glue:GetDatabases": "catalog-wide listing used by Athena consoles; no narrower scope",
+    "lakeformation:GetDataAccess": "Lake Formation's credential vending; the action has no resource type",
     "route53:ListHostedZones": "list call; no resource type",
     "cloudfront:ListDistributions": "list call; no resource type",
     "ecr:BatchImportUpstreamImage": "pull-through cache; scoped by the registry, not a repository",
