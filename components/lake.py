@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -475,22 +476,30 @@ class AnalyticsLake(pulumi.ComponentResource):
                 partition_keys=[{"name": "dt", "type": "string", "comment": "yyyy-MM-dd"}],
                 # Partition projection: Athena computes the partitions, so no crawler or MSCK REPAIR is needed
                 # for a known schema (Athena docs, "Partition projection with Amazon Athena").
-                parameters={
-                    "EXTERNAL": "TRUE",
-                    "projection.enabled": "true",
-                    "projection.dt.type": "date",
-                    "projection.dt.format": "yyyy-MM-dd",
-                    "projection.dt.range": f"{PROJECTION_START},NOW",
-                    "projection.dt.interval": "1",
-                    "projection.dt.interval.unit": "DAYS",
-                    "storage.location.template": pulumi.Output.concat(location, "dt=${dt}/"),
-                    **({"classification": "parquet"} if role == "curated" else {"classification": "json"}),
-                },
-                storage_descriptor={
-                    "location": location,
-                    "columns": [{"name": c, "type": t} for c, t in columns],
-                    **storage_descriptor,
-                },
+                parameters=cast(
+                    Any,
+                    {
+                        "EXTERNAL": "TRUE",
+                        "projection.enabled": "true",
+                        "projection.dt.type": "date",
+                        "projection.dt.format": "yyyy-MM-dd",
+                        "projection.dt.range": f"{PROJECTION_START},NOW",
+                        "projection.dt.interval": "1",
+                        "projection.dt.interval.unit": "DAYS",
+                        "storage.location.template": pulumi.Output.concat(location, "dt=${dt}/"),
+                        **(
+                            {"classification": "parquet"} if role == "curated" else {"classification": "json"}
+                        ),
+                    },
+                ),
+                storage_descriptor=cast(
+                    Any,
+                    {
+                        "location": location,
+                        "columns": [{"name": c, "type": t} for c, t in columns],
+                        **storage_descriptor,
+                    },
+                ),
                 opts=self._child,
             )
 

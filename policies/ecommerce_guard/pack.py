@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import data, edge, eks, governance, iam, kubernetes, network, services, storage
+from . import analytics, data, edge, eks, governance, iam, kubernetes, network, services, storage
 
 PACK_NAME: Final = "ecommerce-guard"
 PACK_DESCRIPTION: Final = (
@@ -34,6 +34,7 @@ def all_policies() -> list[Policy]:
         *network.POLICIES,
         *edge.POLICIES,
         *services.POLICIES,
+        *analytics.POLICIES,
         *governance.POLICIES,
         *kubernetes.POLICIES,
     ]
