@@ -41,6 +41,8 @@ PLATFORM_SERVICES = (
     "acm", "athena", "autoscaling", "cloudfront", "cloudwatch", "cognito-idp", "dynamodb", "ec2", "ecr", "eks",
     "elasticache", "elasticloadbalancing", "es", "events", "glue", "kms", "logs", "rds", "route53", "s3",
     "secretsmanager", "sns", "sqs", "ssm", "wafv2",
+    # the analytics lake (its flags included)
+    "firehose", "lakeformation", "quicksight", "sagemaker",
 )  # fmt: skip
 #: Services whose resources hold the data or run the platform: another environment's may not be changed.
 GUARDED_SERVICES = (
@@ -53,6 +55,8 @@ ADMIN_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 PASS_ROLE_SERVICES = (
     "eks.amazonaws.com", "ec2.amazonaws.com", "vpc-flow-logs.amazonaws.com", "glue.amazonaws.com",
     "monitoring.rds.amazonaws.com", "pods.eks.amazonaws.com", "sagemaker.amazonaws.com",
+    # the lake: Firehose's delivery role, SNS's subscription role, Lake Formation's and QuickSight's data roles
+    "firehose.amazonaws.com", "sns.amazonaws.com", "lakeformation.amazonaws.com", "quicksight.amazonaws.com",
 )  # fmt: skip
 #: What `pulumi up` does to IAM for this program: roles, their policies, instance profiles, OIDC providers.
 IAM_MANAGE_ACTIONS = (

@@ -503,3 +503,24 @@ def test_full_config_passes_the_pack_and_its_lake_mutants_are_caught(full_plan: 
         assert not report.mandatory, "\n".join(f"{d.policy}: {d.message}" for d in report.mandatory)
         outcomes = run_mutants(session, full_plan, lake_mutants, baseline_report=report)
     assert all(o.applicable and o.caught for o in outcomes), render(outcomes)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_deploy_role_can_create_the_lake_and_pass_its_roles(
+    stack: str, resources: Callable[[str], Resources]
+) -> None:
+    """`pulumi up` from CI creates Firehose, Lake Formation, QuickSight and SageMaker resources and hands roles to
+    Firehose, SNS (SubscriptionRoleArn), Lake Formation (RegisterResource) and QuickSight (AthenaParameters)."""
+    by_sid = {s["Sid"]: s for s in statements(resources(stack), "ecommerce-delivery-deploy")}
+    actions = set(as_list(by_sid["ManagePlatformServices"]["Action"]))
+    for service in ("firehose", "glue", "athena", "lakeformation", "quicksight", "sagemaker"):
+        assert f"{service}:*" in actions, f"the deploy role cannot manage {service}"
+    passed = set(
+        as_list(
+            by_sid["PassPlatformRolesToTheirServices"]["Condition"]["StringEquals"]["iam:PassedToService"]
+        )
+    )
+    for service in ("firehose", "sns", "glue", "lakeformation", "quicksight", "sagemaker"):
+        assert f"{service}.amazonaws.com" in passed, (
+            f"the deploy role cannot pass the lake's role to {service}"
+        )
