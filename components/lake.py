@@ -351,8 +351,9 @@ class AnalyticsLake(pulumi.ComponentResource):
                       conditions=[
                           iam.condition("StringEquals", "kms:ViaService",
                                         pulumi.Output.concat("s3.", self._region, ".amazonaws.com")),
-                          iam.condition("StringLike", "kms:EncryptionContext:aws:s3:arn",
-                                        pulumi.Output.concat(lake.arn, "/*")),
+                          # With an S3 Bucket Key the context is the bucket's ARN, not the object's (S3 User
+                          # Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys").
+                          iam.condition("StringEquals", "kms:EncryptionContext:aws:s3:arn", lake.arn),
                       ]),
             iam.allow(["logs:PutLogEvents"], [pulumi.Output.concat(log_group.arn, ":log-stream:*")],
                       sid="LogDeliveryErrors"),
@@ -900,6 +901,15 @@ class AnalyticsLake(pulumi.ComponentResource):
             f"{n}-sagemaker-shared-endpoints", security_group_id=net.endpoints_security_group_id,
             referenced_security_group_id=domain_sg.id, ip_protocol="tcp", from_port=443, to_port=443,
             description="Studio to the shared STS, logs and KMS endpoints", opts=self._child,
+        )  # fmt: skip
+        # S3 through the network's gateway endpoint routes to S3's public prefixes, outside the VPC's CIDR.
+        s3_prefixes = aws.ec2.get_managed_prefix_list_output(
+            name=f"com.amazonaws.{self._settings.region}.s3", opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{n}-sagemaker-domain-out-s3", security_group_id=domain_sg.id, ip_protocol="tcp", from_port=443,
+            to_port=443, prefix_list_id=s3_prefixes.id, description="S3 through its gateway endpoint",
+            opts=self._child,
         )  # fmt: skip
         for label, target in (("domain", domain_sg), ("endpoints", endpoint_sg)):
             aws.vpc.SecurityGroupEgressRule(

@@ -306,6 +306,11 @@ def test_firehose_role_writes_only_its_prefixes_with_only_the_lake_key(
     assert kms["Condition"]["StringEquals"]["kms:ViaService"] == "s3.us-east-2.amazonaws.com", (
         "only through S3"
     )
+    # S3 Bucket Keys: the encryption context S3 sends to KMS is the bucket ARN, so an object-ARN pattern would
+    # deny every write of the stream.
+    assert kms["Condition"]["StringEquals"]["kms:EncryptionContext:aws:s3:arn"] == bucket, (
+        "with a bucket key, the KMS encryption context is the bucket's ARN"
+    )
 
 
 # -- Glue and Athena -----------------------------------------------------------------------------------------------
@@ -488,6 +493,10 @@ def test_sagemaker_is_vpc_only_in_the_private_subnets_with_only_its_endpoints(fu
         "com.amazonaws.us-east-2.sagemaker.api",
         "com.amazonaws.us-east-2.sagemaker.runtime",
     ], "the SageMaker API, runtime and Studio endpoints, and only those"
+    s3_out = full.named("ecommerce-lake-sagemaker-domain-out-s3")["inputs"]
+    assert s3_out["prefixListId"] == "pl-7ba54012", (
+        "Studio reaches S3 through the gateway endpoint's prefixes"
+    )
     by_sid = {s["Sid"]: s for s in statements(full, "ecommerce-lake-sagemaker")}
     every_resource = json.dumps([s["Resource"] for s in by_sid.values()])
     assert "/raw/" not in every_resource and "raw_order_events" not in every_resource, (

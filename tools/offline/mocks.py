@@ -27,8 +27,11 @@ AZS = {
     "us-east-2": ["us-east-2a", "us-east-2b", "us-east-2c"],
     "us-west-2": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
 }
-#: Managed prefix lists by name (the CloudFront origin-facing list has this id in us-east-2).
-PREFIX_LISTS = {"com.amazonaws.global.cloudfront.origin-facing": "pl-b6a144df"}
+#: Managed prefix lists by name (the ids AWS gives them in us-east-2).
+PREFIX_LISTS = {
+    "com.amazonaws.global.cloudfront.origin-facing": "pl-b6a144df",
+    "com.amazonaws.us-east-2.s3": "pl-7ba54012",
+}
 
 #: Type token -> id prefix (AWS's own shape: `vpc-0123…`); types not listed get `<name>-<hash>`.
 ID_PREFIX = {
