@@ -210,13 +210,32 @@ class AnalyticsLake(pulumi.ComponentResource):
             resource,
         )  # fmt: skip
 
+    def _trust(self, service: str) -> pulumi.Output[str]:
+        """The trust each service documents for the roles it assumes, with the confused-deputy condition it is
+        documented to send: Firehose sts:ExternalId = the account (Firehose docs, "Grant Firehose access to an
+        Amazon S3 destination"), SageMaker aws:SourceAccount ("Cross-service confused deputy prevention"). Glue,
+        Lake Formation and QuickSight document plain trusts; a context key they do not send would make the role
+        unassumable, so theirs carry none and each role's policy is what bounds it."""
+        conditions = {
+            "firehose.amazonaws.com": [iam.condition("StringEquals", "sts:ExternalId", self._account)],
+            "sagemaker.amazonaws.com": [iam.condition("StringEquals", "aws:SourceAccount", self._account)],
+        }.get(service, [])
+        statement: iam.Statement = {
+            "effect": "Allow",
+            "actions": ["sts:AssumeRole"],
+            "principals": [{"type": "Service", "identifiers": [service]}],
+        }
+        if conditions:
+            statement["conditions"] = conditions
+        return iam.policy_json(self, [statement])
+
     def _role(self, role: str, service: str, statements: Sequence[iam.Statement]) -> aws.iam.Role:
         """A service role `{base}-lake-<role>` trusted by `service` in this account, with one inline policy."""
         n = self._name
         created = aws.iam.Role(
             f"{n}-{role}",
             name=f"{self._base}-lake-{role}",
-            assume_role_policy=iam.service_trust(self, service, account_id=self._account),
+            assume_role_policy=self._trust(service),
             tags=tags(COMPONENT, f"{self._base}-lake-{role}"),
             opts=self._child,
         )
@@ -399,8 +418,10 @@ class AnalyticsLake(pulumi.ComponentResource):
         sns_role = aws.iam.Role(
             f"{n}-subscription",
             name=f"{self._base}-lake-subscription",
-            assume_role_policy=iam.service_trust(self, "sns.amazonaws.com", account_id=self._account,
-                                                 source_arn=topic),
+            # SNS documents this trust without conditions and not which context keys it sends when it assumes
+            # the role; a condition it does not meet would silently stop delivery. The role can only put into
+            # one stream.
+            assume_role_policy=self._trust("sns.amazonaws.com"),
             tags=tags(COMPONENT, f"{self._base}-lake-subscription"),
             opts=self._child,
         )  # fmt: skip
@@ -545,7 +566,7 @@ class AnalyticsLake(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{n}-catalog",
             name="ecommerce-glue-catalog-encryption",
-            assume_role_policy=iam.service_trust(self, "glue.amazonaws.com", account_id=self._account),
+            assume_role_policy=self._trust("glue.amazonaws.com"),
             tags=tags(COMPONENT, "ecommerce-glue-catalog-encryption"),
             opts=self._child,
         )
