@@ -448,9 +448,11 @@ def test_stack_exports_the_lake_contract(stack: str, plan: Callable[[str], dict[
     assert set(out) >= {"bucket", "resultsBucket", "database", "workgroup", "deadLetterQueueArn"}
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_lake_policy_names_its_resources(stack: str, resources: Callable[[str], Resources]) -> None:
-    r = resources(stack)
+@pytest.mark.parametrize("stack", [*STACKS, "full"])
+def test_every_lake_policy_names_its_resources(
+    stack: str, resources: Callable[[str], Resources], full: Resources
+) -> None:
+    r = full if stack == "full" else resources(stack)
     allowed_star = {"cloudwatch:PutMetricData", "lakeformation:GetDataAccess"}
     for p in (x for x in lake_of(r) if x["type"] == "aws:iam/rolePolicy:RolePolicy"):
         for st in doc(p)["Statement"]:
