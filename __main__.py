@@ -8,10 +8,11 @@ from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import CiRunner, Delivery, with_boundary
 from components.edge import CdnEdge
+from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
-from components.observability import Observability, WatchedCluster, WatchedData, WatchedEdge
+from components.observability import Observability, WatchedCluster, WatchedData, WatchedEdge, WatchedLake
 
 settings = load_settings()
 
@@ -79,6 +80,14 @@ runner = (
     else None
 )  # fmt: skip
 
+# The analytics lake: order events from the DataTier's topic through Firehose into S3, Glue tables, Athena.
+lake = (AnalyticsLake("ecommerce-lake", settings,
+                      sources=LakeSources(data.order_events_topic_arn, data.kms_key_arns["messaging"]),
+                      network=LakeNetwork(network.vpc_id, network.private_subnet_ids,
+                                          network.endpoints_security_group_id),
+                      lake_formation_admin_arns=[delivery.deploy_role_arn], opts=platform)
+        if settings.lake.enabled else None)  # fmt: skip
+
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
 observability = Observability(
     "ecommerce-observability",
@@ -105,6 +114,13 @@ observability = Observability(
     edge=WatchedEdge(
         distribution_id=edge.distribution_id, web_acl_name=edge.web_acl_name, site_url=edge.site_url
     ),
+    lake=WatchedLake(
+        firehose_stream_names={"order-events": lake.stream_name},
+        glue_job_names={"orders-to-parquet": lake.job_name},
+        dead_letter_queue_names={"lake-order-events": lake.dead_letter_queue_name},
+    )
+    if lake is not None
+    else None,
     opts=platform,
 )
 
@@ -178,3 +194,19 @@ pulumi.export(
         "canaryName": observability.canary_name,
     },
 )
+
+if lake is not None:
+    pulumi.export(
+        "lake",
+        {
+            "bucket": lake.lake_bucket_name,
+            "resultsBucket": lake.results_bucket_name,
+            "database": lake.database_name,
+            "curatedTable": lake.curated_table_name,
+            "workgroup": lake.workgroup_name,
+            "streamName": lake.stream_name,
+            "streamArn": lake.stream_arn,
+            "deadLetterQueueArn": lake.dead_letter_queue_arn,
+            "jobName": lake.job_name,
+        },
+    )

@@ -43,6 +43,8 @@ PLATFORM_SERVICES = (
     "secretsmanager", "sns", "sqs", "ssm", "wafv2", "codebuild",
     # The observability canary: Synthetics creates its Lambda function and layer as the caller.
     "synthetics", "lambda",
+    # the analytics lake (its flags included)
+    "firehose", "lakeformation", "quicksight", "sagemaker",
 )  # fmt: skip
 #: Further services the boundary leaves open: provisioned-table auto scaling (the deploy role gets named actions of
 #: it), and what only the platform's own roles call (IRSA database auth, Pod Identity, the runner's GitHub
@@ -73,6 +75,8 @@ PASS_ROLE_SERVICES = (
     "monitoring.rds.amazonaws.com", "pods.eks.amazonaws.com", "sagemaker.amazonaws.com", "codebuild.amazonaws.com",
     # The canary's execution role, passed by Synthetics to its Lambda function (CloudWatchSyntheticsFullAccess).
     "lambda.amazonaws.com", "synthetics.amazonaws.com",
+    # the lake: Firehose's delivery role, SNS's subscription role, Lake Formation's and QuickSight's data roles
+    "firehose.amazonaws.com", "sns.amazonaws.com", "lakeformation.amazonaws.com", "quicksight.amazonaws.com",
 )  # fmt: skip
 #: Service-linked roles `pulumi up` may cause AWS to create (first Auto Scaling group, OpenSearch VPC domain,
 #: DynamoDB auto scaling, ELB, RDS, ElastiCache, EKS and its node groups): `iam:AWSServiceName` values.

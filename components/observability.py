@@ -106,10 +106,12 @@ class WatchedEdge:
 
 @dataclass(frozen=True)
 class WatchedLake:
-    """The AnalyticsLake's outputs (optional until the lake is merged): role -> name."""
+    """The AnalyticsLake's outputs (None when `lake.enabled` is off): role -> name."""
 
     firehose_stream_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     glue_job_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    dead_letter_queue_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """The lake's dead-letter queues (the order-event subscription's): alarmed like the DataTier's."""
 
 
 @dataclass(frozen=True)
@@ -568,6 +570,7 @@ class Observability(pulumi.ComponentResource):
         if lake is not None:
             targets += [Target("firehose", r, v) for r, v in lake.firehose_stream_names.items()]
             targets += [Target("glue-job", r, v) for r, v in lake.glue_job_names.items()]
+            targets += [Target("sqs-dlq", r, v) for r, v in lake.dead_letter_queue_names.items()]
         return targets
 
     def _threshold(self, spec: AlarmSpec) -> float:

@@ -483,7 +483,7 @@ def test_dashboards_one_overview_and_one_per_tier(stack: str, resources: Any) ->
         d["inputs"]["dashboardName"]: json.loads(d["inputs"]["dashboardBody"])
         for d in res.of_type("aws:cloudwatch/dashboard:Dashboard")
     }
-    tiers = {"overview", "edge", "data", "network"} | ({"cluster"} if stack == "prod" else set())
+    tiers = {"overview", "edge", "data", "network", "lake"} | ({"cluster"} if stack == "prod" else set())
     assert set(boards) == {f"ecommerce-{stack}-{t}" for t in tiers}, sorted(boards)
     overview = json.dumps(boards[f"ecommerce-{stack}-overview"])
     for metric in (

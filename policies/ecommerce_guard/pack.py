@@ -14,6 +14,7 @@ from typing import Any, Final
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
+    analytics,
     data,
     deployability,
     edge,
@@ -46,6 +47,7 @@ def all_policies() -> list[Policy]:
         *network.POLICIES,
         *edge.POLICIES,
         *services.POLICIES,
+        *analytics.POLICIES,
         *governance.POLICIES,
         *kubernetes.POLICIES,
         *deployability.POLICIES,

@@ -71,6 +71,7 @@ RESOURCE_STAR_ACTIONS: Final[dict[str, str]] = {
     "sns:ListTopics": "list call; no resource type",
     "athena:ListWorkGroups": "list call; no resource type",
     "glue:GetDatabases": "catalog-wide listing used by Athena consoles; no narrower scope",
+    "lakeformation:GetDataAccess": "Lake Formation's credential vending; the action has no resource type",
     "route53:ListHostedZones": "list call; no resource type",
     "s3:ListAllMyBuckets": "list call; no resource type (the Synthetics canary role needs it before writing)",
     "cloudfront:ListDistributions": "list call; no resource type",

@@ -12,6 +12,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 
 from policies.ecommerce_guard import pack, settings
 from tests.policies import (
+    test_analytics_rules,
     test_data_rules,
     test_deployability_rules,
     test_edge_rules,
@@ -31,6 +32,7 @@ ALL_CASES: list[Case] = [
     *test_eks_network_rules.CASES,
     *test_edge_rules.CASES,
     *test_services_rules.CASES,
+    *test_analytics_rules.CASES,
     *test_k8s_rules.CASES,
     *test_deployability_rules.CASES,
     *test_observability_rules.CASES,

@@ -1,4 +1,4 @@
-"""Rules for messaging, secrets, KMS, logs, ECR, analytics, SageMaker, and the governance rules."""
+"""Rules for messaging, secrets, KMS, logs, ECR, and the governance rules (analytics: test_analytics_rules.py)."""
 
 from __future__ import annotations
 
@@ -46,20 +46,6 @@ def repo(lifecycle: bool = True, **changes: Any) -> list[dict[str, Any]]:
         )
     return out
 
-
-WORKGROUP = {
-    "configuration": {
-        "enforceWorkgroupConfiguration": True,
-        "resultConfiguration": {"encryptionConfiguration": {"encryptionOption": "SSE_KMS", "kmsKeyArn": KEY}},
-    }
-}
-GLUE_SEC = {
-    "encryptionConfiguration": {
-        "s3Encryption": {"s3EncryptionMode": "SSE-KMS", "kmsKeyArn": KEY},
-        "cloudwatchEncryption": {"cloudwatchEncryptionMode": "SSE-KMS", "kmsKeyArn": KEY},
-        "jobBookmarksEncryption": {"jobBookmarksEncryptionMode": "CSE-KMS", "kmsKeyArn": KEY},
-    }
-}
 
 QUEUE = R(
     "aws:sqs/queue:Queue",
@@ -221,110 +207,6 @@ CASES = [
     Case("ecr-hardening", "no lifecycle", repo(lifecycle=False), True, "lifecycle"),
     Case("ecr-hardening", "compliant", repo(), False),
     Case("ecr-hardening", "missing everything", [P, R("aws:ecr/repository:Repository", "bare", {})], True),
-    Case(
-        "analytics-encryption",
-        "workgroup results unencrypted",
-        [
-            P,
-            R(
-                "aws:athena/workgroup:Workgroup",
-                "wg",
-                {"configuration": {"enforceWorkgroupConfiguration": True}},
-            ),
-        ],
-        True,
-        "encryptionOption",
-    ),
-    Case(
-        "analytics-encryption",
-        "glue job without security configuration",
-        [P, R("aws:glue/job:Job", "etl", {"roleArn": "r"})],
-        True,
-        "securityConfiguration",
-    ),
-    Case(
-        "analytics-encryption",
-        "glue s3 encryption off",
-        [
-            P,
-            R(
-                "aws:glue/securityConfiguration:SecurityConfiguration",
-                "sec",
-                {
-                    "encryptionConfiguration": {
-                        **GLUE_SEC["encryptionConfiguration"],
-                        "s3Encryption": {"s3EncryptionMode": "DISABLED"},
-                    }
-                },
-            ),
-        ],
-        True,
-        "s3EncryptionMode",
-    ),
-    Case(
-        "analytics-encryption",
-        "compliant workgroup and glue",
-        [
-            P,
-            R("aws:athena/workgroup:Workgroup", "wg", WORKGROUP),
-            R("aws:glue/securityConfiguration:SecurityConfiguration", "sec", GLUE_SEC),
-            R("aws:glue/crawler:Crawler", "c", {"securityConfiguration": "sec"}),
-        ],
-        False,
-    ),
-    Case("analytics-encryption", "missing everything", [P, R("aws:glue/crawler:Crawler", "bare", {})], True),
-    Case(
-        "sagemaker-isolation",
-        "notebook with internet",
-        [
-            P,
-            R(
-                "aws:sagemaker/notebookInstance:NotebookInstance",
-                "nb",
-                {
-                    "directInternetAccess": "Enabled",
-                    "rootAccess": "Disabled",
-                    "subnetId": "s",
-                    "kmsKeyId": KEY,
-                },
-            ),
-        ],
-        True,
-        "directInternetAccess",
-    ),
-    Case(
-        "sagemaker-isolation",
-        "domain public",
-        [
-            P,
-            R(
-                "aws:sagemaker/domain:Domain",
-                "dom",
-                {"appNetworkAccessType": "PublicInternetOnly", "kmsKeyId": KEY},
-            ),
-        ],
-        True,
-        "appNetworkAccessType",
-    ),
-    Case(
-        "sagemaker-isolation",
-        "isolated notebook",
-        [
-            P,
-            R(
-                "aws:sagemaker/notebookInstance:NotebookInstance",
-                "nb",
-                {
-                    "directInternetAccess": "Disabled",
-                    "rootAccess": "Disabled",
-                    "subnetId": "s",
-                    "kmsKeyId": KEY,
-                },
-            ),
-        ],
-        False,
-    ),
-    Case("sagemaker-isolation", "missing everything", [P, R("aws:sagemaker/model:Model", "bare", {})], True),
     # governance
     Case(
         "stateful-protected",

@@ -27,8 +27,11 @@ AZS = {
     "us-east-2": ["us-east-2a", "us-east-2b", "us-east-2c"],
     "us-west-2": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
 }
-#: Managed prefix lists by name (the CloudFront origin-facing list has this id in us-east-2).
-PREFIX_LISTS = {"com.amazonaws.global.cloudfront.origin-facing": "pl-b6a144df"}
+#: Managed prefix lists by name (the ids AWS gives them in us-east-2).
+PREFIX_LISTS = {
+    "com.amazonaws.global.cloudfront.origin-facing": "pl-b6a144df",
+    "com.amazonaws.us-east-2.s3": "pl-7ba54012",
+}
 
 #: Type token -> id prefix (AWS's own shape: `vpc-0123…`); types not listed get `<name>-<hash>`.
 ID_PREFIX = {
@@ -80,6 +83,16 @@ ID_FORMAT = {
     "aws:synthetics/canary:Canary": "{i[name]}",
     "aws:sns/topicPolicy:TopicPolicy": "{i[arn]}",
     "aws:s3/bucketObjectv2:BucketObjectv2": "{i[key]}",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "arn:aws:firehose:{region}:{account}:deliverystream/{i[name]}",
+    "aws:glue/catalogDatabase:CatalogDatabase": "{account}:{i[name]}",
+    "aws:glue/job:Job": "{i[name]}",
+    "aws:glue/securityConfiguration:SecurityConfiguration": "{i[name]}",
+    "aws:glue/trigger:Trigger": "{i[name]}",
+    "aws:glue/crawler:Crawler": "{i[name]}",
+    "aws:athena/workgroup:Workgroup": "{i[name]}",
+    "aws:sagemaker/domain:Domain": "d-{seed12}",
+    "aws:quicksight/dataSource:DataSource": "{account},{i[dataSourceId]}",
+    "aws:quicksight/dataSet:DataSet": "{account},{i[dataSetId]}",
 }
 
 #: Type token -> ARN resource part, formatted with the resource's id, name and inputs (`{id}`, `{name}`, `{i[x]}`).
@@ -136,6 +149,17 @@ ARN_FORMAT = {
     "aws:synthetics/canary:Canary": "synthetics:{region}:{account}:canary:{i[name]}",
     "aws:s3/bucketObjectv2:BucketObjectv2": "s3:::{i[bucket]}/{i[key]}",
     "aws:appautoscaling/target:Target": "application-autoscaling:{region}:{account}:scalable-target/{seed}",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "firehose:{region}:{account}:deliverystream/{i[name]}",
+    "aws:glue/catalogDatabase:CatalogDatabase": "glue:{region}:{account}:database/{i[name]}",
+    "aws:glue/catalogTable:CatalogTable": "glue:{region}:{account}:table/{i[databaseName]}/{i[name]}",
+    "aws:glue/job:Job": "glue:{region}:{account}:job/{i[name]}",
+    "aws:glue/trigger:Trigger": "glue:{region}:{account}:trigger/{i[name]}",
+    "aws:glue/crawler:Crawler": "glue:{region}:{account}:crawler/{i[name]}",
+    "aws:athena/workgroup:Workgroup": "athena:{region}:{account}:workgroup/{i[name]}",
+    "aws:sagemaker/domain:Domain": "sagemaker:{region}:{account}:domain/{id}",
+    "aws:sagemaker/userProfile:UserProfile": "sagemaker:{region}:{account}:user-profile/{i[domainId]}/{i[userProfileName]}",
+    "aws:quicksight/dataSource:DataSource": "quicksight:{region}:{account}:datasource/{i[dataSourceId]}",
+    "aws:quicksight/dataSet:DataSet": "quicksight:{region}:{account}:dataset/{i[dataSetId]}",
 }
 #: CloudFront's fixed Route 53 hosted zone id for alias records to any distribution.
 CLOUDFRONT_HOSTED_ZONE_ID = "Z2FDTNDATAQYW2"
@@ -414,6 +438,11 @@ def _bucket_object(args: pulumi.runtime.MockResourceArgs, region: str, rid: str)
     return {"versionId": _alnum(rid, 32), "etag": _hex(rid, "etag", length=32)}
 
 
+def _sagemaker_domain(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    return {"url": f"https://{rid}.studio.{region}.sagemaker.aws", "homeEfsFileSystemId": f"fs-{_hex(rid, length=8)}",
+            "securityGroupIdForDomainBoundary": f"sg-{_hex(rid, 'boundary')}"}  # fmt: skip
+
+
 def _launch_template(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     return {"latestVersion": 1, "defaultVersion": 1}
 
@@ -432,6 +461,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "eks:index:Cluster": _eks_cluster,
     "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
+    "aws:sagemaker/domain:Domain": _sagemaker_domain,
     "aws:s3/bucket:Bucket": _bucket,
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:acm/certificate:Certificate": _certificate,
@@ -542,7 +572,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             rid = inputs.get(ID_FROM_INPUT.get(typ, "name")) or f"{args.name}-{seed[:7]}"
         shapes = {"region": region, "account": ACCOUNT_ID, "name": args.name, "i": _Default(inputs, args.name),
                   "seed": seed, "seed26": _alnum(seed, 26).lower(), "alnum6": _alnum(seed, 6),
-                  "alnum9": _alnum(seed, 9)}  # fmt: skip
+                  "alnum9": _alnum(seed, 9), "seed12": seed[:12]}  # fmt: skip
         id_fmt = ID_FORMAT.get(typ)
         if id_fmt is not None:
             rid = id_fmt.format(**shapes)
