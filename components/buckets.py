@@ -9,13 +9,18 @@ of the call site sees why): SSE-S3 where a service cannot write with KMS (`sse_s
 objects are disposable (`unversioned_reason`). Policies and lifecycle rules are the caller's, checked here: a
 policy must carry the TLS-only deny (`deny_insecure_transport`) and some lifecycle rule must abort incomplete
 multipart uploads — a missing one is a programming error raised at preview, before anything is created.
+
+A policy that must name something created after the bucket (CloudFront's Origin Access Control names the
+distribution, whose origin is the bucket) is deferred: `policy_statements=DEFERRED` creates everything but the
+policy, and `PrivateBucket.attach_policy(statements)` creates it later, with the same TLS-only check. A deferred
+policy that is never attached leaves the bucket without one; the policy pack's `s3-tls-only` rule refuses that plan.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
@@ -26,13 +31,51 @@ from components import iam
 ABORT_INCOMPLETE_DAYS = 7
 
 
+class _Deferred:
+    """The type of `DEFERRED`."""
+
+    def __repr__(self) -> str:
+        return "DEFERRED"
+
+
+#: `policy_statements=DEFERRED`: the policy comes later, through `PrivateBucket.attach_policy`.
+DEFERRED: Final = _Deferred()
+
+
+@dataclass(frozen=True)
+class _PolicyPlace:
+    """Where a deferred bucket policy is created: its resource name, parent and region."""
+
+    name: str
+    parent: pulumi.Resource
+    region: str | None
+
+
 @dataclass(frozen=True)
 class PrivateBucket:
     """The bucket and the configuration resources others may need to wait for."""
 
     bucket: aws.s3.Bucket
     versioning: aws.s3.BucketVersioning | None
+    #: None until `attach_policy` when the policy was deferred.
     policy: aws.s3.BucketPolicy | None
+    _place: _PolicyPlace | None = field(default=None, repr=False, compare=False)
+
+    def attach_policy(self, statements: Sequence[iam.Statement]) -> aws.s3.BucketPolicy:
+        """Create the deferred bucket policy from `statements` (in order); they must include the TLS-only deny."""
+        if self._place is None:
+            raise ValueError(
+                "attach_policy needs a bucket made by private_bucket(policy_statements=DEFERRED)"
+            )
+        if self.policy is not None:
+            raise ValueError(
+                f"{self._place.name}: the bucket has its policy already (S3 allows one per bucket); "
+                "make it with policy_statements=DEFERRED to attach one later"
+            )
+        policy = _bucket_policy(self._place, self.bucket, statements)
+        # The one field that is filled after construction, once: callers see `policy` as soon as it exists.
+        object.__setattr__(self, "policy", policy)
+        return policy
 
     @property
     def id(self) -> pulumi.Output[str]:
@@ -91,7 +134,7 @@ def private_bucket(
     tags: Mapping[str, str],
     kms_key_arn: pulumi.Input[str] | None,
     lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgsDict],
-    policy_statements: Callable[[aws.s3.Bucket], Sequence[iam.Statement]] | None = None,
+    policy_statements: Callable[[aws.s3.Bucket], Sequence[iam.Statement]] | _Deferred | None = None,
     versioned: bool = True,
     unversioned_reason: str | None = None,
     sse_s3_reason: str | None = None,
@@ -107,7 +150,8 @@ def private_bucket(
     :param kms_key_arn: the customer-managed key for SSE-KMS; None only with `sse_s3_reason`.
     :param lifecycle_rules: the bucket's lifecycle rules (snake_case args); one must abort incomplete uploads.
     :param policy_statements: the bucket policy's statements, in order, given the bucket; they must include
-        `deny_insecure_transport(bucket.arn)`. None: a policy with only that statement.
+        `deny_insecure_transport(bucket.arn)`. None: a policy with only that statement. `DEFERRED`: no policy
+        yet; `attach_policy` creates it once what it names exists.
     :param versioned: keep versions; turning it off needs `unversioned_reason`.
     :param sse_s3_reason: why this bucket cannot use SSE-KMS (e.g. ALB access logs accept SSE-S3 only).
     :param bucket_opts: options of the bucket itself (protect/retain for data); its configuration resources are
@@ -181,14 +225,28 @@ def private_bucket(
     aws.s3.BucketLifecycleConfiguration(
         name, bucket=resource.id, rules=list(lifecycle_rules), opts=lifecycle_opts, **where
     )
+    place = _PolicyPlace(name, parent, region)
+    if isinstance(policy_statements, _Deferred):
+        return PrivateBucket(resource, versioning, None, place)
     statements = (
         list(policy_statements(resource))
         if policy_statements is not None
         else [deny_insecure_transport(resource.arn)]
     )
+    return PrivateBucket(resource, versioning, _bucket_policy(place, resource, statements), place)
+
+
+def _bucket_policy(
+    place: _PolicyPlace, bucket: aws.s3.Bucket, statements: Sequence[iam.Statement]
+) -> aws.s3.BucketPolicy:
     if not any(_is_tls_deny(s) for s in statements):
-        raise ValueError(f"{name}: the bucket policy lacks the TLS-only deny (deny_insecure_transport, S3.5)")
-    policy = aws.s3.BucketPolicy(
-        name, bucket=resource.id, policy=iam.policy_json(parent, statements), opts=child, **where
+        raise ValueError(
+            f"{place.name}: the bucket policy lacks the TLS-only deny (deny_insecure_transport, S3.5)"
+        )
+    return aws.s3.BucketPolicy(
+        place.name,
+        bucket=bucket.id,
+        policy=iam.policy_json(place.parent, list(statements)),
+        opts=pulumi.ResourceOptions(parent=place.parent),
+        region=place.region,
     )
-    return PrivateBucket(resource, versioning, policy)

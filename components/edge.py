@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
 
-from components import iam
+from components import buckets, iam
 from components.config import Settings
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin
 from components.naming import stateful, tags
@@ -76,6 +77,37 @@ function handler(event) {
 """
 
 
+@dataclass(frozen=True)
+class _Keys:
+    """The edge's two customer keys: the logs key lives in us-east-1 beside the logs, the site key beside the site."""
+
+    logs: aws.kms.Key
+    site: aws.kms.Key
+
+
+@dataclass(frozen=True)
+class _Certificate:
+    """The validated us-east-1 viewer certificate and the public hosted zone of the domain."""
+
+    arn: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class _Waf:
+    web_acl: aws.wafv2.WebAcl
+    log_group: aws.cloudwatch.LogGroup
+
+
+@dataclass(frozen=True)
+class _ViewerParts:
+    """What the distribution's behaviours refer to: the site origin's OAC, the headers policy, the SPA function."""
+
+    oac: aws.cloudfront.OriginAccessControl
+    headers: aws.cloudfront.ResponseHeadersPolicy
+    spa_rewrite: aws.cloudfront.Function
+
+
 class CdnEdge(pulumi.ComponentResource):
     """Site bucket, CloudFront distribution, WAF ACL, certificate and DNS. Children are named `{name}-<role>`."""
 
@@ -105,41 +137,94 @@ class CdnEdge(pulumi.ComponentResource):
         :param alb_origin: the ServiceMesh's ALB as the `/api/*` origin, with the secret origin-verify value.
         """
         super().__init__("ecommerce:edge:CdnEdge", name, None, opts)
-        edge = settings.edge
-        env = settings.environment
-        child = pulumi.ResourceOptions(parent=self)
-        keep = stateful(settings, child)
-        account_id, partition, _ = iam.caller(self)
-        domain = edge.domain_name
-        aliases = [domain, f"www.{domain}"] if domain else []
-
-        # --- us-east-1: the key, log group and log plumbing for WAF and CloudFront access logs ---
+        self._name = name
+        self._settings = settings
+        self._edge = settings.edge
+        self._env = settings.environment
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._keep = stateful(settings, self._child)
+        self._account, self._partition, _ = iam.caller(self)
+        domain = self._edge.domain_name
+        # Not `_aliases`: pulumi.Resource keeps the component's URN aliases under that name.
+        self._hostnames: list[str] = [domain, f"www.{domain}"] if domain else []
         # WAF accepts only log groups whose name starts with aws-waf-logs-.
-        waf_log_group_name = f"aws-waf-logs-ecommerce-{env}"
-        waf_log_group_arn = pulumi.Output.format(
-            "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, CLOUDFRONT_REGION, account_id, waf_log_group_name
+        self._waf_log_group_name = f"aws-waf-logs-ecommerce-{self._env}"
+        self._delivery_source_name = f"ecommerce-{self._env}-cloudfront-access"
+
+        keys = self._keys()
+        site = self._site_bucket(keys.site)
+        access_logs = self._access_log_bucket(keys.logs)
+        certificate = self._certificate()
+        waf = self._waf(keys.logs)
+        viewer = self._viewer_parts()
+        distribution = self._distribution(site, waf.web_acl, viewer, certificate, alb_origin)
+        self._bind_site_to(distribution, site, keys.site)
+        self._access_logging(distribution, access_logs)
+        self._dns_records(distribution, certificate)
+
+        self.distribution_id = distribution.id
+        self.distribution_arn = distribution.arn
+        self.distribution_domain_name = distribution.domain_name
+        self.distribution_hosted_zone_id = distribution.hosted_zone_id
+        self.site_bucket_name = site.name
+        self.site_bucket_arn = site.arn
+        self.site_kms_key_arn = keys.site.arn
+        self.logs_bucket_name = access_logs.name
+        self.web_acl_arn = waf.web_acl.arn
+        self.web_acl_name = waf.web_acl.name
+        self.waf_log_group_name = waf.log_group.name
+        self.site_url = (
+            pulumi.Output.from_input(f"https://{domain}")
+            if domain
+            else pulumi.Output.concat("https://", distribution.domain_name)
         )
-        delivery_source_name = f"ecommerce-{env}-cloudfront-access"
-        delivery_source_arn = pulumi.Output.format(
-            "arn:{0}:logs:{1}:{2}:delivery-source:{3}",
-            partition,
-            CLOUDFRONT_REGION,
-            account_id,
-            delivery_source_name,
+        self.register_outputs(
+            {
+                "distribution_id": self.distribution_id,
+                "distribution_arn": self.distribution_arn,
+                "distribution_domain_name": self.distribution_domain_name,
+                "distribution_hosted_zone_id": self.distribution_hosted_zone_id,
+                "site_bucket_name": self.site_bucket_name,
+                "site_bucket_arn": self.site_bucket_arn,
+                "site_kms_key_arn": self.site_kms_key_arn,
+                "logs_bucket_name": self.logs_bucket_name,
+                "web_acl_arn": self.web_acl_arn,
+                "waf_log_group_name": self.waf_log_group_name,
+                "site_url": self.site_url,
+            }
         )
+
+    # -- helpers ---------------------------------------------------------------------------------------------------
+    def _us_east_1_arn(self, kind: str, resource: str) -> pulumi.Output[str]:
+        """The ARN of a CloudWatch Logs `kind` (log-group, delivery-source) named `resource`, in us-east-1."""
+        return pulumi.Output.format(
+            "arn:{0}:logs:{1}:{2}:{3}:{4}", self._partition, CLOUDFRONT_REGION, self._account, kind, resource
+        )
+
+    @property
+    def _waf_log_group_arn(self) -> pulumi.Output[str]:
+        return self._us_east_1_arn("log-group", self._waf_log_group_name)
+
+    @property
+    def _delivery_source_arn(self) -> pulumi.Output[str]:
+        return self._us_east_1_arn("delivery-source", self._delivery_source_name)
+
+    # -- KMS: the us-east-1 logs key (WAF log group, access-log bucket) and the site key ---------------------------
+    def _keys(self) -> _Keys:
+        name, env = self._name, self._env
         logs_key = iam.customer_key(
             self,
             f"{name}-logs-key",
             region=CLOUDFRONT_REGION,
             description=f"Encrypts the {env} edge logs (WAF log group, CloudFront access-log bucket) in us-east-1",
-            account_id=account_id,
-            partition=partition,
+            account_id=self._account,
+            partition=self._partition,
             service_statements=[
                 iam.logs_may_use_key(
                     "CloudWatchLogsUsesKeyForTheWafLogGroup",
                     CLOUDFRONT_REGION,
                     "ArnEquals",
-                    waf_log_group_arn,
+                    self._waf_log_group_arn,
                 ),
                 {
                     "sid": "LogDeliveryWritesCloudFrontAccessLogs",
@@ -154,30 +239,186 @@ class CdnEdge(pulumi.ComponentResource):
                     ],
                     "resources": ["*"],
                     "conditions": [
-                        iam.condition("StringEquals", "aws:SourceAccount", account_id),
-                        iam.condition("ArnLike", "aws:SourceArn", delivery_source_arn),
+                        iam.condition("StringEquals", "aws:SourceAccount", self._account),
+                        iam.condition("ArnLike", "aws:SourceArn", self._delivery_source_arn),
                     ],
                 },
             ],
             tags=tags(COMPONENT, f"{name}-logs-key"),
-            opts=keep,  # without the key the retained logs are unreadable
+            opts=self._keep,  # without the key the retained logs are unreadable
         )
         aws.kms.Alias(
             f"{name}-logs-key", region=CLOUDFRONT_REGION, name=f"alias/ecommerce-{env}-edge-logs",
-            target_key_id=logs_key.key_id, opts=child,
+            target_key_id=logs_key.key_id, opts=self._child,
         )  # fmt: skip
-        waf_log_group = aws.cloudwatch.LogGroup(
+        # Its key policy names the distribution, which does not exist yet: `_bind_site_to` sets it (aws.kms.KeyPolicy).
+        site_key = aws.kms.Key(
+            f"{name}-site-key",
+            description=f"Encrypts the {env} static-site bucket (CloudFront decrypts through OAC)",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags(COMPONENT, f"{name}-site-key"),
+            opts=self._keep,
+        )
+        aws.kms.Alias(
+            f"{name}-site-key",
+            name=f"alias/ecommerce-{env}-site",
+            target_key_id=site_key.key_id,
+            opts=self._child,
+        )
+        return _Keys(logs=logs_key, site=site_key)
+
+    # -- S3: the site bucket and the access-log bucket -------------------------------------------------------------
+    def _site_bucket(self, key: aws.kms.Key) -> buckets.PrivateBucket:
+        """Private, owner-enforced, SSE-KMS with a bucket key, versioned for DR; its policy (OAC) comes later."""
+        return buckets.private_bucket(
+            f"{self._name}-site",
+            parent=self,
+            tags=tags(COMPONENT, f"{self._name}-site", DataClass="public-content"),
+            kms_key_arn=key.arn,
+            lifecycle_rules=[
+                {
+                    "id": "expire-old-versions",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": self._edge.site_noncurrent_version_days
+                    },
+                    "abort_incomplete_multipart_upload": {
+                        "days_after_initiation": buckets.ABORT_INCOMPLETE_DAYS
+                    },
+                },
+                {
+                    "id": "remove-expired-delete-markers",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"expired_object_delete_marker": True},
+                },
+            ],
+            # CloudFront's OAC statement names the distribution, whose origin is this bucket.
+            policy_statements=buckets.DEFERRED,
+            force_destroy=not self._settings.protect_data,
+            bucket_opts=self._keep,
+        )
+
+    def _access_log_bucket(self, key: aws.kms.Key) -> buckets.PrivateBucket:
+        """In us-east-1, next to the log delivery source; logs expire after `edge.logRetentionDays`."""
+        account_id, source_arn = self._account, self._delivery_source_arn
+
+        def statements(bucket: aws.s3.Bucket) -> list[iam.Statement]:
+            return [
+                {
+                    "sid": "LogDeliveryWritesAccessLogs",
+                    "effect": "Allow",
+                    "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
+                    "actions": ["s3:PutObject"],
+                    "resources": [pulumi.Output.concat(bucket.arn, "/AWSLogs/", account_id, "/*")],
+                    "conditions": [
+                        iam.condition("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),
+                        iam.condition("StringEquals", "aws:SourceAccount", account_id),
+                        iam.condition("ArnLike", "aws:SourceArn", source_arn),
+                    ],
+                },
+                {
+                    "sid": "LogDeliveryChecksBucket",
+                    "effect": "Allow",
+                    "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
+                    "actions": ["s3:GetBucketAcl", "s3:ListBucket"],
+                    "resources": [bucket.arn],
+                    "conditions": [
+                        iam.condition("StringEquals", "aws:SourceAccount", account_id),
+                        iam.condition("ArnLike", "aws:SourceArn", source_arn),
+                    ],
+                },
+                buckets.deny_insecure_transport(bucket.arn),
+            ]
+
+        return buckets.private_bucket(
+            f"{self._name}-access-logs",
+            parent=self,
+            region=CLOUDFRONT_REGION,
+            tags=tags(COMPONENT, f"{self._name}-access-logs", DataClass="logs"),
+            kms_key_arn=key.arn,
+            lifecycle_rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "expiration": {"days": self._edge.log_retention_days},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                }
+            ],
+            policy_statements=statements,
+            versioned=False,
+            unversioned_reason="access logs are written once and expire after edge.logRetentionDays; "
+            "noncurrent versions would only keep expired logs (and their cost) longer",
+            force_destroy=not self._settings.protect_data,
+            bucket_opts=self._keep,
+        )
+
+    # -- ACM: the viewer certificate in us-east-1, validated through Route 53 --------------------------------------
+    def _certificate(self) -> _Certificate | None:
+        """None without `edge.domainName`: CloudFront's own certificate and no DNS."""
+        domain = self._edge.domain_name
+        if not domain:
+            return None
+        name, hostnames = self._name, self._hostnames
+        zone_id = aws.route53.get_zone_output(
+            name=domain, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
+        ).zone_id
+        certificate = aws.acm.Certificate(
+            f"{name}-cert",
+            region=CLOUDFRONT_REGION,
+            domain_name=domain,
+            subject_alternative_names=hostnames[1:],
+            validation_method="DNS",
+            key_algorithm="RSA_2048",  # every viewer CloudFront serves can verify RSA; ECDSA is not universal
+            options={"certificate_transparency_logging_preference": "ENABLED"},
+            tags=tags(COMPONENT, f"{name}-cert"),
+            opts=self._child,
+        )
+        validation_fqdns: list[pulumi.Output[str]] = []
+        for alias in hostnames:
+            dvo = certificate.domain_validation_options.apply(functools.partial(_validation_for, alias))
+            record = aws.route53.Record(
+                f"{name}-cert-validation-{self._label(alias)}",
+                zone_id=zone_id,
+                name=dvo.resource_record_name,
+                type=dvo.resource_record_type,
+                records=[dvo.resource_record_value],
+                ttl=300,
+                allow_overwrite=True,  # ACM reuses the same CNAME when the certificate is re-issued
+                opts=self._child,
+            )
+            validation_fqdns.append(record.fqdn)
+        validation = aws.acm.CertificateValidation(
+            f"{name}-cert",
+            region=CLOUDFRONT_REGION,
+            certificate_arn=certificate.arn,
+            validation_record_fqdns=validation_fqdns,
+            opts=self._child,
+        )
+        return _Certificate(arn=validation.certificate_arn, zone_id=zone_id)
+
+    def _label(self, alias: str) -> str:
+        """`apex` for the domain itself, else the first label (`www`)."""
+        return "apex" if alias == self._edge.domain_name else alias.split(".", 1)[0]
+
+    # -- WAF: CLOUDFRONT scope in us-east-1, managed groups, a per-IP rate rule, logs to an encrypted group --------
+    def _waf(self, logs_key: aws.kms.Key) -> _Waf:
+        name, env = self._name, self._env
+        log_group = aws.cloudwatch.LogGroup(
             f"{name}-waf-logs",
             region=CLOUDFRONT_REGION,
-            name=waf_log_group_name,
+            name=self._waf_log_group_name,
             kms_key_id=logs_key.arn,
-            retention_in_days=edge.log_retention_days,
-            tags=tags(COMPONENT, waf_log_group_name),
-            opts=keep,
+            retention_in_days=self._edge.log_retention_days,
+            tags=tags(COMPONENT, self._waf_log_group_name),
+            opts=self._keep,
         )
         # WAF delivers through CloudWatch vended logs; without this policy AWS would try to widen the account's
         # (10-per-region) log resource policies itself, with a broader statement.
-        waf_log_policy = aws.cloudwatch.LogResourcePolicy(
+        log_policy = aws.cloudwatch.LogResourcePolicy(
             f"{name}-waf-logs",
             region=CLOUDFRONT_REGION,
             policy_name=f"ecommerce-{env}-waf-log-delivery",
@@ -189,73 +430,24 @@ class CdnEdge(pulumi.ComponentResource):
                         "effect": "Allow",
                         "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
                         "actions": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                        "resources": [pulumi.Output.concat(waf_log_group_arn, ":log-stream:*")],
+                        "resources": [pulumi.Output.concat(self._waf_log_group_arn, ":log-stream:*")],
                         "conditions": [
-                            iam.condition("StringEquals", "aws:SourceAccount", account_id),
+                            iam.condition("StringEquals", "aws:SourceAccount", self._account),
                             iam.condition(
                                 "ArnLike",
                                 "aws:SourceArn",
                                 pulumi.Output.format(
-                                    "arn:{0}:logs:{1}:{2}:*", partition, CLOUDFRONT_REGION, account_id
+                                    "arn:{0}:logs:{1}:{2}:*",
+                                    self._partition,
+                                    CLOUDFRONT_REGION,
+                                    self._account,
                                 ),
                             ),
                         ],
                     }
                 ],
             ),
-            opts=child,
-        )
-
-        # --- WAF: CLOUDFRONT scope, managed groups, a per-IP rate rule, metrics everywhere ---
-        # IP reputation first (cheapest, drops known-bad sources), then the rate limit, then the content rules.
-        rules: list[aws.wafv2.WebAclRuleArgsDict] = [_managed_rule(MANAGED_RULE_GROUPS[0][0], 0)]
-        rules.append(
-            {
-                "name": "rate-limit-per-ip",
-                "priority": 1,
-                "action": {"block": {}},
-                "statement": {
-                    "rate_based_statement": {
-                        "aggregate_key_type": "IP",
-                        "limit": edge.waf_rate_limit,
-                        "evaluation_window_sec": edge.waf_rate_window_seconds,
-                    }
-                },
-                "visibility_config": _visibility(f"ecommerce-{env}-rate-limit-per-ip"),
-            }
-        )
-        rules += [
-            _managed_rule(
-                group, p, count=(BODY_SIZE_RULE,) if group == "AWSManagedRulesCommonRuleSet" else ()
-            )
-            for p, (group, _) in enumerate(MANAGED_RULE_GROUPS[1:], start=2)
-        ]
-        rules.append(
-            {
-                "name": "body-size-outside-api",
-                "priority": len(MANAGED_RULE_GROUPS) + 1,
-                "action": {"block": {}},
-                "statement": {
-                    "and_statement": {
-                        "statements": [
-                            {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
-                            {
-                                "not_statement": {
-                                    "statement": {
-                                        "byte_match_statement": {
-                                            "field_to_match": {"uri_path": {}},
-                                            "positional_constraint": "STARTS_WITH",
-                                            "search_string": API_PATH_PREFIX,
-                                            "text_transformations": [{"priority": 0, "type": "NONE"}],
-                                        }
-                                    }
-                                }
-                            },
-                        ]
-                    }
-                },
-                "visibility_config": _visibility(f"ecommerce-{env}-body-size-outside-api"),
-            }
+            opts=self._child,
         )
         web_acl = aws.wafv2.WebAcl(
             f"{name}-waf",
@@ -264,124 +456,24 @@ class CdnEdge(pulumi.ComponentResource):
             description="Shop edge: AWS managed protections and a per-client-IP rate limit",
             scope="CLOUDFRONT",
             default_action={"allow": {}},
-            rules=rules,
+            rules=_waf_rules(env, self._edge.waf_rate_limit, self._edge.waf_rate_window_seconds),
             visibility_config=_visibility(f"ecommerce-{env}-edge"),
             tags=tags(COMPONENT, f"{name}-waf"),
-            opts=child,
+            opts=self._child,
         )
         aws.wafv2.WebAclLoggingConfiguration(
             f"{name}-waf-logging",
             region=CLOUDFRONT_REGION,
             resource_arn=web_acl.arn,
-            log_destination_configs=[waf_log_group.arn],
+            log_destination_configs=[log_group.arn],
             redacted_fields=[{"single_header": {"name": h}} for h in WAF_REDACTED_HEADERS],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[waf_log_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_policy]),
         )
+        return _Waf(web_acl=web_acl, log_group=log_group)
 
-        # --- the site bucket: private, owner-enforced, SSE-KMS with a bucket key, versioned for DR ---
-        site_key = aws.kms.Key(
-            f"{name}-site-key",
-            description=f"Encrypts the {env} static-site bucket (CloudFront decrypts through OAC)",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags(COMPONENT, f"{name}-site-key"),
-            opts=keep,
-        )
-        aws.kms.Alias(
-            f"{name}-site-key", name=f"alias/ecommerce-{env}-site", target_key_id=site_key.key_id, opts=child
-        )
-        site_bucket = aws.s3.Bucket(
-            f"{name}-site",
-            force_destroy=not settings.protect_data,
-            tags=tags(COMPONENT, f"{name}-site", DataClass="public-content"),
-            opts=keep,
-        )
-        _lock_down(f"{name}-site", site_bucket, site_key.arn, None, child)
-        aws.s3.BucketVersioning(
-            f"{name}-site", bucket=site_bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-site",
-            bucket=site_bucket.id,
-            rules=[
-                {
-                    "id": "expire-old-versions",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "noncurrent_version_expiration": {"noncurrent_days": edge.site_noncurrent_version_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
-                },
-                {
-                    "id": "remove-expired-delete-markers",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"expired_object_delete_marker": True},
-                },
-            ],
-            opts=child,
-        )
-
-        # --- the access-log bucket (us-east-1, next to the log delivery source) ---
-        logs_bucket = aws.s3.Bucket(
-            f"{name}-access-logs",
-            region=CLOUDFRONT_REGION,
-            force_destroy=not settings.protect_data,
-            tags=tags(COMPONENT, f"{name}-access-logs", DataClass="logs"),
-            opts=keep,
-        )
-        _lock_down(f"{name}-access-logs", logs_bucket, logs_key.arn, CLOUDFRONT_REGION, child)
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-access-logs",
-            region=CLOUDFRONT_REGION,
-            bucket=logs_bucket.id,
-            rules=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "expiration": {"days": edge.log_retention_days},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
-            ],
-            opts=child,
-        )
-        logs_bucket_policy = aws.s3.BucketPolicy(
-            f"{name}-access-logs",
-            region=CLOUDFRONT_REGION,
-            bucket=logs_bucket.id,
-            policy=iam.policy_json(
-                self,
-                [
-                    {
-                        "sid": "LogDeliveryWritesAccessLogs",
-                        "effect": "Allow",
-                        "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
-                        "actions": ["s3:PutObject"],
-                        "resources": [pulumi.Output.concat(logs_bucket.arn, "/AWSLogs/", account_id, "/*")],
-                        "conditions": [
-                            iam.condition("StringEquals", "s3:x-amz-acl", "bucket-owner-full-control"),
-                            iam.condition("StringEquals", "aws:SourceAccount", account_id),
-                            iam.condition("ArnLike", "aws:SourceArn", delivery_source_arn),
-                        ],
-                    },
-                    {
-                        "sid": "LogDeliveryChecksBucket",
-                        "effect": "Allow",
-                        "principals": [{"type": "Service", "identifiers": ["delivery.logs.amazonaws.com"]}],
-                        "actions": ["s3:GetBucketAcl", "s3:ListBucket"],
-                        "resources": [logs_bucket.arn],
-                        "conditions": [
-                            iam.condition("StringEquals", "aws:SourceAccount", account_id),
-                            iam.condition("ArnLike", "aws:SourceArn", delivery_source_arn),
-                        ],
-                    },
-                    _deny_insecure_transport(logs_bucket.arn),
-                ],
-            ),
-            opts=child,
-        )
-
-        # --- CloudFront: OAC, security headers, SPA routing, certificate ---
+    # -- CloudFront: OAC, security headers, SPA routing, then the distribution -------------------------------------
+    def _viewer_parts(self) -> _ViewerParts:
+        name, env = self._name, self._env
         oac = aws.cloudfront.OriginAccessControl(
             f"{name}-site-oac",
             name=f"ecommerce-{env}-site",
@@ -389,7 +481,7 @@ class CdnEdge(pulumi.ComponentResource):
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
-            opts=child,
+            opts=self._child,
         )
         headers = aws.cloudfront.ResponseHeadersPolicy(
             f"{name}-security-headers",
@@ -406,11 +498,11 @@ class CdnEdge(pulumi.ComponentResource):
                 "frame_options": {"frame_option": "DENY", "override": True},
                 "referrer_policy": {"referrer_policy": "strict-origin-when-cross-origin", "override": True},
                 "content_security_policy": {
-                    "content_security_policy": edge.content_security_policy,
+                    "content_security_policy": self._edge.content_security_policy,
                     "override": True,
                 },
             },
-            opts=child,
+            opts=self._child,
         )
         spa_rewrite = aws.cloudfront.Function(
             f"{name}-spa-rewrite",
@@ -419,67 +511,35 @@ class CdnEdge(pulumi.ComponentResource):
             comment="Serve /index.html for client-side routes of the single-page app",
             code=SPA_REWRITE_JS,
             publish=True,
-            opts=child,
+            opts=self._child,
         )
+        return _ViewerParts(oac=oac, headers=headers, spa_rewrite=spa_rewrite)
 
-        certificate_arn: pulumi.Output[str] | None = None
-        zone_id: pulumi.Output[str] | None = None
-        if domain:
-            zone_id = aws.route53.get_zone_output(
-                name=domain, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
-            ).zone_id
-            certificate = aws.acm.Certificate(
-                f"{name}-cert",
-                region=CLOUDFRONT_REGION,
-                domain_name=domain,
-                subject_alternative_names=aliases[1:],
-                validation_method="DNS",
-                key_algorithm="RSA_2048",  # every viewer CloudFront serves can verify RSA; ECDSA is not universal
-                options={"certificate_transparency_logging_preference": "ENABLED"},
-                tags=tags(COMPONENT, f"{name}-cert"),
-                opts=child,
-            )
-            validation_fqdns: list[pulumi.Output[str]] = []
-            for alias in aliases:
-                label = "apex" if alias == domain else alias.split(".", 1)[0]
-                dvo = certificate.domain_validation_options.apply(functools.partial(_validation_for, alias))
-                record = aws.route53.Record(
-                    f"{name}-cert-validation-{label}",
-                    zone_id=zone_id,
-                    name=dvo.resource_record_name,
-                    type=dvo.resource_record_type,
-                    records=[dvo.resource_record_value],
-                    ttl=300,
-                    allow_overwrite=True,  # ACM reuses the same CNAME when the certificate is re-issued
-                    opts=child,
-                )
-                validation_fqdns.append(record.fqdn)
-            validation = aws.acm.CertificateValidation(
-                f"{name}-cert",
-                region=CLOUDFRONT_REGION,
-                certificate_arn=certificate.arn,
-                validation_record_fqdns=validation_fqdns,
-                opts=child,
-            )
-            certificate_arn = validation.certificate_arn
-
+    def _distribution(
+        self,
+        site: buckets.PrivateBucket,
+        web_acl: aws.wafv2.WebAcl,
+        viewer: _ViewerParts,
+        certificate: _Certificate | None,
+        alb_origin: AlbOrigin,
+    ) -> aws.cloudfront.Distribution:
+        edge, env = self._edge, self._env
         viewer_certificate: aws.cloudfront.DistributionViewerCertificateArgsDict = (
             {
-                "acm_certificate_arn": certificate_arn,
+                "acm_certificate_arn": certificate.arn,
                 "ssl_support_method": "sni-only",
                 "minimum_protocol_version": "TLSv1.2_2021",
             }
-            if certificate_arn is not None
+            if certificate is not None
             # CloudFront's own certificate: it ignores any minimum and negotiates from TLSv1 (README: no domain).
             else {"cloudfront_default_certificate": True}
         )
-
         site_origin_id, api_origin_id = "site-s3", "api-alb"
-        distribution = aws.cloudfront.Distribution(
-            f"{name}-cdn",
+        return aws.cloudfront.Distribution(
+            f"{self._name}-cdn",
             comment=f"ecommerce {env}: static site from S3, /api/* to the ALB",
             enabled=True,
-            aliases=aliases,
+            aliases=self._hostnames,
             default_root_object="index.html",
             http_version="http2and3" if edge.http3 else "http2",
             is_ipv6_enabled=True,
@@ -488,8 +548,8 @@ class CdnEdge(pulumi.ComponentResource):
             origins=[
                 {
                     "origin_id": site_origin_id,
-                    "domain_name": site_bucket.bucket_regional_domain_name,
-                    "origin_access_control_id": oac.id,
+                    "domain_name": site.bucket.bucket_regional_domain_name,
+                    "origin_access_control_id": viewer.oac.id,
                 },
                 {
                     "origin_id": api_origin_id,
@@ -516,8 +576,10 @@ class CdnEdge(pulumi.ComponentResource):
                 "cached_methods": ["GET", "HEAD"],
                 "compress": True,
                 "cache_policy_id": CACHING_OPTIMIZED,
-                "response_headers_policy_id": headers.id,
-                "function_associations": [{"event_type": "viewer-request", "function_arn": spa_rewrite.arn}],
+                "response_headers_policy_id": viewer.headers.id,
+                "function_associations": [
+                    {"event_type": "viewer-request", "function_arn": viewer.spa_rewrite.arn}
+                ],
             },
             ordered_cache_behaviors=[
                 {
@@ -532,23 +594,26 @@ class CdnEdge(pulumi.ComponentResource):
                     # Every viewer header, cookie and query string except Host: the ALB's certificate and listener
                     # rules are for the origin's name, and a forwarded viewer Host would fail TLS at the origin.
                     "origin_request_policy_id": ALL_VIEWER_EXCEPT_HOST_HEADER,
-                    "response_headers_policy_id": headers.id,
+                    "response_headers_policy_id": viewer.headers.id,
                 }
             ],
             restrictions={"geo_restriction": {"restriction_type": "none"}},
             viewer_certificate=viewer_certificate,
-            tags=tags(COMPONENT, f"{name}-cdn"),
-            opts=child,
+            tags=tags(COMPONENT, f"{self._name}-cdn"),
+            opts=self._child,
         )
 
-        # --- bind the bucket and its key to this one distribution ---
+    # -- bind the site bucket and its key to this one distribution -------------------------------------------------
+    def _bind_site_to(
+        self, distribution: aws.cloudfront.Distribution, site: buckets.PrivateBucket, key: aws.kms.Key
+    ) -> None:
         aws.kms.KeyPolicy(
-            f"{name}-site-key",
-            key_id=site_key.id,
+            f"{self._name}-site-key",
+            key_id=key.id,
             policy=iam.key_policy(
                 self,
-                account_id=account_id,
-                partition=partition,
+                account_id=self._account,
+                partition=self._partition,
                 service_statements=[
                     {
                         "sid": "CloudFrontDecryptsForThisDistribution",
@@ -560,47 +625,46 @@ class CdnEdge(pulumi.ComponentResource):
                     }
                 ],
             ),
-            opts=child,
+            opts=self._child,
         )
-        aws.s3.BucketPolicy(
-            f"{name}-site",
-            bucket=site_bucket.id,
-            policy=iam.policy_json(
-                self,
-                [
-                    {
-                        "sid": "CloudFrontReadsThroughOac",
-                        "effect": "Allow",
-                        "principals": [{"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}],
-                        "actions": ["s3:GetObject"],
-                        "resources": [pulumi.Output.concat(site_bucket.arn, "/*")],
-                        "conditions": [iam.condition("StringEquals", "AWS:SourceArn", distribution.arn)],
-                    },
-                    _deny_insecure_transport(site_bucket.arn),
-                ],
-            ),
-            opts=child,
+        site.attach_policy(
+            [
+                {
+                    "sid": "CloudFrontReadsThroughOac",
+                    "effect": "Allow",
+                    "principals": [{"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}],
+                    "actions": ["s3:GetObject"],
+                    "resources": [site.objects()],
+                    "conditions": [iam.condition("StringEquals", "AWS:SourceArn", distribution.arn)],
+                },
+                buckets.deny_insecure_transport(site.arn),
+            ]
         )
 
-        # --- CloudFront standard logging v2 to S3 (no bucket ACLs needed, unlike the legacy logging) ---
+    # -- CloudFront standard logging v2 to S3 (no bucket ACLs needed, unlike the legacy logging) -------------------
+    def _access_logging(
+        self, distribution: aws.cloudfront.Distribution, access_logs: buckets.PrivateBucket
+    ) -> None:
+        name = self._name
         source = aws.cloudwatch.LogDeliverySource(
             f"{name}-access-logs",
             region=CLOUDFRONT_REGION,
-            name=delivery_source_name,
+            name=self._delivery_source_name,
             log_type="ACCESS_LOGS",
             resource_arn=distribution.arn,
             tags=tags(COMPONENT, f"{name}-access-logs"),
-            opts=child,
+            opts=self._child,
         )
         destination = aws.cloudwatch.LogDeliveryDestination(
             f"{name}-access-logs",
             region=CLOUDFRONT_REGION,
-            name=f"ecommerce-{env}-cloudfront-access-s3",
+            name=f"ecommerce-{self._env}-cloudfront-access-s3",
             output_format="parquet",  # columnar: Athena scans a fraction of the bytes of JSON
-            delivery_destination_configuration={"destination_resource_arn": logs_bucket.arn},
+            delivery_destination_configuration={"destination_resource_arn": access_logs.arn},
             tags=tags(COMPONENT, f"{name}-access-logs"),
-            opts=child,
+            opts=self._child,
         )
+        bucket_policy = cast(aws.s3.BucketPolicy, access_logs.policy)
         aws.cloudwatch.LogDelivery(
             f"{name}-access-logs",
             region=CLOUDFRONT_REGION,
@@ -610,60 +674,84 @@ class CdnEdge(pulumi.ComponentResource):
                 {"enable_hive_compatible_path": True, "suffix_path": "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}"}
             ],
             tags=tags(COMPONENT, f"{name}-access-logs"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[logs_bucket_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket_policy]),
         )
 
-        # --- DNS: apex and www, IPv4 and IPv6, aliased to the distribution ---
-        if zone_id is not None:
-            for alias in aliases:
-                label = "apex" if alias == domain else alias.split(".", 1)[0]
-                for record_type in ("A", "AAAA"):
-                    aws.route53.Record(
-                        f"{name}-{label}-{record_type.lower()}",
-                        zone_id=zone_id,
-                        name=alias,
-                        type=record_type,
-                        aliases=[
-                            {
-                                "name": distribution.domain_name,
-                                "zone_id": distribution.hosted_zone_id,
-                                "evaluate_target_health": False,
+    # -- DNS: apex and www, IPv4 and IPv6, aliased to the distribution ---------------------------------------------
+    def _dns_records(
+        self, distribution: aws.cloudfront.Distribution, certificate: _Certificate | None
+    ) -> None:
+        if certificate is None:
+            return
+        for alias in self._hostnames:
+            for record_type in ("A", "AAAA"):
+                aws.route53.Record(
+                    f"{self._name}-{self._label(alias)}-{record_type.lower()}",
+                    zone_id=certificate.zone_id,
+                    name=alias,
+                    type=record_type,
+                    aliases=[
+                        {
+                            "name": distribution.domain_name,
+                            "zone_id": distribution.hosted_zone_id,
+                            "evaluate_target_health": False,
+                        }
+                    ],
+                    opts=self._child,
+                )
+
+
+def _waf_rules(env: str, rate_limit: int, rate_window_seconds: int) -> list[aws.wafv2.WebAclRuleArgsDict]:
+    """IP reputation first (cheapest, drops known-bad sources), then the rate limit, then the content rules, then
+    the body-size rule everywhere but the API."""
+    rules: list[aws.wafv2.WebAclRuleArgsDict] = [_managed_rule(MANAGED_RULE_GROUPS[0][0], 0)]
+    rules.append(
+        {
+            "name": "rate-limit-per-ip",
+            "priority": 1,
+            "action": {"block": {}},
+            "statement": {
+                "rate_based_statement": {
+                    "aggregate_key_type": "IP",
+                    "limit": rate_limit,
+                    "evaluation_window_sec": rate_window_seconds,
+                }
+            },
+            "visibility_config": _visibility(f"ecommerce-{env}-rate-limit-per-ip"),
+        }
+    )
+    rules += [
+        _managed_rule(group, p, count=(BODY_SIZE_RULE,) if group == "AWSManagedRulesCommonRuleSet" else ())
+        for p, (group, _) in enumerate(MANAGED_RULE_GROUPS[1:], start=2)
+    ]
+    rules.append(
+        {
+            "name": "body-size-outside-api",
+            "priority": len(MANAGED_RULE_GROUPS) + 1,
+            "action": {"block": {}},
+            "statement": {
+                "and_statement": {
+                    "statements": [
+                        {"label_match_statement": {"scope": "LABEL", "key": BODY_SIZE_LABEL}},
+                        {
+                            "not_statement": {
+                                "statement": {
+                                    "byte_match_statement": {
+                                        "field_to_match": {"uri_path": {}},
+                                        "positional_constraint": "STARTS_WITH",
+                                        "search_string": API_PATH_PREFIX,
+                                        "text_transformations": [{"priority": 0, "type": "NONE"}],
+                                    }
+                                }
                             }
-                        ],
-                        opts=child,
-                    )
-
-        self.distribution_id = distribution.id
-        self.distribution_arn = distribution.arn
-        self.distribution_domain_name = distribution.domain_name
-        self.distribution_hosted_zone_id = distribution.hosted_zone_id
-        self.site_bucket_name = site_bucket.bucket
-        self.site_bucket_arn = site_bucket.arn
-        self.site_kms_key_arn = site_key.arn
-        self.logs_bucket_name = logs_bucket.bucket
-        self.web_acl_arn = web_acl.arn
-        self.web_acl_name = web_acl.name
-        self.waf_log_group_name = waf_log_group.name
-        self.site_url = (
-            pulumi.Output.from_input(f"https://{domain}")
-            if domain
-            else pulumi.Output.concat("https://", distribution.domain_name)
-        )
-        self.register_outputs(
-            {
-                "distribution_id": self.distribution_id,
-                "distribution_arn": self.distribution_arn,
-                "distribution_domain_name": self.distribution_domain_name,
-                "distribution_hosted_zone_id": self.distribution_hosted_zone_id,
-                "site_bucket_name": self.site_bucket_name,
-                "site_bucket_arn": self.site_bucket_arn,
-                "site_kms_key_arn": self.site_kms_key_arn,
-                "logs_bucket_name": self.logs_bucket_name,
-                "web_acl_arn": self.web_acl_arn,
-                "waf_log_group_name": self.waf_log_group_name,
-                "site_url": self.site_url,
-            }
-        )
+                        },
+                    ]
+                }
+            },
+            "visibility_config": _visibility(f"ecommerce-{env}-body-size-outside-api"),
+        }
+    )
+    return rules
 
 
 def _validation_for(
@@ -691,53 +779,3 @@ def _managed_rule(group: str, priority: int, count: Sequence[str] = ()) -> aws.w
         "statement": {"managed_rule_group_statement": cast(Any, statement)},
         "visibility_config": _visibility(group),
     }
-
-
-def _deny_insecure_transport(bucket_arn: pulumi.Output[str]) -> iam.Statement:
-    """Deny every request to the bucket that does not arrive over TLS (S3 control S3.5)."""
-    return {
-        "sid": "DenyInsecureTransport",
-        "effect": "Deny",
-        "principals": [{"type": "*", "identifiers": ["*"]}],
-        "actions": ["s3:*"],
-        "resources": [bucket_arn, pulumi.Output.concat(bucket_arn, "/*")],
-        "conditions": [iam.condition("Bool", "aws:SecureTransport", "false")],
-    }
-
-
-def _lock_down(
-    name: str,
-    bucket: aws.s3.Bucket,
-    key_arn: pulumi.Output[str],
-    region: str | None,
-    opts: pulumi.ResourceOptions,
-) -> None:
-    """No public path, no ACLs, SSE-KMS with a bucket key (one KMS call per object batch, not per object)."""
-    aws.s3.BucketPublicAccessBlock(
-        name,
-        region=region,
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=opts,
-    )
-    aws.s3.BucketOwnershipControls(
-        name, region=region, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=opts
-    )
-    aws.s3.BucketServerSideEncryptionConfiguration(
-        name,
-        region=region,
-        bucket=bucket.id,
-        rules=[
-            {
-                "apply_server_side_encryption_by_default": {
-                    "sse_algorithm": "aws:kms",
-                    "kms_master_key_id": key_arn,
-                },
-                "bucket_key_enabled": True,
-            }
-        ],
-        opts=opts,
-    )

@@ -8,6 +8,7 @@ resources, one per rule with a description, so a rule can be added or removed wi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -71,6 +72,32 @@ def endpoint_statements(
     }
 
 
+@dataclass(frozen=True)
+class _Subnets:
+    """One public and one private subnet per AZ, in the order of `network.availabilityZones`."""
+
+    public: list[aws.ec2.Subnet]
+    private: list[aws.ec2.Subnet]
+
+
+@dataclass(frozen=True)
+class _Routing:
+    public: aws.ec2.RouteTable
+    #: One per AZ, in the order of the subnets.
+    private: list[aws.ec2.RouteTable]
+    nats: dict[str, aws.ec2.NatGateway]
+
+
+@dataclass(frozen=True)
+class _SecurityGroups:
+    """The seed's four groups."""
+
+    alb: aws.ec2.SecurityGroup
+    nodes: aws.ec2.SecurityGroup
+    database: aws.ec2.SecurityGroup
+    endpoints: aws.ec2.SecurityGroup
+
+
 class EcommerceVpc(pulumi.ComponentResource):
     """The VPC and everything attached to it. Children are named `{name}-<role>[-<az>]`."""
 
@@ -104,34 +131,80 @@ class EcommerceVpc(pulumi.ComponentResource):
             `cloudfront` (443 with a regional certificate, 80 without).
         """
         super().__init__("ecommerce:network:EcommerceVpc", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        account_id, partition, region = iam.caller(self)
+        self._name = name
+        self._network = network
+        self._environment = environment
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._account, self._partition, self._region = iam.caller(self)
         self.availability_zones = list(network.availability_zones)
 
+        vpc, igw = self._vpc()
+        subnets = self._subnets(vpc)
+        routing = self._routing(vpc, igw, subnets)
+        groups = self._security_groups(vpc)
+        self._security_group_rules(groups, alb_origin_port)
+        self._endpoints(vpc, subnets, routing, groups)
+        log_group = self._flow_logs(vpc)
+
+        self.vpc_id = vpc.id
+        self.vpc_cidr = vpc.cidr_block
+        self.public_subnet_ids = [s.id for s in subnets.public]
+        self.private_subnet_ids = [s.id for s in subnets.private]
+        self.public_route_table_id = routing.public.id
+        self.private_route_table_ids = [rt.id for rt in routing.private]
+        self.nat_gateway_ids = [n.id for n in routing.nats.values()]
+        self.alb_security_group_id = groups.alb.id
+        self.nodes_security_group_id = groups.nodes.id
+        self.database_security_group_id = groups.database.id
+        self.endpoints_security_group_id = groups.endpoints.id
+        self.flow_log_group_name = log_group.name
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc_id,
+                "public_subnet_ids": self.public_subnet_ids,
+                "private_subnet_ids": self.private_subnet_ids,
+                "public_route_table_id": self.public_route_table_id,
+                "private_route_table_ids": self.private_route_table_ids,
+                "alb_security_group_id": self.alb_security_group_id,
+                "nodes_security_group_id": self.nodes_security_group_id,
+                "database_security_group_id": self.database_security_group_id,
+                "endpoints_security_group_id": self.endpoints_security_group_id,
+            }
+        )
+
+    # -- the VPC, its closed default group and the internet gateway ------------------------------------------------
+    def _vpc(self) -> tuple[aws.ec2.Vpc, aws.ec2.InternetGateway]:
+        name = self._name
         vpc = aws.ec2.Vpc(
             name,
-            cidr_block=network.vpc_cidr,
+            cidr_block=self._network.vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags=tags(COMPONENT, network.vpc_name),
-            opts=child,
+            tags=tags(COMPONENT, self._network.vpc_name),
+            opts=self._child,
         )
         # Adopt the default security group and strip its rules: nothing may use it by accident (EC2.2).
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-default-closed"), opts=child
+            f"{name}-default-sg",
+            vpc_id=vpc.id,
+            tags=tags(COMPONENT, f"{name}-default-closed"),
+            opts=self._child,
         )
         igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-igw"), opts=child
+            f"{name}-igw", vpc_id=vpc.id, tags=tags(COMPONENT, f"{name}-igw"), opts=self._child
         )
+        return vpc, igw
 
-        # --- subnets: public for the ALB and NAT, private for nodes and data; no public IPs anywhere ---
-        public_subnets: list[aws.ec2.Subnet] = []
-        private_subnets: list[aws.ec2.Subnet] = []
+    # -- subnets: public for the ALB and NAT, private for nodes and data; no public IPs anywhere -------------------
+    def _subnets(self, vpc: aws.ec2.Vpc) -> _Subnets:
+        name, network = self._name, self._network
+        public: list[aws.ec2.Subnet] = []
+        private: list[aws.ec2.Subnet] = []
         for az, public_cidr, private_cidr in zip(
             network.availability_zones, network.public_subnet_cidrs, network.private_subnet_cidrs, strict=True
         ):
             s = az_suffix(az)
-            public_subnets.append(
+            public.append(
                 aws.ec2.Subnet(
                     f"{name}-public-{s}",
                     vpc_id=vpc.id,
@@ -142,10 +215,10 @@ class EcommerceVpc(pulumi.ComponentResource):
                     tags=tags(
                         COMPONENT, f"{name}-public-{s}", Tier="public", **{"kubernetes.io/role/elb": "1"}
                     ),
-                    opts=child,
+                    opts=self._child,
                 )
             )
-            private_subnets.append(
+            private.append(
                 aws.ec2.Subnet(
                     f"{name}-private-{s}",
                     vpc_id=vpc.id,
@@ -158,10 +231,14 @@ class EcommerceVpc(pulumi.ComponentResource):
                         Tier="private",
                         **{"kubernetes.io/role/internal-elb": "1"},
                     ),
-                    opts=child,
+                    opts=self._child,
                 )
             )
+        return _Subnets(public=public, private=private)
 
+    # -- routing: the public table to the IGW; egress through NAT per the egress mode ------------------------------
+    def _routing(self, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, subnets: _Subnets) -> _Routing:
+        name, network, child = self._name, self._network, self._child
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt",
             vpc_id=vpc.id,
@@ -175,37 +252,16 @@ class EcommerceVpc(pulumi.ComponentResource):
             gateway_id=igw.id,
             opts=child,
         )
-        for az, subnet in zip(network.availability_zones, public_subnets, strict=True):
+        for az, subnet in zip(network.availability_zones, subnets.public, strict=True):
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-rta-{az_suffix(az)}",
                 subnet_id=subnet.id,
                 route_table_id=public_rt.id,
                 opts=child,
             )
-
-        # --- egress: NAT gateways per the egress mode (payment must reach Stripe; Cognito's public endpoints) ---
-        nat_azs = {
-            "none": [],
-            "single-nat": network.availability_zones[:1],
-            "nat-per-az": network.availability_zones,
-        }[network.egress]
-        nats: dict[str, aws.ec2.NatGateway] = {}
-        for az in nat_azs:
-            s = az_suffix(az)
-            eip = aws.ec2.Eip(
-                f"{name}-nat-{s}", domain="vpc", tags=tags(COMPONENT, f"{name}-nat-{s}"), opts=child
-            )
-            nats[az] = aws.ec2.NatGateway(
-                f"{name}-nat-{s}",
-                allocation_id=eip.allocation_id,
-                subnet_id=public_subnets[network.availability_zones.index(az)].id,
-                connectivity_type="public",
-                tags=tags(COMPONENT, f"{name}-nat-{s}"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-            )
-
+        nats = self._nat_gateways(igw, subnets.public)
         private_rts: list[aws.ec2.RouteTable] = []
-        for az, subnet in zip(network.availability_zones, private_subnets, strict=True):
+        for az, subnet in zip(network.availability_zones, subnets.private, strict=True):
             s = az_suffix(az)
             rt = aws.ec2.RouteTable(
                 f"{name}-private-rt-{s}",
@@ -227,62 +283,61 @@ class EcommerceVpc(pulumi.ComponentResource):
                     nat_gateway_id=nat.id,
                     opts=child,
                 )
+        return _Routing(public=public_rt, private=private_rts, nats=nats)
 
-        # --- security groups: the seed's four, each rule its own resource ---
+    def _nat_gateways(
+        self, igw: aws.ec2.InternetGateway, public_subnets: list[aws.ec2.Subnet]
+    ) -> dict[str, aws.ec2.NatGateway]:
+        """NAT gateways per the egress mode, by AZ (payment must reach Stripe; Cognito's public endpoints)."""
+        name, network = self._name, self._network
+        nat_azs = {
+            "none": [],
+            "single-nat": network.availability_zones[:1],
+            "nat-per-az": network.availability_zones,
+        }[network.egress]
+        nats: dict[str, aws.ec2.NatGateway] = {}
+        for az in nat_azs:
+            s = az_suffix(az)
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{s}", domain="vpc", tags=tags(COMPONENT, f"{name}-nat-{s}"), opts=self._child
+            )
+            nats[az] = aws.ec2.NatGateway(
+                f"{name}-nat-{s}",
+                allocation_id=eip.allocation_id,
+                subnet_id=public_subnets[network.availability_zones.index(az)].id,
+                connectivity_type="public",
+                tags=tags(COMPONENT, f"{name}-nat-{s}"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            )
+        return nats
+
+    # -- security groups: the seed's four, each rule its own resource ----------------------------------------------
+    def _security_groups(self, vpc: aws.ec2.Vpc) -> _SecurityGroups:
         def group(role: str, description: str) -> aws.ec2.SecurityGroup:
             return aws.ec2.SecurityGroup(
-                f"{name}-{role}-sg",
+                f"{self._name}-{role}-sg",
                 vpc_id=vpc.id,
                 description=description,
                 # Groups reference each other (ALB <-> nodes); revoking first lets destroy finish.
                 revoke_rules_on_delete=True,
-                tags=tags(COMPONENT, f"{name}-{role}-sg"),
-                opts=child,
+                tags=tags(COMPONENT, f"{self._name}-{role}-sg"),
+                opts=self._child,
             )
 
-        alb_sg = group("alb", "Application Load Balancer: HTTP/HTTPS in, service ports out to the EKS nodes")
-        nodes_sg = group("nodes", "EKS worker nodes: service ports from the ALB, all traffic between nodes")
-        db_sg = group("database", "Aurora, ElastiCache and OpenSearch: data ports from the EKS nodes only")
-        endpoints_sg = group("endpoints", "VPC interface endpoints: HTTPS from the EKS nodes only")
+        return _SecurityGroups(
+            alb=group("alb", "Application Load Balancer: HTTP/HTTPS in, service ports out to the EKS nodes"),
+            nodes=group("nodes", "EKS worker nodes: service ports from the ALB, all traffic between nodes"),
+            database=group(
+                "database", "Aurora, ElastiCache and OpenSearch: data ports from the EKS nodes only"
+            ),
+            endpoints=group("endpoints", "VPC interface endpoints: HTTPS from the EKS nodes only"),
+        )
 
+    def _security_group_rules(self, groups: _SecurityGroups, alb_origin_port: int) -> None:
+        """Every rule but the nodes' egress to the gateway endpoints (`_endpoints`, which owns their prefix lists)."""
+        network, ingress, egress = self._network, self._ingress, self._egress
+        alb_sg, nodes_sg = groups.alb, groups.nodes
         ports = network.service_ports
-
-        def ingress(
-            rule: str,
-            sg: aws.ec2.SecurityGroup,
-            description: str,
-            from_port: int,
-            to_port: int,
-            **source: Any,
-        ) -> None:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{name}-{rule}",
-                security_group_id=sg.id,
-                description=description,
-                ip_protocol="tcp",
-                from_port=from_port,
-                to_port=to_port,
-                tags=tags(COMPONENT, f"{name}-{rule}"),
-                opts=child,
-                **source,
-            )
-
-        def egress(
-            rule: str, sg: aws.ec2.SecurityGroup, description: str, protocol: str, from_port: int | None,
-            to_port: int | None, **destination: Any,
-        ) -> None:  # fmt: skip
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{rule}",
-                security_group_id=sg.id,
-                description=description,
-                ip_protocol=protocol,
-                from_port=from_port,
-                to_port=to_port,
-                tags=tags(COMPONENT, f"{name}-{rule}"),
-                opts=child,
-                **destination,
-            )
-
         if network.alb_ingress == "cloudfront":
             prefix_list = aws.ec2.get_managed_prefix_list_output(
                 name=CLOUDFRONT_ORIGIN_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=self)
@@ -311,13 +366,13 @@ class EcommerceVpc(pulumi.ComponentResource):
             referenced_security_group_id=alb_sg.id,
         )  # fmt: skip
         aws.vpc.SecurityGroupIngressRule(
-            f"{name}-nodes-in-self",
+            f"{self._name}-nodes-in-self",
             security_group_id=nodes_sg.id,
             description="All traffic between nodes (pod-to-pod, kubelet, CoreDNS)",
             ip_protocol="-1",
             referenced_security_group_id=nodes_sg.id,
-            tags=tags(COMPONENT, f"{name}-nodes-in-self"),
-            opts=child,
+            tags=tags(COMPONENT, f"{self._name}-nodes-in-self"),
+            opts=self._child,
         )
         # The nodes' egress rules below do not restrict the nodes. Security groups only allow, and an instance gets the
         # union of its groups' rules; every managed node also carries the EKS cluster security group (the launch
@@ -332,18 +387,64 @@ class EcommerceVpc(pulumi.ComponentResource):
             "nodes-out-vpc", nodes_sg, "All traffic inside the VPC (control plane, data tier, endpoints, nodes)",
             "-1", None, None, cidr_ipv4=network.vpc_cidr,
         )  # fmt: skip
+        if network.egress != "none":
+            egress(
+                "nodes-out-internet", nodes_sg, "HTTPS to the internet through NAT (Stripe, Cognito)", "tcp", 443,
+                443, cidr_ipv4="0.0.0.0/0",
+            )  # fmt: skip
 
         for port, proto in DATABASE_PORTS.items():
             ingress(
-                f"database-in-{port}", db_sg, f"{proto} from the EKS nodes", port, port,
+                f"database-in-{port}", groups.database, f"{proto} from the EKS nodes", port, port,
                 referenced_security_group_id=nodes_sg.id,
             )  # fmt: skip
         ingress(
-            "endpoints-in-443", endpoints_sg, "HTTPS to AWS APIs from the EKS nodes", 443, 443,
+            "endpoints-in-443", groups.endpoints, "HTTPS to AWS APIs from the EKS nodes", 443, 443,
             referenced_security_group_id=nodes_sg.id,
         )  # fmt: skip
 
-        # --- endpoints: gateway (free) for S3 and DynamoDB; interface endpoints for the nodes' AWS APIs ---
+    def _ingress(
+        self,
+        rule: str,
+        sg: aws.ec2.SecurityGroup,
+        description: str,
+        from_port: int,
+        to_port: int,
+        **source: Any,
+    ) -> None:
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-{rule}",
+            security_group_id=sg.id,
+            description=description,
+            ip_protocol="tcp",
+            from_port=from_port,
+            to_port=to_port,
+            tags=tags(COMPONENT, f"{self._name}-{rule}"),
+            opts=self._child,
+            **source,
+        )
+
+    def _egress(
+        self, rule: str, sg: aws.ec2.SecurityGroup, description: str, protocol: str, from_port: int | None,
+        to_port: int | None, **destination: Any,
+    ) -> None:  # fmt: skip
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._name}-{rule}",
+            security_group_id=sg.id,
+            description=description,
+            ip_protocol=protocol,
+            from_port=from_port,
+            to_port=to_port,
+            tags=tags(COMPONENT, f"{self._name}-{rule}"),
+            opts=self._child,
+            **destination,
+        )
+
+    # -- endpoints: gateway (free) for S3 and DynamoDB; interface endpoints for the nodes' AWS APIs ----------------
+    def _endpoints(
+        self, vpc: aws.ec2.Vpc, subnets: _Subnets, routing: _Routing, groups: _SecurityGroups
+    ) -> None:
+        name, network = self._name, self._network
         own_principals: iam.Statement = {
             "sid": "OnlyThisAccountsPrincipals",
             "effect": "Allow",
@@ -352,41 +453,35 @@ class EcommerceVpc(pulumi.ComponentResource):
             # credential of another account cannot use this network path to move data out.
             "actions": ["*"],
             "resources": ["*"],
-            "conditions": [iam.condition("StringEquals", "aws:PrincipalAccount", account_id)],
+            "conditions": [iam.condition("StringEquals", "aws:PrincipalAccount", self._account)],
         }
         endpoint_policy = iam.policy_json(self, [own_principals])
         # Requests that carry no principal of ours, which an account condition would deny (endpoint_statements).
-        extra_statements = endpoint_statements(account_id, partition, region)
-        service_prefix = pulumi.Output.concat("com.amazonaws.", region, ".")
+        extra_statements = endpoint_statements(self._account, self._partition, self._region)
+        service_prefix = pulumi.Output.concat("com.amazonaws.", self._region, ".")
 
         def policy_for(service: str) -> pulumi.Output[str]:
             extra = extra_statements.get(service)
             return iam.policy_json(self, [own_principals, *extra]) if extra else endpoint_policy
 
-        gateway_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
         for service in ("s3", "dynamodb"):
-            gateway_endpoints[service] = aws.ec2.VpcEndpoint(
+            gateway = aws.ec2.VpcEndpoint(
                 f"{name}-{service}",
                 vpc_id=vpc.id,
                 service_name=pulumi.Output.concat(service_prefix, service),
                 vpc_endpoint_type="Gateway",
-                route_table_ids=[rt.id for rt in private_rts],
+                route_table_ids=[rt.id for rt in routing.private],
                 policy=policy_for(service),
                 tags=tags(COMPONENT, f"{name}-{service}"),
-                opts=child,
+                opts=self._child,
             )
             # Gateway endpoints route to the service's public prefixes, which the VPC-only egress rule misses.
-            egress(
-                f"nodes-out-{service}", nodes_sg, f"HTTPS to {service} through its gateway endpoint", "tcp", 443, 443,
-                prefix_list_id=gateway_endpoints[service].prefix_list_id,
-            )  # fmt: skip
-        if network.egress != "none":
-            egress(
-                "nodes-out-internet", nodes_sg, "HTTPS to the internet through NAT (Stripe, Cognito)", "tcp", 443,
-                443, cidr_ipv4="0.0.0.0/0",
+            self._egress(
+                f"nodes-out-{service}", groups.nodes, f"HTTPS to {service} through its gateway endpoint", "tcp",
+                443, 443, prefix_list_id=gateway.prefix_list_id,
             )  # fmt: skip
 
-        endpoint_subnets = [s.id for s in private_subnets[: network.interface_endpoint_az_count]]
+        endpoint_subnets = [s.id for s in subnets.private[: network.interface_endpoint_az_count]]
         for service in network.interface_endpoints:
             role = f"{name}-{service.replace('.', '-')}"
             aws.ec2.VpcEndpoint(
@@ -395,14 +490,17 @@ class EcommerceVpc(pulumi.ComponentResource):
                 service_name=pulumi.Output.concat(service_prefix, service),
                 vpc_endpoint_type="Interface",
                 subnet_ids=endpoint_subnets,
-                security_group_ids=[endpoints_sg.id],
+                security_group_ids=[groups.endpoints.id],
                 private_dns_enabled=True,
                 policy=None if service in ENDPOINTS_WITHOUT_POLICY else policy_for(service),
                 tags=tags(COMPONENT, role),
-                opts=child,
+                opts=self._child,
             )
 
-        # --- flow logs: every flow, to a KMS-encrypted log group with bounded retention ---
+    # -- flow logs: every flow, to a KMS-encrypted log group with bounded retention --------------------------------
+    def _flow_logs(self, vpc: aws.ec2.Vpc) -> aws.cloudwatch.LogGroup:
+        name, environment, child = self._name, self._environment, self._child
+        account_id, partition, region = self._account, self._partition, self._region
         log_group_name = f"/ecommerce/{environment}/vpc-flow-logs"
         log_group_arn = pulumi.Output.format(
             "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, log_group_name
@@ -429,7 +527,7 @@ class EcommerceVpc(pulumi.ComponentResource):
             f"{name}-flow-logs",
             name=log_group_name,
             kms_key_id=key.arn,
-            retention_in_days=network.flow_log_retention_days,
+            retention_in_days=self._network.flow_log_retention_days,
             tags=tags(COMPONENT, f"{name}-flow-logs"),
             opts=child,
         )
@@ -472,29 +570,4 @@ class EcommerceVpc(pulumi.ComponentResource):
             tags=tags(COMPONENT, f"{name}-flow-log"),
             opts=child,
         )
-
-        self.vpc_id = vpc.id
-        self.vpc_cidr = vpc.cidr_block
-        self.public_subnet_ids = [s.id for s in public_subnets]
-        self.private_subnet_ids = [s.id for s in private_subnets]
-        self.public_route_table_id = public_rt.id
-        self.private_route_table_ids = [rt.id for rt in private_rts]
-        self.nat_gateway_ids = [n.id for n in nats.values()]
-        self.alb_security_group_id = alb_sg.id
-        self.nodes_security_group_id = nodes_sg.id
-        self.database_security_group_id = db_sg.id
-        self.endpoints_security_group_id = endpoints_sg.id
-        self.flow_log_group_name = log_group.name
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc_id,
-                "public_subnet_ids": self.public_subnet_ids,
-                "private_subnet_ids": self.private_subnet_ids,
-                "public_route_table_id": self.public_route_table_id,
-                "private_route_table_ids": self.private_route_table_ids,
-                "alb_security_group_id": self.alb_security_group_id,
-                "nodes_security_group_id": self.nodes_security_group_id,
-                "database_security_group_id": self.database_security_group_id,
-                "endpoints_security_group_id": self.endpoints_security_group_id,
-            }
-        )
+        return log_group

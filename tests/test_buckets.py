@@ -113,3 +113,102 @@ def test_named_exceptions_sse_s3_and_unversioned(build: Callable[..., Resources]
     assert sse["inputs"]["rules"][0]["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}, sse[
         "urn"
     ]
+
+
+# --- a deferred policy: the bucket first, its policy once what the policy names exists -----------------------------
+
+READ_FOR_TEST: dict[str, Any] = {
+    "sid": "ReadForTest",
+    "effect": "Allow",
+    "principals": [{"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}],
+    "actions": ["s3:GetObject"],
+    "resources": ["arn:aws:s3:::site/*"],
+}
+
+
+def _deferred(
+    attach: Callable[[buckets.PrivateBucket], Any], seen: list[buckets.PrivateBucket] | None = None
+) -> Callable[[Holder], Any]:
+    def make(h: Holder) -> None:
+        made = buckets.private_bucket(
+            "site",
+            parent=h,
+            tags={},
+            kms_key_arn=KEY,
+            lifecycle_rules=[ABORT],
+            policy_statements=buckets.DEFERRED,
+            region="us-east-1",
+        )
+        if seen is not None:
+            seen.append(made)
+        attach(made)
+
+    return make
+
+
+def test_deferred_policy_is_created_by_attach_policy_in_order(build: Callable[..., Resources]) -> None:
+    before: list[Any] = []
+
+    def attach(b: buckets.PrivateBucket) -> None:
+        before.append(b.policy)
+        b.attach_policy([READ_FOR_TEST, buckets.deny_insecure_transport(b.arn)])
+
+    seen: list[buckets.PrivateBucket] = []
+    res = build(lambda: Holder(_deferred(attach, seen)))
+    assert before == [None], "a deferred bucket has no policy until attach_policy"
+    policy = res.named("site", "aws:s3/bucketPolicy:BucketPolicy")
+    assert seen[0].policy is not None, f"{policy['urn']}: attach_policy fills PrivateBucket.policy"
+    sids = [s.get("Sid") for s in json.loads(policy["inputs"]["policy"])["Statement"]]
+    assert sids == ["ReadForTest", "DenyInsecureTransport"], (
+        f"{policy['urn']}: statements keep the caller's order"
+    )
+    assert policy["parent"].endswith("ecommerce:test:Holder::holder"), policy["urn"]
+
+
+def test_deferred_policy_is_managed_in_the_buckets_region(build: Callable[..., Resources]) -> None:
+    """S3 serves a bucket's configuration only from the bucket's own region (elsewhere: PermanentRedirect, "must be
+    addressed using the specified endpoint"), so the late policy carries the bucket's `region` like the rest."""
+    res = build(
+        lambda: Holder(_deferred(lambda b: b.attach_policy([buckets.deny_insecure_transport(b.arn)])))
+    )
+    for r in res:
+        if r["name"] == "site":
+            assert r["inputs"].get("region") == "us-east-1", f"{r['urn']}: not in the bucket's region"
+
+
+@pytest.mark.parametrize(
+    ("attach", "message"),
+    [
+        (lambda b: b.attach_policy([READ_FOR_TEST]), "TLS-only deny"),
+        (
+            lambda b: [b.attach_policy([buckets.deny_insecure_transport(b.arn)]) for _ in range(2)],
+            "has its policy already",
+        ),
+    ],
+    ids=["without-tls-deny", "twice"],
+)
+def test_attach_policy_refuses(
+    build: Callable[..., Resources], attach: Callable[[buckets.PrivateBucket], Any], message: str
+) -> None:
+    with pytest.raises(Exception, match=message):
+        build(lambda: Holder(_deferred(attach)))
+
+
+def test_attach_policy_refuses_a_bucket_whose_policy_was_not_deferred(
+    build: Callable[..., Resources],
+) -> None:
+    def make(h: Holder) -> None:
+        made = buckets.private_bucket("b", parent=h, tags={}, kms_key_arn=KEY, lifecycle_rules=[ABORT])
+        made.attach_policy([buckets.deny_insecure_transport(made.arn)])
+
+    with pytest.raises(Exception, match="has its policy already"):
+        build(lambda: Holder(make))
+
+
+def test_a_deferred_bucket_has_no_policy_until_attached(build: Callable[..., Resources]) -> None:
+    res = build(lambda: Holder(_deferred(lambda b: None)))
+    bucket = res.named("site", "aws:s3/bucket:Bucket")
+    assert not res.of_type("aws:s3/bucketPolicy:BucketPolicy"), (
+        f"{bucket['urn']}: DEFERRED must not create a policy by itself (the pack's s3-tls-only rule catches one "
+        "never attached)"
+    )

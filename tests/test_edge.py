@@ -199,6 +199,50 @@ def test_data_and_its_keys_are_protected_in_prod_only(edge: Callable[[str], Reso
         )
 
 
+BUCKET_PARTS = {
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    BUCKET_POLICY,
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_edge_buckets_have_the_helpers_baseline_managed_in_the_buckets_region(
+    edge: Callable[[str], Resources], stack: str
+) -> None:
+    """S3 serves a bucket's configuration only from the bucket's region (elsewhere it answers PermanentRedirect:
+    "must be addressed using the specified endpoint"), so every part of the us-east-1 log bucket carries its region;
+    the log bucket is the one without versioning (its objects expire), the site bucket keeps versions for DR."""
+    res = edge(stack)
+    for name, region, versioned in (("ecommerce-edge-site", None, True),
+                                    ("ecommerce-edge-access-logs", CLOUDFRONT_REGION, False)):  # fmt: skip
+        bucket = one(res, BUCKET, name)
+        parts = {
+            r["type"]: r
+            for r in res
+            if r["name"] == name and r["type"].startswith("aws:s3/bucket") and r["type"] != BUCKET
+        }
+        expected = BUCKET_PARTS | ({"aws:s3/bucketVersioning:BucketVersioning"} if versioned else set())
+        assert set(parts) == expected, f"{bucket['urn']}: parts {sorted(parts)}"
+        for r in parts.values():
+            assert r["inputs"]["bucket"] == bucket["id"], r["urn"]
+            assert r["inputs"].get("region") == region, (
+                f"{r['urn']}: must be managed in {region or 'us-east-2'}"
+            )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_site_bucket_policy_is_created_after_the_distribution_it_names(
+    edge: Callable[[str], Resources], stack: str
+) -> None:
+    res = edge(stack)
+    pol = by_bucket(res, BUCKET_POLICY, one(res, BUCKET, "ecommerce-edge-site"))
+    dist = distribution(res)
+    assert dist["urn"] in pol["dependencies"], f"{pol['urn']}: its OAC statement names {dist['urn']}"
+
+
 # --- the distribution ---------------------------------------------------------------------------------------------
 
 

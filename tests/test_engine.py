@@ -140,3 +140,22 @@ def test_arns_follow_the_resources_region() -> None:
     arns = {r["name"]: r["outputs"]["arn"] for r in monitor.records if r["type"] == "aws:kms/key:Key"}
     assert arns["here"].startswith(f"arn:aws:kms:us-east-2:{ACCOUNT_ID}:key/")
     assert arns["there"].startswith(f"arn:aws:kms:us-east-1:{ACCOUNT_ID}:key/")
+
+
+def test_a_file_asset_is_recorded_by_content_hash_and_relative_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine diffs an asset by its content hash; the same file in another checkout is the same asset."""
+    from tools.offline.engine import ASSET_SIG, SPECIAL_SIG, _assets
+
+    seen = []
+    for checkout, text in (("a", "print(1)\n"), ("b", "print(1)\n"), ("c", "print(2)\n")):
+        root = tmp_path / checkout
+        (root / "jobs").mkdir(parents=True)
+        (root / "jobs" / "job.py").write_text(text)
+        monkeypatch.chdir(root)
+        seen.append(
+            _assets({"source": {SPECIAL_SIG: ASSET_SIG, "path": str(root / "jobs" / "job.py")}})["source"]
+        )
+    assert seen[0] == seen[1] and seen[0]["path"] == "jobs/job.py", seen
+    assert seen[2]["hash"] != seen[0]["hash"], seen

@@ -9,6 +9,8 @@ is not changed or copied: it runs as it would under `pulumi up`, with the cloud 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import runpy
 import sys
@@ -100,6 +102,27 @@ def _mask(value: Any) -> Any:
     return value
 
 
+#: The engine's signature of an asset (a file the program ships, e.g. a Glue job's script).
+ASSET_SIG = "c44067f5952c0a294b673a41bacd8c17"
+
+
+def _assets(value: Any) -> Any:
+    """A file asset as the engine holds it: its content hash (what a real diff compares) and its path relative to the
+    program's folder, so the same file in another checkout is the same asset."""
+    if isinstance(value, dict):
+        if value.get(SPECIAL_SIG) == ASSET_SIG and isinstance(value.get("path"), str):
+            path = Path(value["path"])
+            absolute = path if path.is_absolute() else Path.cwd() / path
+            digest = hashlib.sha256(absolute.read_bytes()).hexdigest() if absolute.is_file() else ""
+            with contextlib.suppress(ValueError):
+                path = absolute.resolve().relative_to(Path.cwd().resolve())
+            return {**value, "path": str(path), "hash": digest}
+        return {k: _assets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_assets(v) for v in value]
+    return value
+
+
 def _ints(value: Any) -> Any:
     """The wire format carries every number as a double; show whole numbers as integers in the plan."""
     if isinstance(value, float) and value.is_integer():
@@ -159,7 +182,7 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
                 "dependencies": list(request.dependencies),
                 "propertyDependencies": {k: list(v.urns) for k, v in request.propertyDependencies.items()},
                 "id": state.id if state else None,
-                "inputs": _ints(_mask(json_format.MessageToDict(request.object))),
+                "inputs": _assets(_ints(_mask(json_format.MessageToDict(request.object)))),
                 "outputs": _secret_outputs(_plain(state.state), request.additionalSecretOutputs)
                 if state
                 else {},
