@@ -5,6 +5,7 @@ with every flag on) Lake Formation, QuickSight and SageMaker, checked by the pol
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import py_compile
 from collections.abc import Callable
@@ -343,7 +344,13 @@ def test_glue_job_runs_encrypted_on_schedule_with_bookmarks(
     assert i["defaultArguments"]["--job-bookmark-option"] == "job-bookmark-enable", f"{u}: bookmarks"
     assert (i["glueVersion"], i["numberOfWorkers"]) == (s.glue_version, s.glue_workers), u
     script = r.named("ecommerce-lake-job-script", "aws:s3/bucketObjectv2:BucketObjectv2")["inputs"]
-    assert script["source"]["path"] == str(lake_module.JOB_SCRIPT), "the repository's script is uploaded"
+    # The plan records a file asset by its path from the program's folder and its content hash, as the engine diffs it.
+    assert script["source"]["path"] == str(lake_module.JOB_SCRIPT.relative_to(ROOT)), (
+        "the repository's script"
+    )
+    assert script["source"]["hash"] == hashlib.sha256(lake_module.JOB_SCRIPT.read_bytes()).hexdigest(), (
+        "its content"
+    )
     assert i["command"]["scriptLocation"].endswith(script["key"]), f"{u}: runs the uploaded script"
     trigger = one(r, "aws:glue/trigger:Trigger")["inputs"]
     assert trigger["schedule"] == s.etl_schedule and trigger["actions"][0]["jobName"] == i["name"]
