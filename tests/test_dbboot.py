@@ -28,8 +28,8 @@ from components.mesh import MeshNetwork, ServiceMesh
 from k8s import capacity, dbboot
 from k8s.catalogue import NAMESPACE
 from tests.conftest import Resources, settings_for
+from tests.mesh_support import fabricated_contract
 from tests.test_config import network
-from tests.test_mesh import fabricated_contract
 from tools.offline.engine import run_in_mocks
 
 MESH = "ecommerce-mesh"

@@ -111,7 +111,8 @@ def _log_bucket(scope: Scope) -> PrivateBucket:
         tags=tags(COMPONENT, log_name),
         kms_key_arn=None,
         sse_s3_reason="ALB access logs are delivered only to buckets encrypted with SSE-S3; SSE-KMS is not "
-        "supported for them (ELB User Guide, access logs: bucket requirements)",
+        'supported for them (ALB User Guide, "Enable access logs for your Application Load Balancer": "the only '
+        "server-side encryption option that's supported is SSE-S3\")",
         versioned=False,
         unversioned_reason="access logs are written once and expire after cluster.albLogRetentionDays; no "
         "object is ever overwritten, so versions would only add cost",
