@@ -159,7 +159,8 @@ def roles(scope: Scope, key_arn: pulumi.Output[str]) -> Roles:
 def control_plane_logs(scope: Scope) -> aws.cloudwatch.LogGroup:
     """The control-plane log group and its key, before the cluster: EKS would otherwise create the group on first
     write with no retention and AWS's key. EKS writes to exactly `/aws/eks/<cluster-name>/cluster` (EKS user guide,
-    "Send control plane logs to CloudWatch Logs"), so the name is fixed here from the cluster's own `name`."""
+    "Send control plane logs to CloudWatch Logs"), so the name is fixed here from the cluster's own `name`.
+    Returned whole: the cluster waits for it."""
     name, prefix, settings = scope.name, scope.prefix, scope.settings
     partition, region, account_id = scope.partition, scope.region, scope.account_id
     log_group_name = control_plane_log_group_name(prefix)
@@ -284,7 +285,8 @@ def nodes(
 
     No user data: with an EKS AMI chosen by `ami_type` (no image id in the template) EKS appends its own NodeConfig,
     with the maxPods it computes, after ours, and nodeadm lets the last one win; a maxPods of ours would never reach
-    the kubelet. k8s/capacity.py models the value EKS sets.
+    the kubelet. k8s/capacity.py models the value EKS sets. Returned whole: the add-ons and every object on the
+    cluster wait for the nodes.
     """
     c, name, prefix = scope.settings.cluster, scope.name, scope.prefix
     launch_template = aws.ec2.LaunchTemplate(
@@ -347,7 +349,8 @@ def nodes(
 
 
 def add_ons(scope: Scope, cluster: Cluster, node_group: eks.ManagedNodeGroup) -> aws.eks.Addon:
-    """The add-ons that need nodes (CoreDNS, metrics-server), after the node group; returns CoreDNS."""
+    """The add-ons that need nodes (CoreDNS, metrics-server), after the node group; returns CoreDNS, which the
+    objects on the cluster wait for (they resolve the stores' endpoints)."""
     name, prefix = scope.name, scope.prefix
     after_nodes = pulumi.ResourceOptions(parent=scope.owner, depends_on=[cluster.resource, node_group])
     # CoreDNS needs nodes to become ACTIVE; created after the node group it adopts the CoreDNS Deployment EKS
