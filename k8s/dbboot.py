@@ -301,6 +301,58 @@ def network_policy(private_cidrs: Sequence[str], postgres_port: int) -> Manifest
     }
 
 
+def _fetch_container(image: Any, region: Any, mounts: list[dict[str, Any]]) -> dict[str, Any]:
+    """The init container: the master secret's JSON into the memory volume, with the Job's IRSA credentials."""
+    return {
+        "name": "fetch-master-secret",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["/bin/sh", f"{SQL_DIR}/fetch.sh"],
+        "env": [
+            {
+                "name": "MASTER_SECRET_ARN",
+                "valueFrom": {"configMapKeyRef": {"name": NAME, "key": "MASTER_SECRET_ARN"}},
+            },
+            {"name": "AWS_REGION", "value": region},
+            {"name": "AWS_DEFAULT_REGION", "value": region},
+            {"name": "AWS_STS_REGIONAL_ENDPOINTS", "value": "regional"},
+            {"name": "AWS_PAGER", "value": ""},
+            {"name": "HOME", "value": "/tmp"},
+        ],
+        "resources": AWS_CLI_RESOURCES,
+        "securityContext": container_security_context(),
+        "volumeMounts": mounts,
+    }
+
+
+def _psql_container(
+    image: Any, host: Any, port: int, master_username: str, mounts: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The main container: `.pgpass` from the fetched secret, then the SQL as the master user over TLS."""
+    return {
+        "name": "psql",
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["/bin/sh", f"{SQL_DIR}/run.sh"],
+        "env": [
+            {"name": "PGHOST", "value": host},
+            {"name": "PGPORT", "value": str(port)},
+            {"name": "PGUSER", "value": master_username},
+            {"name": "PGDATABASE", "value": "postgres"},
+            {"name": "PGPASSFILE", "value": f"{SECRET_DIR}/pgpass"},
+            # rds.force_ssl is on; `require` encrypts without verifying the server: the RDS CA
+            # bundle is not in the image and cannot be fetched without internet egress.
+            {"name": "PGSSLMODE", "value": "require"},
+            {"name": "PGCONNECT_TIMEOUT", "value": "10"},
+            {"name": "PGAPPNAME", "value": NAME},
+            {"name": "HOME", "value": "/tmp"},
+        ],
+        "resources": PSQL_RESOURCES,
+        "securityContext": container_security_context(),
+        "volumeMounts": mounts,
+    }
+
+
 def job(
     name: str,
     *,
@@ -314,9 +366,11 @@ def job(
 ) -> Manifest:
     """The Job. `writer` (an output of the Aurora writer instance) is recorded as an annotation, which makes the Job
     wait for that instance: the cluster accepts no connection before its first instance is available."""
-    tmp = {"name": "tmp", "mountPath": "/tmp"}
-    secret = {"name": "secret", "mountPath": SECRET_DIR}
-    sql = {"name": "sql", "mountPath": SQL_DIR, "readOnly": True}
+    mounts: list[dict[str, Any]] = [
+        {"name": "tmp", "mountPath": "/tmp"},
+        {"name": "secret", "mountPath": SECRET_DIR},
+        {"name": "sql", "mountPath": SQL_DIR, "readOnly": True},
+    ]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -351,54 +405,8 @@ def job(
                         "fsGroup": RUN_AS,
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
-                    "initContainers": [
-                        {
-                            "name": "fetch-master-secret",
-                            "image": aws_cli_image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["/bin/sh", f"{SQL_DIR}/fetch.sh"],
-                            "env": [
-                                {
-                                    "name": "MASTER_SECRET_ARN",
-                                    "valueFrom": {
-                                        "configMapKeyRef": {"name": NAME, "key": "MASTER_SECRET_ARN"}
-                                    },
-                                },
-                                {"name": "AWS_REGION", "value": region},
-                                {"name": "AWS_DEFAULT_REGION", "value": region},
-                                {"name": "AWS_STS_REGIONAL_ENDPOINTS", "value": "regional"},
-                                {"name": "AWS_PAGER", "value": ""},
-                                {"name": "HOME", "value": "/tmp"},
-                            ],
-                            "resources": AWS_CLI_RESOURCES,
-                            "securityContext": container_security_context(),
-                            "volumeMounts": [tmp, secret, sql],
-                        }
-                    ],
-                    "containers": [
-                        {
-                            "name": "psql",
-                            "image": psql_image,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["/bin/sh", f"{SQL_DIR}/run.sh"],
-                            "env": [
-                                {"name": "PGHOST", "value": host},
-                                {"name": "PGPORT", "value": str(port)},
-                                {"name": "PGUSER", "value": master_username},
-                                {"name": "PGDATABASE", "value": "postgres"},
-                                {"name": "PGPASSFILE", "value": f"{SECRET_DIR}/pgpass"},
-                                # rds.force_ssl is on; `require` encrypts without verifying the server: the RDS CA
-                                # bundle is not in the image and cannot be fetched without internet egress.
-                                {"name": "PGSSLMODE", "value": "require"},
-                                {"name": "PGCONNECT_TIMEOUT", "value": "10"},
-                                {"name": "PGAPPNAME", "value": NAME},
-                                {"name": "HOME", "value": "/tmp"},
-                            ],
-                            "resources": PSQL_RESOURCES,
-                            "securityContext": container_security_context(),
-                            "volumeMounts": [tmp, secret, sql],
-                        }
-                    ],
+                    "initContainers": [_fetch_container(aws_cli_image, region, mounts)],
+                    "containers": [_psql_container(psql_image, host, port, master_username, mounts)],
                     "volumes": [
                         {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
                         # tmpfs: the master password lives in memory for the pod's few seconds and never on disk.

@@ -1,4 +1,4 @@
-"""The database bootstrap Job (k8s/dbboot.py, ServiceMesh._database_bootstrap): databases and IAM logins in the deploy.
+"""The database bootstrap Job (k8s/dbboot.py, components/mesh/bootstrap.py): databases and IAM logins in the deploy.
 
 Pure-function tests for the SQL, the secret-to-.pgpass step and the names; a real PostgreSQL (when the machine has
 one) runs the SQL twice as a non-superuser master; whole-stack tests read the dev and prod plans and join the Job's
@@ -28,8 +28,8 @@ from components.mesh import MeshNetwork, ServiceMesh
 from k8s import capacity, dbboot
 from k8s.catalogue import NAMESPACE
 from tests.conftest import Resources, settings_for
+from tests.mesh_support import fabricated_contract
 from tests.test_config import network
-from tests.test_mesh import fabricated_contract
 from tools.offline.engine import run_in_mocks
 
 MESH = "ecommerce-mesh"

@@ -1,0 +1,51 @@
+"""What every builder of the ServiceMesh shares: the component that owns each resource, the names, the settings and
+the caller's account, partition and region.
+
+Builders in this package are functions of a `Scope` (and of the typed values earlier builders returned); they
+create resources as children of `scope.owner`, so the ServiceMesh owns every one of them and no URN depends on the
+module a builder lives in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from components.config import Settings
+
+COMPONENT = "mesh"
+
+
+@dataclass(frozen=True)
+class MeshNetwork:
+    """What the ServiceMesh takes from `EcommerceVpc`."""
+
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    alb_security_group_id: pulumi.Input[str]
+    """The seed's ALB SG: the ALB's only group."""
+    nodes_security_group_id: pulumi.Input[str]
+    """The seed's EKS nodes SG: attached to every node beside the EKS cluster SG."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The owner, names and caller every mesh builder needs."""
+
+    owner: pulumi.ComponentResource
+    """The ServiceMesh: parent of every resource a builder creates."""
+    name: str
+    """The component's resource name: every child is `f"{name}-<role>"`."""
+    prefix: str
+    """The cluster's name (`ecommerce-<env>`): AWS names are built from it."""
+    settings: Settings
+    account_id: pulumi.Output[str]
+    partition: pulumi.Output[str]
+    region: pulumi.Output[str]
+
+    @property
+    def child(self) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self.owner)
