@@ -60,6 +60,7 @@ class Delivery(pulumi.ComponentResource):
         """
         super().__init__(f"ecommerce:{COMPONENT}:Delivery", name, None, opts)
         self._name, self._delivery, self._environment = name, delivery, environment
+        # Not `self._protect`: pulumi.Resource keeps its own protect flag there, and children inherit it.
         self._regions, self._protect_backend, self._domain_name = list(regions), protect, domain_name
         self._account_id, self._partition, self._region = iam.caller(self)
         # The state backend's names are deterministic, so every stack can scope its roles to it.
