@@ -223,8 +223,9 @@ def _state_bucket(
             }
         ],
         policy_statements=statements,
-        # Not False: the bucket was created without the input, and the provider's default is the same false; sending
-        # it would show as an input change in every plan diff. (`private_bucket`'s `force_destroy: bool` would need
+        # Not False: the bucket was created without the input, and absent it, like false, never empties the bucket
+        # on destroy (pulumi-aws `s3.Bucket` docstring: objects go only once it is set to true); sending it would
+        # show as an input change in plan diffs. (`private_bucket`'s `force_destroy: bool` would need
         # `bool | None = None` to say this without the ignore.)
         force_destroy=None,  # type: ignore[arg-type]
         bucket_opts=pulumi.ResourceOptions(protect=protect, retain_on_delete=protect),
