@@ -12,7 +12,7 @@ Which roles, and why only these (checked per service in AWS's documentation):
 - EC2 Auto Scaling, EKS (cluster and node groups), ElastiCache, RDS, Elastic Load Balancing: each creates its own
   role on the first create call that needs it (CreateAutoScalingGroup "creates it if it does not exist"), and no
   resource of this program has to name one before that call — the node-volume key grants Auto Scaling's role by a
-  condition rather than by naming it (components/mesh.py). Creating them here would race the services that make them.
+  condition rather than by naming it (components/mesh/cluster.py). Creating them here would race the services that make them.
 
 What it must not do: delete a role on `destroy` (other stacks' resources use it; AWS refuses while they exist).
 """

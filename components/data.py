@@ -161,7 +161,7 @@ class DataTier(pulumi.ComponentResource):
         keys = self._keys()
         self.kms_key_arns = {role: key.arn for role, key in keys.items()}
         products, inventory = self._tables(keys["tables"])
-        cluster = self._aurora(keys["aurora"], keys["secrets"], keys["logs"])
+        cluster, aurora_writer = self._aurora(keys["aurora"], keys["secrets"], keys["logs"])
         redis, redis_secret = self._redis(keys["cache"], keys["secrets"], keys["logs"])
         domain = self._search(keys["search"], keys["logs"])
         topics, queues, dlqs = self._messaging(keys["messaging"])
@@ -180,14 +180,7 @@ class DataTier(pulumi.ComponentResource):
         self.aurora_master_secret_arn = cluster.master_user_secrets.apply(
             lambda s: (s[0].secret_arn or "") if s else ""
         )
-        self.database_admin = DatabaseAdminAccess(
-            endpoint=cluster.endpoint,
-            port=POSTGRES_PORT,
-            master_username=MASTER_USERNAME,
-            master_secret_arn=self.aurora_master_secret_arn,
-            master_secret_key_arn=self.kms_key_arns["secrets"],
-            writer_instance_arn=self._aurora_writer_arn,
-        )
+        self.database_admin = self._database_admin(cluster, aurora_writer)
         self.redis_endpoint = redis.primary_endpoint_address
         self.redis_port = REDIS_PORT
         self.redis_auth_secret_arn = redis_secret.arn
@@ -209,29 +202,44 @@ class DataTier(pulumi.ComponentResource):
         self.stripe_secret_arn = stripe_secret.arn
         self.contract = self._contract()
 
-        self.register_outputs(
-            {
-                "kms_key_arns": self.kms_key_arns,
-                "products_table_arn": self.products_table_arn,
-                "products_stream_arn": self.products_stream_arn,
-                "inventory_table_arn": self.inventory_table_arn,
-                "inventory_stream_arn": self.inventory_stream_arn,
-                "aurora_cluster_arn": self.aurora_cluster_arn,
-                "aurora_endpoint": self.aurora_endpoint,
-                "aurora_reader_endpoint": self.aurora_reader_endpoint,
-                "aurora_master_secret_arn": self.aurora_master_secret_arn,
-                "redis_endpoint": self.redis_endpoint,
-                "redis_auth_secret_arn": self.redis_auth_secret_arn,
-                "search_domain_arn": self.search_domain_arn,
-                "search_endpoint": self.search_endpoint,
-                "order_events_topic_arn": self.order_events_topic_arn,
-                "notifications_topic_arn": self.notifications_topic_arn,
-                "queue_urls": self.queue_urls,
-                "dead_letter_queue_arns": self.dead_letter_queue_arns,
-                "user_pool_id": self.user_pool_id,
-                "user_pool_client_id": self.user_pool_client_id,
-                "stripe_secret_arn": self.stripe_secret_arn,
-            }
+        self.register_outputs(self._outputs())
+
+    def _outputs(self) -> pulumi.Inputs:
+        """The component's registered outputs (`register_outputs`): its ARNs, endpoints and names."""
+        return {
+            "kms_key_arns": self.kms_key_arns,
+            "products_table_arn": self.products_table_arn,
+            "products_stream_arn": self.products_stream_arn,
+            "inventory_table_arn": self.inventory_table_arn,
+            "inventory_stream_arn": self.inventory_stream_arn,
+            "aurora_cluster_arn": self.aurora_cluster_arn,
+            "aurora_endpoint": self.aurora_endpoint,
+            "aurora_reader_endpoint": self.aurora_reader_endpoint,
+            "aurora_master_secret_arn": self.aurora_master_secret_arn,
+            "redis_endpoint": self.redis_endpoint,
+            "redis_auth_secret_arn": self.redis_auth_secret_arn,
+            "search_domain_arn": self.search_domain_arn,
+            "search_endpoint": self.search_endpoint,
+            "order_events_topic_arn": self.order_events_topic_arn,
+            "notifications_topic_arn": self.notifications_topic_arn,
+            "queue_urls": self.queue_urls,
+            "dead_letter_queue_arns": self.dead_letter_queue_arns,
+            "user_pool_id": self.user_pool_id,
+            "user_pool_client_id": self.user_pool_client_id,
+            "stripe_secret_arn": self.stripe_secret_arn,
+        }
+
+    def _database_admin(
+        self, cluster: aws.rds.Cluster, writer: aws.rds.ClusterInstance
+    ) -> DatabaseAdminAccess:
+        """What the ServiceMesh's database bootstrap Job needs: the writer, the master login and its secret's key."""
+        return DatabaseAdminAccess(
+            endpoint=cluster.endpoint,
+            port=POSTGRES_PORT,
+            master_username=MASTER_USERNAME,
+            master_secret_arn=self.aurora_master_secret_arn,
+            master_secret_key_arn=self.kms_key_arns["secrets"],
+            writer_instance_arn=writer.arn,
         )
 
     # -- helpers ---------------------------------------------------------------------------------------------------
@@ -410,7 +418,10 @@ class DataTier(pulumi.ComponentResource):
         return _Table(table.name, table.arn, table.stream_arn)
 
     # -- Aurora PostgreSQL -------------------------------------------------------------------------------------------
-    def _aurora(self, key: aws.kms.Key, secrets_key: aws.kms.Key, logs_key: aws.kms.Key) -> aws.rds.Cluster:
+    def _aurora(
+        self, key: aws.kms.Key, secrets_key: aws.kms.Key, logs_key: aws.kms.Key
+    ) -> tuple[aws.rds.Cluster, aws.rds.ClusterInstance]:
+        """The cluster (with its subnet group, TLS-only parameters and log group), then its instances."""
         d, n = self._d, self._name
         major = d.aurora_engine_version.split(".")[0]
         cluster_id = f"{self._base}-aurora"
@@ -475,26 +486,45 @@ class DataTier(pulumi.ComponentResource):
             # change of the setting does nothing by itself: a major upgrade is a planned migration (docs/data-tier.md).
             opts=self._stateful(depends_on=[log_group], ignore_changes=["engineVersion"]),
         )
-        monitoring_role_arn: pulumi.Output[str] | None = None
-        if d.aurora_monitoring_interval:
-            role = aws.iam.Role(
-                f"{n}-aurora-monitoring",
-                description="Lets RDS Enhanced Monitoring publish OS metrics of the Aurora instances",
-                assume_role_policy=iam.service_trust(
-                    self, "monitoring.rds.amazonaws.com", account_id=self._account
-                ),
-                tags=tags(COMPONENT, f"{n}-aurora-monitoring"),
-                opts=self._child,
-            )
-            aws.iam.RolePolicyAttachment(
-                f"{n}-aurora-monitoring",
-                role=role.name,
-                policy_arn=pulumi.Output.format(
-                    "arn:{0}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", self._partition
-                ),
-                opts=self._child,
-            )
-            monitoring_role_arn = role.arn
+        writer = self._aurora_instances(
+            cluster, key, subnet_group, cluster_id, self._aurora_monitoring_role()
+        )
+        return cluster, writer
+
+    def _aurora_monitoring_role(self) -> pulumi.Output[str] | None:
+        """The role RDS Enhanced Monitoring publishes as; none when `data.auroraMonitoringInterval` is 0."""
+        n = self._name
+        if not self._d.aurora_monitoring_interval:
+            return None
+        role = aws.iam.Role(
+            f"{n}-aurora-monitoring",
+            description="Lets RDS Enhanced Monitoring publish OS metrics of the Aurora instances",
+            assume_role_policy=iam.service_trust(
+                self, "monitoring.rds.amazonaws.com", account_id=self._account
+            ),
+            tags=tags(COMPONENT, f"{n}-aurora-monitoring"),
+            opts=self._child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{n}-aurora-monitoring",
+            role=role.name,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", self._partition
+            ),
+            opts=self._child,
+        )
+        return role.arn
+
+    def _aurora_instances(
+        self,
+        cluster: aws.rds.Cluster,
+        key: aws.kms.Key,
+        subnet_group: aws.rds.SubnetGroup,
+        cluster_id: str,
+        monitoring_role_arn: pulumi.Output[str] | None,
+    ) -> aws.rds.ClusterInstance:
+        """The writer, then the readers (each waiting for it); returns the writer."""
+        d, n = self._d, self._name
         writer: aws.rds.ClusterInstance | None = None
         for i in range(d.aurora_instance_count):
             # Readers go round the other AZs, so failover survives the writer's AZ.
@@ -528,8 +558,7 @@ class DataTier(pulumi.ComponentResource):
             raise pulumi.RunError(
                 "data.auroraInstanceCount: 0 instances; allowed: 1 writer + up to 15 readers"
             )
-        self._aurora_writer_arn = writer.arn
-        return cluster
+        return writer
 
     # -- ElastiCache Redis ----------------------------------------------------------------------------------------
     def _redis(
@@ -875,6 +904,17 @@ class DataTier(pulumi.ComponentResource):
         return secret
 
     # -- the contract ------------------------------------------------------------------------------------------------
+    def _database(self, name: str, user: str) -> DatabaseAccess:
+        """One database of the Aurora cluster, as the IAM-authenticated `user` reaches it."""
+        return DatabaseAccess(
+            endpoint=self.aurora_endpoint,
+            reader_endpoint=self.aurora_reader_endpoint,
+            port=POSTGRES_PORT,
+            database=name,
+            db_user=user,
+            cluster_resource_id=self.aurora_cluster_resource_id,
+        )
+
     def _contract(self) -> DataContract:
         keys = self.kms_key_arns
         products = TableAccess(self.products_table_name, self.products_table_arn)
@@ -888,30 +928,8 @@ class DataTier(pulumi.ComponentResource):
         )
         order_events = TopicAccess(self.order_events_topic_arn, "ORDER_EVENTS_TOPIC_ARN")
         notifications = TopicAccess(self.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN")
-
-        def database(name: str, user: str) -> DatabaseAccess:
-            return DatabaseAccess(
-                endpoint=self.aurora_endpoint,
-                reader_endpoint=self.aurora_reader_endpoint,
-                port=POSTGRES_PORT,
-                database=name,
-                db_user=user,
-                cluster_resource_id=self.aurora_cluster_resource_id,
-            )
-
-        def db_env(access: DatabaseAccess) -> dict[str, pulumi.Input[str]]:
-            return {
-                "DB_HOST": access.endpoint,
-                "DB_READER_HOST": access.reader_endpoint,
-                "DB_PORT": str(access.port),
-                "DB_NAME": access.database,
-                "DB_USER": access.db_user,
-                "DB_IAM_AUTH": "true",
-                "DB_SSLMODE": "verify-full",
-            }
-
-        order_db = database(ORDERS_DATABASE, ORDER_DB_USER)
-        users_db = database(USERS_DATABASE, USER_AUTH_DB_USER)
+        order_db = self._database(ORDERS_DATABASE, ORDER_DB_USER)
+        users_db = self._database(USERS_DATABASE, USER_AUTH_DB_USER)
         redis_auth = SecretAccess(self.redis_auth_secret_arn, "REDIS_AUTH_SECRET_ARN")
         stripe = SecretAccess(self.stripe_secret_arn, "STRIPE_SECRET_ARN")
         queues = {
@@ -946,7 +964,7 @@ class DataTier(pulumi.ComponentResource):
                 database=order_db,
                 publishes=(order_events,),
                 kms_key_arns=(keys["messaging"],),
-                env={**db_env(order_db), order_events.env_var: order_events.arn},
+                env={**_db_env(order_db), order_events.env_var: order_events.arn},
             ),
             "user-auth": ServiceStores(
                 database=users_db,
@@ -954,7 +972,7 @@ class DataTier(pulumi.ComponentResource):
                 publishes=(notifications,),
                 kms_key_arns=(keys["messaging"],),
                 env={
-                    **db_env(users_db),
+                    **_db_env(users_db),
                     "COGNITO_USER_POOL_ID": self.user_pool_id,
                     "COGNITO_CLIENT_ID": self.user_pool_client_id,
                     notifications.env_var: notifications.arn,
@@ -985,3 +1003,16 @@ class DataTier(pulumi.ComponentResource):
                 },
             ),
         }
+
+
+def _db_env(access: DatabaseAccess) -> dict[str, pulumi.Input[str]]:
+    """A database service's connection environment: IAM authentication, TLS with the server's name verified."""
+    return {
+        "DB_HOST": access.endpoint,
+        "DB_READER_HOST": access.reader_endpoint,
+        "DB_PORT": str(access.port),
+        "DB_NAME": access.database,
+        "DB_USER": access.db_user,
+        "DB_IAM_AUTH": "true",
+        "DB_SSLMODE": "verify-full",
+    }

@@ -809,3 +809,104 @@ def test_the_dev_stack_in_provisioned_mode_is_deployable_by_its_pipeline() -> No
                        timeouts=Timeouts(call=30, start=60, stack=120)) as session:  # fmt: skip
         report = session.analyze(plan)
     assert not report.mandatory, [(d.policy, d.urn, d.message) for d in report.mandatory]
+
+
+def test_only_the_account_level_resources_are_protected(resources: Callable[[str], Resources]) -> None:
+    """`protectData` protects and retains what holds every stack's state or trust (the OIDC provider, the state and
+    secrets keys, the state bucket); the roles, the boundary and the bucket's configuration stay unprotected, so a
+    policy change is an ordinary update. Children inherit `protect` from their parent unless it is set (Pulumi
+    "protect" option docs), so a component must not leave its own protect flag where the SDK keeps it."""
+    protected_types = {
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+    }
+    for stack in ("dev", "prod"):
+        children = [r for r in resources(stack) if ":Delivery$" in r["urn"]]
+        assert children, f"{stack}: no Delivery children"
+        for r in children:
+            expected = stack == "prod" and r["type"] in protected_types
+            assert r["protect"] is expected and r["retainOnDelete"] is expected, (
+                f"{r['urn']}: protect={r['protect']} retainOnDelete={r['retainOnDelete']}, expected {expected}"
+            )
+
+
+def test_the_state_bucket_is_a_private_bucket_with_its_own_policy_and_lifecycle(
+    resources: Callable[[str], Resources],
+) -> None:
+    """The state bucket goes through `private_bucket()` and keeps what is its own: the policy's statements in order
+    (TLS-only first, then refusing objects under any other key than the state key: S3 checks the
+    `s3:x-amz-server-side-encryption-aws-kms-key-id` key of a PutObject), and one lifecycle rule that expires old
+    state versions and aborts incomplete uploads, applied after versioning is on."""
+    res = resources("prod")
+    bucket = res.named("ecommerce-delivery-state", "aws:s3/bucket:Bucket")
+    assert "forceDestroy" not in bucket["inputs"], (
+        f"{bucket['urn']}: created without it (the provider's false)"
+    )
+    for typ in (
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    ):
+        part = res.named("ecommerce-delivery-state", typ)
+        assert part["inputs"]["bucket"] == bucket["id"], part["urn"]
+    ownership = res.named(
+        "ecommerce-delivery-state", "aws:s3/bucketOwnershipControls:BucketOwnershipControls"
+    )
+    assert ownership["inputs"]["rule"] == {"objectOwnership": "BucketOwnerEnforced"}, ownership["urn"]
+    sse = res.named(
+        "ecommerce-delivery-state",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    )
+    (rule,) = sse["inputs"]["rules"]
+    assert rule["bucketKeyEnabled"] is True, f"{sse['urn']}: one data key per bucket (fewer KMS calls)"
+    state_key = res.named("ecommerce-delivery-state-key", "aws:kms/key:Key")
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == state_key["outputs"]["arn"], sse[
+        "urn"
+    ]
+
+    policy = res.named("ecommerce-delivery-state", "aws:s3/bucketPolicy:BucketPolicy")
+    statements = _statements(_doc(policy, "policy"))
+    assert [st["Sid"] for st in statements] == ["TlsOnly", "OnlyTheStateKey"], policy["urn"]
+    only_key = statements[1]
+    assert only_key["Effect"] == "Deny" and only_key["Action"] == "s3:PutObject", policy["urn"]
+    assert only_key["Condition"] == {
+        "StringNotEqualsIfExists": {
+            "s3:x-amz-server-side-encryption-aws-kms-key-id": state_key["outputs"]["arn"]
+        }
+    }, policy["urn"]
+
+    life = res.named(
+        "ecommerce-delivery-state", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+    )
+    assert life["inputs"]["rules"] == [
+        {
+            "id": "expire-old-state-versions",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrentVersionExpiration": {"noncurrentDays": 90},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
+        }
+    ], life["urn"]
+    versioning = res.named("ecommerce-delivery-state", "aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning["urn"] in life["dependencies"], f"{life['urn']}: must wait for {versioning['urn']}"
+
+
+def test_the_delivery_package_reads_like_a_table_of_contents() -> None:
+    """Issue 13: no function in the delivery package over ~120 lines, no module over ~1,000, and every name other
+    modules import from `components.delivery` still importable from there."""
+    import ast
+
+    import components.delivery as delivery
+    from tools.offline.engine import ROOT
+
+    for path in sorted((ROOT / "components" / "delivery").glob("*.py")):
+        source = path.read_text()
+        assert source.count("\n") <= 1000, f"{path}: {source.count(chr(10))} lines"
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                assert length <= 120, f"{path}:{node.lineno} {node.name} is {length} lines"
+    for name in ("CiRunner", "Delivery", "with_boundary", "ecr_repository_name", "role_name",
+                 "runner_project_name", "GITHUB_OIDC_HOST", "STS_AUDIENCE", "APP_AUTOSCALING_ACTIONS"):  # fmt: skip
+        assert name in delivery.__all__ and hasattr(delivery, name), f"components.delivery.{name}"
