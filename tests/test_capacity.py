@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.config import SettingsError
+from components.config import SettingsError, cluster_shape
 from k8s import capacity
 from k8s.catalogue import CATALOGUE, catalogue_problems
 from tests.conftest import settings_for
@@ -48,7 +48,7 @@ def test_nodeadm_sizes_kube_reserved_from_the_standard_eni_max_pods_not_the_kube
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_both_stacks_fit(stack: str) -> None:
-    assert capacity.capacity_problems(settings_for(stack)) == []
+    assert capacity.capacity_problems(cluster_shape(settings_for(stack).cluster)) == []
 
 
 def test_dev_fits_on_three_t3_micro_with_what_eks_actually_sets() -> None:
