@@ -61,9 +61,7 @@ class Settings:
     network: NetworkSettings = area(NetworkSettings(), "network", "Network settings (below).", network_rules)
     cluster: ClusterSettings = area(ClusterSettings(), "cluster", "EKS cluster, node group and workload settings (below).", node_group_rules, after_all=[cluster_rules])  # fmt: skip
     edge: EdgeSettings = area(EdgeSettings(), "edge", "Edge settings (below).", edge_rules)
-    delivery: DeliverySettings = area(
-        DeliverySettings(), "delivery", "Delivery settings (below).", delivery_rules
-    )
+    delivery: DeliverySettings = area(DeliverySettings(), "delivery", "Delivery settings (below).", delivery_rules)  # fmt: skip
     data: DataSettings = area(DataSettings(), "data", "Data tier settings (below).", data_rules)
     account: AccountSettings = area(AccountSettings(), "account", "Account-wide settings (below).")
 
@@ -82,17 +80,14 @@ def _top_level_rules(s: Settings, problems: list[str]) -> None:
                         "and _ . : / = + - @)")  # fmt: skip
 
 
-def _rules() -> tuple[Rule, ...]:
-    areas = [f.metadata for f in dataclasses.fields(Settings) if f.metadata.get("area")]
-    return (
-        _top_level_rules,
-        *(rule for a in areas for rule in a["rules"]),
-        *(rule for a in areas for rule in a["after_all"]),
-    )
+def area_rules(aggregate: Any) -> tuple[Rule, ...]:
+    """The rules of every area field of `aggregate`: each area's `rules` in field order, then the `after_all` ones."""
+    areas = [f.metadata for f in dataclasses.fields(aggregate) if f.metadata.get("area")]
+    return (*(rule for a in areas for rule in a["rules"]), *(rule for a in areas for rule in a["after_all"]))
 
 
 #: Every cross-field rule in the order it runs: top-level, each area's in field order, then the `after_all` ones.
-RULES: tuple[Rule, ...] = _rules()
+RULES: tuple[Rule, ...] = (_top_level_rules, *area_rules(Settings))
 
 
 def _with_derived_defaults(s: Settings) -> Settings:
