@@ -117,6 +117,7 @@ class Context(Stack, Protocol):
 
 
 def node_group_rules(s: Context, problems: list[str]) -> None:
+    """The node group's instance type and sizes (run with the other areas' rules)."""
     c = s.cluster
     allowed = NODE_INSTANCE_TYPES.get(s.environment, ())
     if c.node_instance_type not in allowed:
@@ -134,6 +135,8 @@ def node_group_rules(s: Context, problems: list[str]) -> None:
 
 
 def cluster_rules(s: Context, problems: list[str]) -> None:
+    """The rest of the cluster, then the capacity check (run after every area's rules: `after_all`), which only runs
+    on an otherwise valid configuration."""
     c = s.cluster
     if c.kubernetes_version not in KUBERNETES_VERSIONS:
         problems.append(f"cluster.kubernetesVersion: {c.kubernetes_version!r} is not supported; allowed: "

@@ -205,6 +205,7 @@ class Context(Stack, Protocol):
 
 
 def data_rules(s: Context, problems: list[str]) -> None:
+    """Every store's rules, in this order (the order of their messages)."""
     # Aurora's databases and logins are made by a Job that reads the master secret through interface endpoints.
     problems.extend(endpoint_problems(s.network.interface_endpoints))
     _dynamodb_rules(s, problems)

@@ -1,9 +1,9 @@
 """The settings machinery: how a stack's configuration becomes typed, checked values. No area's fields live here.
 
-`setting()` declares a field (its config key, a description, a safe default). Loading
-reads the raw project config, coerces each value to its field's type and collects every problem (an unknown key, a
-wrong type, a missing required key) so that `SettingsError` names them all at once. `describe()` and `as_config()`
-serve the README's settings table. Nothing here imports an area module: areas import this.
+`setting()` declares a field (its config key, a description, a safe default). Loading reads the raw project
+config, coerces each value to its field's type and collects every problem (an unknown key, a wrong type, a missing
+required key) so that `SettingsError` names them all at once. `describe_fields()` and `as_config()` serve the README's
+settings table. Nothing here imports an area module: areas import this.
 """
 
 from __future__ import annotations
