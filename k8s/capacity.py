@@ -1,7 +1,9 @@
 """The capacity check: do the scheduled pods fit on the node group at its minimum size? Pure Python.
 
 Runs inside `load_settings` (a settings rule), so a stack whose pods cannot be scheduled stops at preview with a
-message saying by how much it is short and which settings keys to change, before any resource exists.
+message saying by how much it is short and which settings keys to change, before any resource exists. It reads plain
+values (`ClusterShape`, built by the cluster settings' rules) and imports nothing of the settings package, so the
+two do not import each other.
 
 The model is the scheduler's, per node, with the values EKS itself sets on an AL2023 managed node:
 - pod slots: kubelet `maxPods` as EKS computes it. A managed node group whose launch template names no AMI appends
@@ -32,12 +34,44 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from k8s.catalogue import CATALOGUE
 
-if TYPE_CHECKING:
-    from components.config import Settings
+
+@dataclass(frozen=True)
+class ClusterShape:
+    """The node group and workload sizing the capacity check reads (`cluster.*` settings, as plain values)."""
+
+    node_instance_type: str
+    node_min_size: int
+    node_max_size: int
+    prefix_delegation: bool
+    workload_profile: str
+    system_replicas: int
+    container_insights: bool = False
+    """Container Insights' per-node agents and its operator (`observability.containerInsights`)."""
+
+
+class _Sizing(Protocol):
+    @property
+    def workload_profile(self) -> str: ...
+    @property
+    def system_replicas(self) -> int: ...
+
+
+class _Insights(Protocol):
+    @property
+    def container_insights(self) -> bool: ...
+
+
+class _HasCluster(Protocol):
+    """Anything with a `cluster` holding the workload sizing and `observability`: the settings object (`Settings`)."""
+
+    @property
+    def cluster(self) -> _Sizing: ...
+    @property
+    def observability(self) -> _Insights: ...
 
 
 @dataclass(frozen=True)
@@ -161,15 +195,20 @@ def node_capacity(
     )
 
 
-def scheduled_pods(settings: Settings, *, at_max: bool = False) -> list[Pod]:
+def scheduled_pods(settings: _HasCluster, *, at_max: bool = False) -> list[Pod]:
     """Every non-DaemonSet pod the cluster runs: system Deployments, the services and one surge pod."""
-    c = settings.cluster
+    return _scheduled_pods(
+        settings.cluster, at_max=at_max, insights=settings.observability.container_insights
+    )
+
+
+def _scheduled_pods(c: _Sizing, *, at_max: bool, insights: bool) -> list[Pod]:
     system = [
         Pod(COREDNS.name, c.system_replicas, COREDNS.cpu_m, COREDNS.memory_mib),
         METRICS_SERVER,
         Pod(LB_CONTROLLER.name, c.system_replicas, LB_CONTROLLER.cpu_m, LB_CONTROLLER.memory_mib),
         CLUSTER_AUTOSCALER,
-        *((CLOUDWATCH_OPERATOR,) if settings.observability.container_insights else ()),
+        *((CLOUDWATCH_OPERATOR,) if insights else ()),
     ]
     services = []
     for s in CATALOGUE:
@@ -214,13 +253,11 @@ def nodes_needed(need: Demand, per_node: NodeCapacity) -> int:
     return max(counts)
 
 
-def capacity_problems(settings: Settings) -> list[str]:
+def capacity_problems(c: ClusterShape) -> list[str]:
     """Empty when the pods fit at `nodeMinSize` (and the HPA maxima at `nodeMaxSize`); else one message each."""
-    c = settings.cluster
     if c.node_instance_type not in INSTANCE_TYPES:
         return [f"cluster.nodeInstanceType: {c.node_instance_type!r} has no capacity data in k8s/capacity.py"]
-    insights = settings.observability.container_insights
-    per_node = node_capacity(c.node_instance_type, c.prefix_delegation, insights)
+    per_node = node_capacity(c.node_instance_type, c.prefix_delegation, c.container_insights)
     problems: list[str] = []
     if per_node.memory_mib <= 0 or per_node.pods <= 0:
         return [
@@ -232,7 +269,7 @@ def capacity_problems(settings: Settings) -> list[str]:
         (False, c.node_min_size, "cluster.nodeMinSize"),
         (True, c.node_max_size, "cluster.nodeMaxSize"),
     ):
-        pods = scheduled_pods(settings, at_max=at_max)
+        pods = _scheduled_pods(c, at_max=at_max, insights=c.container_insights)
         need = demand(pods)
         have = Demand(per_node.pods * nodes, per_node.cpu_m * nodes, per_node.memory_mib * nodes)
         what = "the HPA maxima" if at_max else "the scheduled pods"
@@ -257,7 +294,7 @@ def capacity_problems(settings: Settings) -> list[str]:
                     ", or observability.containerInsights false: its agents take "
                     f"{sum(d.cpu_m for d in CONTAINER_INSIGHTS_DAEMONSETS)}m/"
                     f"{sum(d.memory_mib for d in CONTAINER_INSIGHTS_DAEMONSETS)} MiB per node"
-                    if insights
+                    if c.container_insights
                     else ""
                 )
                 + ")"

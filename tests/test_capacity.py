@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from components.config import SettingsError
+from components.config import SettingsError, cluster_shape
 from k8s import capacity
 from k8s.catalogue import CATALOGUE, catalogue_problems
 from tests.conftest import settings_for
@@ -46,9 +48,26 @@ def test_nodeadm_sizes_kube_reserved_from_the_standard_eni_max_pods_not_the_kube
     assert capacity.kube_reserved_cpu_m(2) == 70 and capacity.kube_reserved_cpu_m(4) == 80
 
 
+def test_capacity_is_a_pure_function_of_plain_values() -> None:
+    """No settings object needed: the node group's shape as plain values (what the cluster rules build)."""
+    shape = capacity.ClusterShape(
+        node_instance_type="t3.micro",
+        node_min_size=1,
+        node_max_size=5,
+        prefix_delegation=True,
+        workload_profile="small",
+        system_replicas=1,
+    )
+    (problem,) = capacity.capacity_problems(shape)
+    assert problem.startswith("cluster.nodeMinSize:") and "memory short by 427 MiB" in problem, problem
+    assert capacity.capacity_problems(dataclasses.replace(shape, node_min_size=2)) == []
+    dev = settings_for("dev").cluster
+    assert cluster_shape(dev) == dataclasses.replace(shape, node_min_size=3), "the dev stack's shape"
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_both_stacks_fit(stack: str) -> None:
-    assert capacity.capacity_problems(settings_for(stack)) == []
+    assert capacity.capacity_problems(cluster_shape(settings_for(stack).cluster)) == []
 
 
 def test_dev_fits_on_three_t3_micro_with_what_eks_actually_sets() -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from components.config import NODE_INSTANCE_TYPES, SettingsError, describe, load_settings
+from components.config.loader import area, area_rules
+from components.config.machinery import build, describe_fields, setting
 from tests.conftest import settings_for
 from tools.offline.engine import RecordingMonitor, run_program
 from tools.offline.mocks import PlatformMocks
@@ -210,3 +213,60 @@ def test_account_owner_flag_prod_owns_dev_looks_up() -> None:
     """One stack per account creates the service-linked roles (`account.createServiceLinkedRoles`)."""
     assert settings_for("prod").account.create_service_linked_roles is True
     assert settings_for("dev").account.create_service_linked_roles is False
+
+
+def test_rules_run_top_level_then_each_area_then_the_capacity_check_last() -> None:
+    """The order the messages come out in, pinned: each area's rules in field order, the cluster's second set (whose
+    capacity check needs an otherwise valid configuration) after every area's own."""
+    from components.config import RULES
+
+    assert [r.__module__.rsplit(".", 1)[-1] + "." + r.__name__ for r in RULES] == [
+        "loader._top_level_rules",
+        "network.network_rules",
+        "cluster.node_group_rules",
+        "edge.edge_rules",
+        "delivery.delivery_rules",
+        "data.data_rules",
+        "cluster.cluster_rules",
+        "observability.observability_rules",
+        "lake.lake_rules",
+    ]
+
+
+@dataclass(frozen=True)
+class _LakeSettings:
+    raw_ia_days: int = setting("rawIaDays", "Days before raw objects move to Standard-IA.", 30)
+
+
+def _lake_rules(s: Any, problems: list[str]) -> None:
+    if s.lake.raw_ia_days < 30:
+        problems.append(f"lake.rawIaDays: {s.lake.raw_ia_days} is too soon")
+
+
+@dataclass(frozen=True)
+class _Aggregate:
+    lake: _LakeSettings = area(_LakeSettings(), "lake", "Lake settings (below).", _lake_rules)
+
+
+def test_a_new_area_is_one_field_its_keys_are_described_and_its_rules_run() -> None:
+    """What the package docstring promises for a new area: one `area(...)` field, nothing else to register."""
+    rows = describe_fields(_Aggregate)
+    assert [(r[0], r[4]) for r in rows] == [("lake.rawIaDays", ("lake", "raw_ia_days"))], rows
+    problems: list[str] = []
+    built = build(_Aggregate, {"lake": {"rawIaDays": "7"}}, "", problems)
+    assert problems == [] and built.lake.raw_ia_days == 7
+    for rule in area_rules(_Aggregate):
+        rule(built, problems)
+    assert problems == ["lake.rawIaDays: 7 is too soon"]
+
+
+def test_package_reexports_every_name_importers_use() -> None:
+    """`from components.config import X` keeps working for every name the program and tests import."""
+    import components.config as config
+
+    for name in ("PROJECT", "Settings", "SettingsError", "NetworkSettings", "ClusterSettings", "EdgeSettings",
+                 "DeliverySettings", "DataSettings", "AccountSettings", "PRIVATE_CLUSTER_ENDPOINTS",
+                 "KUBERNETES_VERSIONS", "NODE_INSTANCE_TYPES", "PRICE_CLASSES", "load_settings", "secret_setting",
+                 "describe", "as_config"):  # fmt: skip
+        assert hasattr(config, name), f"components.config.{name} is gone"
+    assert sorted(config.__all__) == sorted(set(config.__all__)), "duplicate names in __all__"

@@ -1,4 +1,4 @@
-"""Generate the README's settings table from `components/config.py` and the stack files.
+"""Generate the README's settings table from the settings' fields (`components/config/`) and the stack files.
 
 `python -m tools.settings_table` prints it; `--write` replaces the table between the markers in README.md. A test
 fails when the README's table is stale, so the documentation cannot drift from the code.
