@@ -79,7 +79,7 @@ lock: | $(UV)
 	$(UV) pip compile --quiet --python-version 3.11 --no-header pyproject.toml -o requirements.txt
 	$(UV) pip compile --quiet --python-version 3.11 --no-header --extra dev pyproject.toml -o requirements-dev.txt
 
-# Regenerate the README's settings table from components/config.py and the stack files, and docs/alarms.md from
+# Regenerate the README's settings table from components/config/ and the stack files, and docs/alarms.md from
 # the alarm catalogue (components/alarms.py).
 docs: venv
 	$(PY) -m tools.settings_table --write

@@ -145,7 +145,7 @@ def bootstrap_sql(entries: Sequence[Login]) -> str:
 
 
 #: Turns the secret's JSON (`{"username": ..., "password": ...}`) into one `.pgpass` line. A full JSON string
-#: decoder (escapes and `\uXXXX`), because the writer of the secret may escape any character; RDS master passwords
+#: decoder (escapes and `\u` code points), because the writer of the secret may escape any character; RDS master passwords
 #: are printable ASCII (Aurora User Guide, master password constraints), anything else stops the Job. `.pgpass`
 #: escapes `\` and `:` with a backslash (PostgreSQL docs, "The Password File").
 PGPASS_AWK = r"""function hexval(h,   i, v, d) {

@@ -178,7 +178,7 @@ def cluster_rules(s: Context, problems: list[str]) -> None:
                 f"cluster.imageTags.{service}: not a service of the catalogue; known: {', '.join(BY_NAME)}"
             )
         elif tag == "unpublished":
-            problems.append(f"cluster.imageTags.{service}: 'unpublished' is the placeholder of a service with no "
+            problems.append(f"cluster.imageTags.{service}: 'unpublished' is the stand-in tag of a service with no "
                             "image yet; pin the commit SHA the images workflow pushed, or remove the entry")  # fmt: skip
         elif not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", tag) or tag == "latest":
             problems.append(f"cluster.imageTags.{service}: {tag!r} is not a usable immutable tag (1-128 of letters, "

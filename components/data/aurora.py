@@ -1,0 +1,156 @@
+"""Aurora PostgreSQL: the cluster, its parameter groups, monitoring role and instances."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam
+from components.data.base import COMPONENT, MASTER_USERNAME, ORDERS_DATABASE, POSTGRES_PORT, DataTierBase
+from components.naming import tags
+
+
+class AuroraMixin(DataTierBase):
+    def _aurora(
+        self, key: aws.kms.Key, secrets_key: aws.kms.Key, logs_key: aws.kms.Key
+    ) -> tuple[aws.rds.Cluster, aws.rds.ClusterInstance]:
+        """The cluster (with its subnet group, TLS-only parameters and log group), then its instances."""
+        d, n = self._d, self._name
+        major = d.aurora_engine_version.split(".")[0]
+        cluster_id = f"{self._base}-aurora"
+        protect = self._settings.protect_data
+        subnet_group = aws.rds.SubnetGroup(
+            f"{n}-aurora",
+            name=cluster_id,
+            description="Aurora PostgreSQL: the private subnets",
+            subnet_ids=self._subnets,
+            tags=tags(COMPONENT, f"{n}-aurora"),
+            opts=self._child,
+        )
+        params = aws.rds.ClusterParameterGroup(
+            f"{n}-aurora",
+            name=f"{cluster_id}-pg{major}",
+            family=f"aurora-postgresql{major}",
+            description="Aurora PostgreSQL: TLS 1.2+ only, slow statements logged",
+            parameters=[
+                {"name": "rds.force_ssl", "value": "1"},
+                {"name": "ssl_min_protocol_version", "value": "TLSv1.2"},
+                {"name": "log_min_duration_statement", "value": "1000"},
+            ],
+            tags=tags(COMPONENT, f"{n}-aurora"),
+            opts=self._child,
+        )
+        # Created before the cluster so RDS writes into an encrypted group with retention, not one of its own.
+        log_group = self._log_group("aurora", f"/aws/rds/cluster/{cluster_id}/postgresql", logs_key)
+        serverless = d.aurora_instance_class == "db.serverless"
+        cluster = aws.rds.Cluster(
+            f"{n}-aurora",
+            cluster_identifier=cluster_id,
+            engine="aurora-postgresql",
+            engine_mode="provisioned",
+            engine_version=d.aurora_engine_version,
+            database_name=ORDERS_DATABASE,
+            master_username=MASTER_USERNAME,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=secrets_key.arn,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[self._sg],
+            db_cluster_parameter_group_name=params.name,
+            port=POSTGRES_PORT,
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            serverlessv2_scaling_configuration=(
+                {"min_capacity": d.aurora_min_capacity, "max_capacity": d.aurora_max_capacity}
+                if serverless
+                else None
+            ),
+            backup_retention_period=d.aurora_backup_retention_days,
+            preferred_backup_window="07:00-08:00",
+            preferred_maintenance_window="sun:08:30-sun:09:30",
+            copy_tags_to_snapshot=True,
+            deletion_protection=protect,
+            skip_final_snapshot=not protect,
+            final_snapshot_identifier=f"{cluster_id}-final" if protect else None,
+            enabled_cloudwatch_logs_exports=["postgresql"],
+            tags=tags(COMPONENT, cluster_id),
+            # The version is what the cluster is created with; AWS then applies minor upgrades itself (auto minor
+            # version upgrade on every instance) and a refresh must not try to take the cluster back to it. So a later
+            # change of the setting does nothing by itself: a major upgrade is a planned migration (docs/data-tier.md).
+            opts=self._stateful(depends_on=[log_group], ignore_changes=["engineVersion"]),
+        )
+        writer = self._aurora_instances(
+            cluster, key, subnet_group, cluster_id, self._aurora_monitoring_role()
+        )
+        return cluster, writer
+
+    def _aurora_monitoring_role(self) -> pulumi.Output[str] | None:
+        """The role RDS Enhanced Monitoring publishes as; none when `data.auroraMonitoringInterval` is 0."""
+        n = self._name
+        if not self._d.aurora_monitoring_interval:
+            return None
+        role = aws.iam.Role(
+            f"{n}-aurora-monitoring",
+            description="Lets RDS Enhanced Monitoring publish OS metrics of the Aurora instances",
+            assume_role_policy=iam.service_trust(
+                self, "monitoring.rds.amazonaws.com", account_id=self._account
+            ),
+            tags=tags(COMPONENT, f"{n}-aurora-monitoring"),
+            opts=self._child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{n}-aurora-monitoring",
+            role=role.name,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", self._partition
+            ),
+            opts=self._child,
+        )
+        return role.arn
+
+    def _aurora_instances(
+        self,
+        cluster: aws.rds.Cluster,
+        key: aws.kms.Key,
+        subnet_group: aws.rds.SubnetGroup,
+        cluster_id: str,
+        monitoring_role_arn: pulumi.Output[str] | None,
+    ) -> aws.rds.ClusterInstance:
+        """The writer, then the readers (each waiting for it); returns the writer."""
+        d, n = self._d, self._name
+        writer: aws.rds.ClusterInstance | None = None
+        for i in range(d.aurora_instance_count):
+            # Readers go round the other AZs, so failover survives the writer's AZ.
+            az = self._azs[i % len(self._azs)] if d.aurora_multi_az else self._azs[0]
+            instance = aws.rds.ClusterInstance(
+                f"{n}-aurora-{i + 1}",
+                identifier=f"{cluster_id}-{i + 1}",
+                cluster_identifier=cluster.id,
+                engine=aws.rds.EngineType.AURORA_POSTGRESQL,
+                engine_version=cluster.engine_version,
+                instance_class=d.aurora_instance_class,
+                availability_zone=az,
+                # The first instance is the writer; readers come after it (the first one created becomes writer).
+                promotion_tier=0 if i == 0 else 1,
+                db_subnet_group_name=subnet_group.name,
+                publicly_accessible=False,
+                auto_minor_version_upgrade=True,
+                ca_cert_identifier="rds-ca-rsa2048-g1",
+                performance_insights_enabled=True,
+                performance_insights_kms_key_id=key.arn,
+                performance_insights_retention_period=d.aurora_performance_insights_days,
+                monitoring_interval=d.aurora_monitoring_interval,
+                monitoring_role_arn=monitoring_role_arn,
+                tags=tags(COMPONENT, f"{cluster_id}-{i + 1}", Role="writer" if i == 0 else "reader"),
+                opts=self._stateful(
+                    depends_on=[writer] if writer else None, ignore_changes=["engineVersion"]
+                ),
+            )
+            writer = writer or instance
+        if writer is None:
+            raise pulumi.RunError(
+                "data.auroraInstanceCount: 0 instances; allowed: 1 writer + up to 15 readers"
+            )
+        return writer
+
+    # -- ElastiCache Redis ----------------------------------------------------------------------------------------
