@@ -212,3 +212,19 @@ def test_a_deferred_bucket_has_no_policy_until_attached(build: Callable[..., Res
         f"{bucket['urn']}: DEFERRED must not create a policy by itself (the pack's s3-tls-only rule catches one "
         "never attached)"
     )
+
+
+def test_every_bucket_of_the_program_goes_through_the_helper() -> None:
+    """Issue 13: `private_bucket()` is the only place that creates an S3 bucket, so none misses the baseline."""
+    import re
+
+    from tools.offline.engine import ROOT
+
+    creators = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in sorted((ROOT / "components").rglob("*.py"))
+        if path.name != "buckets.py"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bs3\.Bucket(V2)?\(", line)
+    ]
+    assert creators == [], f"buckets created outside components/buckets.py: {creators}"
