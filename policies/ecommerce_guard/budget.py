@@ -4,7 +4,8 @@
 config in `PULUMI_CONFIG`; the pricing engine (`pricing/`, the same one `make cost` runs) turns the first into a
 monthly estimate with the stack's usage file, and `budget` (USD a month, a number in `Pulumi.<stack>.yaml`) says
 how much is allowed. Advisory by default: a team sees "this stack costs $X a month, $Y over its budget" in the
-preview; `--policy-pack-config '{"stack-monthly-budget": "mandatory"}'` makes it stop the update.
+preview; `--policy-pack-config '{"stack-monthly-budget": "mandatory"}'` makes it stop the update, and
+`{"stack-monthly-budget": {"budget": 250}}` there replaces the stack's budget.
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ def _target(stack: Stack) -> Res | None:
 
 
 def _budget(stack: Stack, ctx: Context) -> None:
-    raw = stack_setting("budget")
+    # The pack's own config (`--policy-pack-config`) wins over the stack config's `budget`.
+    raw = ctx.config["budget"] if ctx.config.get("budget") is not None else stack_setting("budget")
     target = _target(stack)
-    if raw is None or raw == "" or raw == "0" or target is None:
+    if raw is None or raw in ("", "0", 0) or target is None:
         return
     try:
         budget = float(raw)

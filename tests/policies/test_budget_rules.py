@@ -21,13 +21,19 @@ NAT = R("aws:ec2/natGateway:NatGateway", "ecommerce-vpc-nat-a", {}, stack="dev")
 STACK = R("pulumi:pulumi:Stack", "ecommerce-platform-dev", {}, stack="dev", custom=False)
 RESOURCES = [STACK, P, CLUSTER, NAT]  # $73 + $32.85 + NAT GB of dev's usage file: $107.20
 
-#: The budget each case's stack config holds (PULUMI_CONFIG); None: no `budget` key.
-BUDGETS: dict[str, Any] = {"over the budget": 100, "within the budget": 200, "missing budget": None}
+#: The budget each case's stack config holds (PULUMI_CONFIG); None: no `budget` key. The `pack config` cases set
+#: it through the rule's own config instead (`--policy-pack-config`), which the protocol tests send over the wire.
+BUDGETS: dict[str, Any] = {"over the budget": 100, "within the budget": 200, "missing budget": None,
+                           "pack config over the budget": 5000, "pack config within the budget": 50}  # fmt: skip
 CASES = [
+    # First: the protocol tests take each rule's first violating and compliant case, on prod's pack process.
+    Case(RULE, "pack config over the budget", RESOURCES, True, mention="over its budget of $100.00",
+         config={"budget": 100}),
+    Case(RULE, "pack config within the budget", RESOURCES, False, config={"budget": 200}),
     Case(RULE, "over the budget", RESOURCES, True, mention="$7.20 over its budget of $100.00"),
     Case(RULE, "within the budget", RESOURCES, False),
-    Case(RULE, "missing budget", RESOURCES, False),
-]
+    Case(RULE, "missing budget", RESOURCES, False)
+]  # fmt: skip
 
 
 def config(budget: Any) -> dict[str, str]:
