@@ -111,3 +111,19 @@ def test_through_the_protocol_a_compliant_stack_passes(
 ) -> None:
     report = budget_session(200).analyze(plan_of(RESOURCES, stack="dev"), user_config={RULE: "mandatory"})
     assert RULE not in {d.policy for d in report.mandatory + report.advisory}, report.render()
+
+
+def test_the_pack_prices_the_dev_plan_as_make_cost_does(
+    pack_session: Callable[[str], PolicySession], plan: Callable[[str], dict[str, Any]]
+) -> None:
+    """The rule and `make cost` share one engine: the pack's message carries the same monthly total."""
+    from tools import cost
+
+    p = plan("dev")
+    expected = cost.estimate_plan(p)["monthly"]
+    assert expected <= 300, expected
+    report = pack_session("dev").analyze(p, user_config={RULE: {"budget": 250}})
+    (finding,) = [d for d in report.diagnostics if d.policy == RULE]
+    assert f"estimated at ${expected:,.2f}/month" in finding.message, finding.message
+    report = pack_session("dev").analyze(p)
+    assert not [d for d in report.diagnostics if d.policy == RULE], "dev's own budget ($300) holds"
