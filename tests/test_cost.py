@@ -20,7 +20,7 @@ TABLE = pricing.PriceTable.load()
 
 
 def estimate(items: list[pricing.Item], usage: dict[str, Any] | None = None) -> dict[str, Any]:
-    return pricing.estimate(items, usage or {"stack": {"hoursPerMonth": 730}})
+    return pricing.estimate(items, usage or {"hoursPerMonth": 730})
 
 
 def item(
@@ -51,6 +51,22 @@ def test_an_unknown_type_is_listed_as_unpriced_never_as_zero() -> None:
     result = estimate([item("aws:dr/somethingNew:SomethingNew", "dr-x", {})])
     assert [u["type"] for u in result["unpriced"]] == ["aws:dr/somethingNew:SomethingNew"], result
     assert by_name(result, "dr-x")["status"] == "unpriced"
+
+
+def test_the_dr_regions_copies_are_priced_from_usage() -> None:
+    """Room for the DR component: a global database bills replicated write I/Os, a replica secret is a secret of
+    its own, S3 replication pays inter-region transfer (us-east-2 <-> us-east-1: $0.01/GB)."""
+    usage = {"defaults": {"aws:rds/globalCluster:GlobalCluster": {"replicatedWriteMillions": 10, "replicatedGb": 0},
+                          "aws:s3/bucketReplicationConfig:BucketReplicationConfig": {"replicatedGb": 100}}}  # fmt: skip
+    result = estimate([
+        item("aws:rds/globalCluster:GlobalCluster", "g", {}),
+        item("aws:secretsmanager/secret:Secret", "s", {"replicas": [{"region": "us-east-1"}]}),
+        item("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "r", {}),
+    ], usage)  # fmt: skip
+    assert not result["unpriced"], result["unpriced"]
+    assert by_name(result, "g")["monthly"] == pytest.approx(10 * 0.20), by_name(result, "g")
+    assert by_name(result, "s")["monthly"] == pytest.approx(2 * 0.40), by_name(result, "s")
+    assert by_name(result, "r")["monthly"] == pytest.approx(100 * 0.01), by_name(result, "r")
 
 
 def test_an_instance_class_without_a_price_is_unpriced() -> None:

@@ -106,7 +106,6 @@ FREE: Final[dict[str, str]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM is free",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "IAM is free",
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": "IAM is free",
-    "aws:ec2/vpc:Vpc": _NETWORK_FREE,
     "aws:ec2/subnet:Subnet": _NETWORK_FREE,
     "aws:ec2/route:Route": _NETWORK_FREE,
     "aws:ec2/routeTable:RouteTable": _NETWORK_FREE,
@@ -126,7 +125,6 @@ FREE: Final[dict[str, str]] = {
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _CONFIG,
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": _CONFIG,
     "aws:s3/bucketVersioning:BucketVersioning": _CONFIG,
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "replication transfer is priced as inter-region GB on the stack",
     "aws:s3/bucketObjectv2:BucketObjectv2": "a few KB, inside its bucket's storage",
     "aws:lb/listener:Listener": "inside the load balancer's hours and LCUs",
     "aws:lb/listenerRule:ListenerRule": "inside the load balancer's hours and LCUs",
@@ -163,7 +161,12 @@ FREE: Final[dict[str, str]] = {
     "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings": _CONFIG,
     "aws:glue/trigger:Trigger": "its runs are priced on the job it starts",
     "aws:athena/namedQuery:NamedQuery": "saved queries are free; scans are priced on the workgroup",
-    "aws:sagemaker/domain:Domain": "a domain is free; its apps' instances are billed when they run",
+    "aws:sagemaker/domain:Domain": "a domain is free; its apps' instances are billed when they run, not planned",
+    "aws:sagemaker/userProfile:UserProfile": "a profile is free; its apps' instances are billed when they run",
+    "aws:lakeformation/dataLakeSettings:DataLakeSettings": "Lake Formation permissions are free",
+    "aws:lakeformation/permissions:Permissions": "Lake Formation permissions are free",
+    "aws:lakeformation/resource:Resource": "Lake Formation permissions are free",
+    "aws:quicksight/dataSource:DataSource": "free; authors are priced on the data set's usage line",
 }
 #: Not AWS resources: the engine's own bookkeeping, Kubernetes objects (running on the priced nodes), random values.
 FREE_PREFIXES: Final = {
@@ -183,7 +186,7 @@ class Context:
         self.items = items
         self.usage = usage
         self.table = table
-        self.hours = float(get(usage, "stack", "hoursPerMonth", default=730))
+        self.hours = float(get(usage, "hoursPerMonth", default=730))
 
     def use(self, item: Item, key: str, default: float = 0.0) -> float:
         """The usage file's `key` for this resource (by name), else for its type, else `default`."""
@@ -516,7 +519,64 @@ def _addon(item: Item, ctx: Context) -> list[Line]:
     return [Line("cloudwatch.custom-metric-month", metrics, "Container Insights metrics")]
 
 
+def _vpc(item: Item, ctx: Context) -> list[Line]:
+    # Data out to the internet (NAT'd calls, ALB responses not through CloudFront); origin fetches by CloudFront
+    # from AWS origins are free, so the shop's pages are priced on the distribution.
+    return [Line("transfer.internet-gb", ctx.use(item, "internetEgressGb"), "data out to the internet")]
+
+
+def _secret(item: Item, ctx: Context) -> list[Line]:
+    replicas = len(item.inputs.get("replicas") or [])
+    # A replica secret in another region is billed as a secret of its own (Secrets Manager pricing).
+    return [
+        Line(
+            "secretsmanager.secret-month",
+            1.0 + replicas,
+            "secret" + (f" + {replicas} replica(s)" if replicas else ""),
+        )
+    ]
+
+
+def _replication(usage_key: str, what: str) -> Pricer:
+    return lambda item, ctx: [Line("transfer.inter-region-gb", ctx.use(item, usage_key), what)]
+
+
+def _global_cluster(item: Item, ctx: Context) -> list[Line]:
+    return [
+        Line(
+            "aurora.global-replicated-write-million",
+            ctx.use(item, "replicatedWriteMillions"),
+            "replicated writes",
+        ),
+        Line("transfer.inter-region-gb", ctx.use(item, "replicatedGb"), "replication traffic"),
+    ]
+
+
+def _table_replica(item: Item, ctx: Context) -> list[Line]:
+    return [
+        Line("dynamodb.replicated-write-million", ctx.use(item, "writesMillions"), "replicated writes"),
+        Line("dynamodb.storage-gb-month", ctx.use(item, "storageGb"), "replica storage"),
+    ]
+
+
+def _quicksight_data_set(item: Item, ctx: Context) -> list[Line]:
+    return [
+        Line("quicksight.author-month", ctx.use(item, "authors", 1.0), "authors (Enterprise)"),
+        Line("quicksight.spice-gb-month", ctx.use(item, "spiceGb"), "SPICE capacity"),
+    ]
+
+
 PRICERS: Final[dict[str, Pricer]] = {
+    "aws:ec2/vpc:Vpc": _vpc,
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication(
+        "replicatedGb", "replicated objects"
+    ),
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": _replication(
+        "replicatedGb", "replicated images"
+    ),
+    "aws:rds/globalCluster:GlobalCluster": _global_cluster,
+    "aws:dynamodb/tableReplica:TableReplica": _table_replica,
+    "aws:quicksight/dataSet:DataSet": _quicksight_data_set,
     "eks:index:Cluster": _eks_cluster,
     "aws:eks/cluster:Cluster": _eks_cluster,
     "eks:index:ManagedNodeGroup": _node_group,
@@ -532,7 +592,7 @@ PRICERS: Final[dict[str, Pricer]] = {
     "aws:dynamodb/table:Table": _dynamodb,
     "aws:sqs/queue:Queue": _usage("sqs.request-million", "requestsMillions", "requests"),
     "aws:sns/topic:Topic": _usage("sns.publish-million", "publishesMillions", "publishes"),
-    "aws:secretsmanager/secret:Secret": _per_month("secretsmanager.secret-month", "secret"),
+    "aws:secretsmanager/secret:Secret": _secret,
     "aws:kms/key:Key": _kms,
     "aws:kms/replicaKey:ReplicaKey": _kms,
     "aws:cloudwatch/logGroup:LogGroup": _log_group,
@@ -703,7 +763,7 @@ def items_from_plan(plan: Mapping[str, Any]) -> list[Item]:
 
 
 def money(value: float) -> str:
-    return f"${value:,.2f}"
+    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
 
 
 def estimate_plan(plan: Mapping[str, Any]) -> dict[str, Any]:
