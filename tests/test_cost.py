@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -241,3 +242,28 @@ def test_cost_delta_between_two_plans(plan: Callable[[str], dict[str, Any]]) -> 
     old["resources"] = [r for r in old["resources"] if r["type"] != "aws:opensearch/domain:Domain"]
     d = cost.delta(cost.estimate_plan(old), cost.estimate_plan(new))
     assert d["delta"] == pytest.approx(d["components"]["ecommerce-data"]) and d["delta"] > 20, d
+
+
+def test_the_breakdown_names_every_component_and_the_total(plan: Callable[[str], dict[str, Any]]) -> None:
+    result = cost.estimate_plan(plan("prod"))
+    text = cost.render(result)
+    for component, total in result["components"].items():
+        assert f"{component}" in text and pricing.money(total) in text, component
+    assert "Total" in text and pricing.money(result["monthly"]) in text, text[-300:]
+
+
+def test_offline_diff_with_cost_prints_the_monthly_delta(
+    plan: Callable[[str], dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools.offline.diff import run_diff
+
+    new = plan("dev")
+    old = json.loads(json.dumps(new))
+    old["resources"] = [
+        r for r in old["resources"] if r["type"] != "aws:elasticache/replicationGroup:ReplicationGroup"
+    ]
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    (tmp_path / "new.json").write_text(json.dumps(new))
+    assert run_diff(tmp_path / "old.json", tmp_path / "new.json", with_cost=True) == 1
+    out = capsys.readouterr().out
+    assert "dev: $" in out and "(+$11.68)" in out, out[-400:]
