@@ -267,3 +267,12 @@ def test_offline_diff_with_cost_prints_the_monthly_delta(
     assert run_diff(tmp_path / "old.json", tmp_path / "new.json", with_cost=True) == 1
     out = capsys.readouterr().out
     assert "dev: $" in out and "(+$11.68)" in out, out[-400:]
+
+
+def test_the_tables_drivers_come_from_the_estimates(plan: Callable[[str], dict[str, Any]]) -> None:
+    """Not hand-written: the data tier's largest gap is OpenSearch's dedicated masters and m7g data nodes."""
+    dev, prod = cost.estimate_plan(plan("dev")), cost.estimate_plan(plan("prod"))
+    text = cost.drivers(dev, prod, "ecommerce-data")
+    assert text.startswith("search: 1 x t3.small.search") and "dedicated masters m7g.large.search" in text, (
+        text
+    )

@@ -115,19 +115,28 @@ def run_diff(old_path: Path, new_path: Path) -> int:
 # ----------------------------------------------------------------------------------------------------------------
 # The README's table
 
-#: What drives each difference between dev and prod, by component (the settings behind the numbers).
-DRIVERS = {
-    "ecommerce-data": "Aurora db.r7g.large writer + reader vs Serverless v2 at 0-4 ACU pausing when idle; OpenSearch "
-    "2 x m7g.large + 3 dedicated masters vs 1 x t3.small; Redis 2 x t4g.medium vs 1 x t4g.micro; Cognito Plus "
-    "(5,000 MAU, no free tier) vs Essentials (inside the free 10,000)",
-    "ecommerce-vpc": "a NAT per AZ and 13 interface endpoints in 2 AZs vs one NAT and 2 endpoints in 1 AZ",
-    "ecommerce-mesh": "3 x t3.medium vs 3 x t3.micro nodes; the EKS control plane ($73) is the same",
-    "ecommerce-observability": "Container Insights and more alarms/dashboards in prod; the canary every 5 vs 15 min",
-    "ecommerce-edge": "traffic (usage file); the same WAF web ACL and rules",
-    "ecommerce-lake": "hourly vs 6-hourly ETL runs, more events",
-    "ecommerce-ci-runner": "medium vs small CodeBuild runners, more build minutes",
-    "ecommerce-delivery": "prod holds the account's state bucket and keys",
-}
+
+def _what(resource: Mapping[str, Any] | None) -> str:
+    if resource is None:
+        return "none"
+    lines = sorted((ln for ln in resource["lines"] if ln["monthly"] > 0), key=lambda ln: -ln["monthly"])
+    return ", ".join(ln["what"] for ln in lines[:2]) or "no charge"
+
+
+def drivers(dev: Mapping[str, Any], prod: Mapping[str, Any], component: str, top: int = 3) -> str:
+    """What drives a component's difference, from the estimates: its resources with the largest dev/prod gap."""
+    d = {r["name"]: r for r in dev["resources"] if r["component"] == component}
+    p = {r["name"]: r for r in prod["resources"] if r["component"] == component}
+    gaps = []
+    for name in {*d, *p}:
+        gap = (p[name]["monthly"] if name in p else 0.0) - (d[name]["monthly"] if name in d else 0.0)
+        if abs(gap) >= 1:
+            gaps.append((abs(gap), name, gap))
+    parts = []
+    for _, name, gap in sorted(gaps, key=lambda g: (-g[0], g[1]))[:top]:
+        short = name.removeprefix(f"{component}-")
+        parts.append(f"{short}: {_what(d.get(name))} vs {_what(p.get(name))} ({pricing.signed(gap)})")
+    return "; ".join(parts)
 
 
 def readme_table(dev: Mapping[str, Any], prod: Mapping[str, Any]) -> str:
@@ -138,14 +147,14 @@ def readme_table(dev: Mapping[str, Any], prod: Mapping[str, Any]) -> str:
         f"Prices of {prod['prices']} (`policies/ecommerce_guard/pricing/prices.json`, on-demand, us-east-2 and "
         "us-east-1), usage from `policies/ecommerce_guard/pricing/usage/<stack>.json`.",
         "",
-        "| component | dev / month | prod / month | what drives the difference |",
+        "| component | dev / month | prod / month | what drives the difference (largest gaps: dev vs prod) |",
         "|---|---:|---:|---|",
     ]
     for n in names:
         d, p = dev["components"].get(n, 0.0), prod["components"].get(n, 0.0)
         if not d and not p:
             continue
-        rows.append(f"| {n} | {pricing.money(d)} | {pricing.money(p)} | {DRIVERS.get(n, '')} |")
+        rows.append(f"| {n} | {pricing.money(d)} | {pricing.money(p)} | {drivers(dev, prod, n)} |")
     rows.append(
         f"| **total** | **{pricing.money(dev['monthly'])}** | **{pricing.money(prod['monthly'])}** | |"
     )

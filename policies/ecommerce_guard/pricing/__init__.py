@@ -496,7 +496,9 @@ def _glue_job(item: Item, ctx: Context) -> list[Line]:
     # Glue 2.0+ bills per second with a 1-minute minimum per run.
     minutes = max(1.0, ctx.use(item, "minutesPerRun", 1.0))
     dpu_hours = runs * workers * dpu_per_worker * minutes / 60.0
-    return [Line("glue.dpu-hour", dpu_hours, f"{runs:g} runs x {workers:g} {item.inputs.get('workerType')}")]
+    return [
+        Line("glue.dpu-hour", dpu_hours, f"{runs:.0f} runs x {workers:g} {item.inputs.get('workerType')}")
+    ]
 
 
 def _codebuild(item: Item, ctx: Context) -> list[Line]:
