@@ -6,6 +6,8 @@
 #   make bench                      offline preview timings against the SDK floor, and the test suite's wall time
 #   make diff OLD=a.json NEW=b.json what would change between two plans, like `pulumi preview --diff` (exit 1 if any)
 #   make plan-diff [STACK=dev] [BASE=main]  what this working tree changes in a stack's plan, against a git revision
+#   make cost [STACK=dev|prod]      the monthly estimate from build/<stack>/plan.json; writes build/<stack>/cost.json
+#   make cost-diff [STACK=dev] [BASE=main]  the monthly delta of this working tree's plan against BASE's
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,10 +20,10 @@ UV := $(BOOT)/bin/uv
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: preview policy test lint bench venv clean help lock docs diff plan-diff
+.PHONY: preview policy test lint bench venv clean help lock docs diff plan-diff cost cost-diff
 
 help:
-	@sed -n '2,9p' Makefile
+	@sed -n '2,11p' Makefile
 
 $(UV):
 	$(PYTHON) -m venv $(BOOT)
@@ -57,6 +59,13 @@ BASE ?= main
 plan-diff: venv
 	$(PY) -m tools.offline plan-diff --stack $(STACK) --base $(BASE)
 
+cost: venv
+	$(PY) -m tools.cost --stack $(STACK)
+
+# BASE's plan is built as `plan-diff` builds it (a `git archive` export of that revision, this virtualenv).
+cost-diff: venv
+	$(PY) -m tools.cost --stack $(STACK) base-delta --base $(BASE)
+
 test: venv
 	$(PY) -m pytest -q -n 2
 
@@ -82,5 +91,10 @@ lock: | $(UV)
 # Regenerate the README's settings table from components/config/ and the stack files, and docs/alarms.md from
 # the alarm catalogue (components/alarms.py).
 docs: venv
+	@# The cost table and the picture are drawn from the plans: build both afresh, never from a stale build/.
+	$(PY) -m tools.offline preview --stack dev > /dev/null
+	$(PY) -m tools.offline preview --stack prod > /dev/null
 	$(PY) -m tools.settings_table --write
 	$(PY) -m tools.alarms_table --write
+	$(PY) -m tools.cost readme --write
+	$(PY) -m tools.diagram --write

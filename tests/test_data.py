@@ -253,7 +253,9 @@ def test_aurora_private_encrypted_iam_auth_tls(stack: str, res: Callable[[str], 
         assert writer["urn"] in reader["dependencies"], f"{reader['urn']}: created after the writer"
     else:
         assert len(instances) == 1 and instances[0]["inputs"]["instanceClass"] == "db.serverless", u
-        assert i["serverlessv2ScalingConfiguration"]["minCapacity"] == 0.5, u
+        # dev pauses at 0 ACUs when idle (Aurora Serverless v2 auto-pause, 16.3+).
+        assert i["serverlessv2ScalingConfiguration"]["minCapacity"] == 0, u
+        assert i["serverlessv2ScalingConfiguration"]["secondsUntilAutoPause"] == 900, u
     for x in instances:
         assert x["inputs"]["publiclyAccessible"] is False, f"{x['urn']}"
         assert x["inputs"]["performanceInsightsKmsKeyId"] == key_arn(r, "aurora"), f"{x['urn']}"

@@ -198,3 +198,44 @@ def test_zizmor_gate_catches_what_it_is_there_for(tmp_path: Path) -> None:
         [*cmd, str(ROOT / ".github" / "workflows")], capture_output=True, text=True, check=False
     )
     assert good.returncode == 0 and json.loads(good.stdout) == [], good.stdout
+
+
+def test_preview_posts_each_stacks_monthly_cost_delta_next_to_the_plan() -> None:
+    """After the real preview, each job prices the base commit's plan and its own offline (make cost-diff) and
+    posts the delta as one comment per stack, edited on each push; the base commit must be in the clone."""
+    doc = load(ROOT / ".github/workflows/preview.yml")
+    for stack in ("dev", "prod"):
+        steps = doc["jobs"][f"preview-{stack}"]["steps"]
+        checkout = next(st for st in steps if st.get("uses", "").startswith("actions/checkout@"))
+        assert checkout["with"]["fetch-depth"] == 0, f"{stack}: git archive needs the base commit"
+        names = [st.get("uses", "") or st.get("run", "") for st in steps]
+        preview = next(i for i, n in enumerate(names) if n.startswith("pulumi/actions@"))
+        delta = next(i for i, st in enumerate(steps) if "base-delta" in st.get("run", ""))
+        post = next(i for i, st in enumerate(steps) if "tools.ci pr-comment" in st.get("run", ""))
+        assert preview < delta < post, f"{stack}: preview, then the delta, then the comment"
+        assert f"--stack {stack} base-delta" in steps[delta]["run"] and "$BASE_SHA" in steps[delta]["run"], (
+            stack
+        )
+        assert steps[delta]["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}", stack
+        assert f"pr-comment cost-delta-{stack} " in steps[post]["run"], stack
+
+
+def test_pr_comment_posts_once_then_edits_its_own_comment() -> None:
+    from tools.ci.__main__ import pr_comment
+
+    calls: list[tuple[str, str, Any]] = []
+    existing: list[dict[str, Any]] = [{"id": 7, "body": "someone else's"}]
+
+    def send(method: str, path: str, body: dict[str, Any] | None) -> Any:
+        calls.append((method, path, body))
+        return existing if method == "GET" else {}
+
+    assert pr_comment(send, "o/r", 12, "cost-delta-dev", "$1 more") == "posted"
+    assert calls[-1] == (
+        "POST",
+        "/repos/o/r/issues/12/comments",
+        {"body": "<!-- cost-delta-dev -->\n$1 more"},
+    )
+    existing.append({"id": 9, "body": "<!-- cost-delta-dev -->\nold"})
+    assert pr_comment(send, "o/r", 12, "cost-delta-dev", "$2 more") == "edited"
+    assert calls[-1][:2] == ("PATCH", "/repos/o/r/issues/comments/9"), calls[-1]

@@ -15,6 +15,9 @@ from k8s.dbboot import endpoint_problems
 
 #: Data tier: version formats and the values AWS accepts.
 AURORA_POSTGRES_MAJORS = ("14", "15", "16", "17")
+#: The first Aurora PostgreSQL minor of each major whose Serverless v2 instances may scale to 0 ACUs and pause
+#: (Aurora user guide, "Aurora Serverless v2 capacity" / "Scaling to Zero ACUs with automatic pause and resume").
+AURORA_AUTO_PAUSE_MINORS = {"13": 15, "14": 12, "15": 7, "16": 3, "17": 0}
 #: ElastiCache's Redis OSS engine versions (engine "redis"); 7.1 is the last Redis OSS release on ElastiCache — 7.2
 #: and 8.x exist only for the Valkey engine, which this program does not configure.
 REDIS_OSS_VERSIONS = ("6.0", "6.2", "7.0", "7.1")
@@ -66,8 +69,13 @@ class DataSettings:
         "db.serverless",
     )
     aurora_min_capacity: float = setting(
-        "auroraMinCapacity", "Serverless v2: minimum ACUs per instance (0.5-256, steps of 0.5).", 0.5
-    )
+        "auroraMinCapacity", "Serverless v2: minimum ACUs per instance (0-256, steps of 0.5; 0 pauses an idle "
+        "instance, on versions that support it).", 0.5,
+    )  # fmt: skip
+    aurora_auto_pause_seconds: int = setting(
+        "auroraAutoPauseSeconds", "Serverless v2 with auroraMinCapacity 0: idle seconds before the instance pauses "
+        "(300-86400).", 300,
+    )  # fmt: skip
     aurora_max_capacity: float = setting(
         "auroraMaxCapacity", "Serverless v2: maximum ACUs per instance (0.5-256, steps of 0.5).", 4.0
     )
@@ -249,9 +257,16 @@ def _aurora_rules(s: Context, problems: list[str]) -> None:
             ("auroraMinCapacity", d.aurora_min_capacity),
             ("auroraMaxCapacity", d.aurora_max_capacity),
         ):
-            if not 0.5 <= acu <= 256 or (acu * 2) % 1:
-                problems.append(f"{k}.{key}: {acu} is not a Serverless v2 capacity; allowed: 0.5 to 256 ACUs "
-                                "in steps of 0.5")  # fmt: skip
+            if not 0 <= acu <= 256 or (acu * 2) % 1 or (key == "auroraMaxCapacity" and acu < 1):
+                problems.append(f"{k}.{key}: {acu} is not a Serverless v2 capacity; allowed: 0 (minimum only) or "
+                                "0.5 to 256 ACUs in steps of 0.5, a maximum of at least 1")  # fmt: skip
+        if d.aurora_min_capacity == 0 and m is not None:
+            first = AURORA_AUTO_PAUSE_MINORS.get(m.group(1))
+            if first is None or int(m.group(2)) < first:
+                allowed = ", ".join(f"{major}.{minor}+" for major, minor in AURORA_AUTO_PAUSE_MINORS.items())
+                problems.append(f"{k}.auroraMinCapacity: 0 (auto-pause) needs an Aurora PostgreSQL version that "
+                                f"supports it; {d.aurora_engine_version} does not; allowed: {allowed}")  # fmt: skip
+        in_range(problems, f"{k}.auroraAutoPauseSeconds", d.aurora_auto_pause_seconds, 300, 86400, " seconds")
         if d.aurora_max_capacity < d.aurora_min_capacity:
             problems.append(f"{k}.auroraMaxCapacity: {d.aurora_max_capacity} is below auroraMinCapacity "
                             f"{d.aurora_min_capacity}; set min <= max")  # fmt: skip

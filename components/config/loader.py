@@ -56,6 +56,10 @@ class Settings:
     region: str = setting("region", "AWS region of the platform.", "us-east-2")
     dr_region: str = setting("drRegion", "AWS region for disaster recovery copies.", "us-east-1")
     cost_center: str = setting("costCenter", "CostCenter tag on every resource.", "ecommerce")
+    budget: float = setting(
+        "budget", "Monthly budget in USD the policy pack's stack-monthly-budget rule holds the estimate to (0: none).",
+        0.0,
+    )  # fmt: skip
     protect_data: bool = setting(
         "protectData", "Protect stateful resources: protect=True, deletion protection, final snapshots, retain.",
         True,
@@ -82,6 +86,8 @@ def _top_level_rules(s: Settings, problems: list[str]) -> None:
     if not re.fullmatch(r"[A-Za-z0-9 _.:/=+@-]{1,256}", s.cost_center):
         problems.append(f"costCenter: {s.cost_center!r} is not a valid tag value (1-256 letters, digits, spaces "
                         "and _ . : / = + - @)")  # fmt: skip
+    if s.budget < 0:
+        problems.append(f"budget: {s.budget} is negative; allowed: 0 (no budget) or a monthly amount in USD")
 
 
 def area_rules(aggregate: Any) -> tuple[Rule, ...]:

@@ -61,7 +61,14 @@ class AuroraMixin(DataTierBase):
             storage_encrypted=True,
             kms_key_id=key.arn,
             serverlessv2_scaling_configuration=(
-                {"min_capacity": d.aurora_min_capacity, "max_capacity": d.aurora_max_capacity}
+                {
+                    "min_capacity": d.aurora_min_capacity,
+                    "max_capacity": d.aurora_max_capacity,
+                    # Only with a minimum of 0 (auto-pause); above 0 the instance never pauses.
+                    "seconds_until_auto_pause": d.aurora_auto_pause_seconds
+                    if d.aurora_min_capacity == 0
+                    else None,
+                }
                 if serverless
                 else None
             ),

@@ -15,6 +15,7 @@ from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
     analytics,
+    budget,
     data,
     deployability,
     edge,
@@ -52,6 +53,7 @@ def all_policies() -> list[Policy]:
         *kubernetes.POLICIES,
         *deployability.POLICIES,
         *observability.POLICIES,
+        *budget.POLICIES,
     ]
     names = [p.name for p in policies]
     duplicates = {n for n in names if names.count(n) > 1}

@@ -153,6 +153,13 @@ _EXTERNAL_SLRS: Final[dict[str, Any]] = {
 
 # Rule-specific properties (besides `exemptions` and `environment`, which every rule takes).
 _SPECIFIC: Final[dict[str, dict[str, dict[str, Any]]]] = {
+    "stack-monthly-budget": {
+        "budget": {
+            "type": "number",
+            "minimum": 0,
+            "description": "Monthly budget in USD; replaces the stack config's `budget` (0: no budget).",
+        },
+    },
     "iam-resource-star-restricted": {
         "allowedResourceStarActions": {
             "type": "object",

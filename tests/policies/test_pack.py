@@ -13,6 +13,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 from policies.ecommerce_guard import pack, settings
 from tests.policies import (
     test_analytics_rules,
+    test_budget_rules,
     test_data_rules,
     test_deployability_rules,
     test_edge_rules,
@@ -36,6 +37,7 @@ ALL_CASES: list[Case] = [
     *test_k8s_rules.CASES,
     *test_deployability_rules.CASES,
     *test_observability_rules.CASES,
+    *test_budget_rules.CASES,
 ]
 POLICIES = pack.all_policies()
 

@@ -4,8 +4,10 @@
     python -m tools.ci ecr-prefix STACK             the stack's `delivery.ecrRepositoryPrefix`
     python -m tools.ci set-image-tags STACK TAG SVC...   pin `cluster.imageTags.<svc>: TAG` in Pulumi.<STACK>.yaml
     python -m tools.ci push-image REPO TAG LOCAL     push LOCAL as REPO:TAG to ECR unless REPO already has TAG
+    python -m tools.ci pr-comment MARKER FILE        post FILE on the pull request, or edit the comment MARKER made
 
-`push-image` calls the AWS CLI and docker (the workflow's credentials); the others need no network and no Pulumi
+`push-image` calls the AWS CLI and docker (the workflow's credentials); `pr-comment` calls GitHub's REST API with the
+job's token (GH_TOKEN, GITHUB_REPOSITORY, PR_NUMBER from the environment); the others need no network and no Pulumi
 CLI: the workflow commits the edited stack file in a pull request, so an image reaches a
 stack only through a reviewed change that its own preview has shown.
 """
@@ -13,11 +15,14 @@ stack only through a reviewed change that its own preview has shown.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -119,6 +124,37 @@ def push_image(repository: str, tag: str, local: str, run: Runner = subprocess.r
     return True
 
 
+Send = Callable[[str, str, dict[str, Any] | None], Any]
+
+
+def github_send(token: str, api: str = "https://api.github.com") -> Send:
+    """`send(method, path, body)` against GitHub's REST API with the job's token; the decoded JSON answer."""
+
+    def send(method: str, path: str, body: dict[str, Any] | None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{api}{path}", data=data, method=method, headers={
+            "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28", "Content-Type": "application/json"})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+
+    return send
+
+
+def pr_comment(send: Send, repo: str, number: int, marker: str, text: str) -> str:
+    """Post `text` on pull request `number`, or edit the comment an earlier run posted (it starts with the marker
+    line), so each push updates one comment rather than adding another. Pull-request comments are issue comments
+    in GitHub's REST API (`/repos/{repo}/issues/{number}/comments`)."""
+    tag = f"<!-- {marker} -->"
+    body = {"body": f"{tag}\n{text}"}
+    for comment in send("GET", f"/repos/{repo}/issues/{number}/comments?per_page=100", None) or []:
+        if str(comment.get("body", "")).startswith(tag):
+            send("PATCH", f"/repos/{repo}/issues/comments/{comment['id']}", body)
+            return "edited"
+    send("POST", f"/repos/{repo}/issues/{number}/comments", body)
+    return "posted"
+
+
 def main(argv: Sequence[str]) -> int:
     if len(argv) >= 3 and argv[0] == "changed-services":
         print(json.dumps(changed_services(git_changed_paths(argv[1], argv[2]))))
@@ -129,6 +165,11 @@ def main(argv: Sequence[str]) -> int:
         path.write_text(set_image_tags(path.read_text(), argv[2], argv[3:]))
     elif len(argv) == 4 and argv[0] == "push-image":
         push_image(argv[1], argv[2], argv[3])
+    elif len(argv) == 3 and argv[0] == "pr-comment":
+        env = os.environ
+        send = github_send(env["GH_TOKEN"], env.get("GITHUB_API_URL", "https://api.github.com"))
+        text = Path(argv[2]).read_text(encoding="utf-8")
+        print(pr_comment(send, env["GITHUB_REPOSITORY"], int(env["PR_NUMBER"]), argv[1], text))
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -1,7 +1,8 @@
 """The offline engine's commands.
 
 - `python -m tools.offline preview --stack dev`: plan a stack offline, print it, write build/<stack>/plan.json.
-- `python -m tools.offline diff OLD.json NEW.json`: what would change between two plans, like `pulumi preview --diff`.
+- `python -m tools.offline diff OLD.json NEW.json [--cost]`: what would change between two plans, like `pulumi preview
+  --diff`; with `--cost`, also the monthly cost delta.
 - `python -m tools.offline plan-diff --stack dev --base main`: the same, between `main` and this working tree.
 """
 
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     diff.add_argument("old", type=Path, help="the plan before (a build/<stack>/plan.json)")
     diff.add_argument("new", type=Path, help="the plan after")
+    diff.add_argument("--cost", action="store_true", help="also print the monthly cost delta")
     plan_diff = sub.add_parser(
         "plan-diff", help="diff a stack's plan at a git revision against this working tree's"
     )
@@ -35,11 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     plan_diff.add_argument(
         "--base", default="main", help="the git revision to compare with (branch, tag, sha)"
     )
+    plan_diff.add_argument("--cost", action="store_true", help="also print the monthly cost delta")
     args = parser.parse_args(argv)
     if args.command == "diff":
-        return run_diff(args.old, args.new)
+        return run_diff(args.old, args.new, with_cost=args.cost)
     if args.command == "plan-diff":
-        return run_plan_diff(args.stack, args.base)
+        return run_plan_diff(args.stack, args.base, with_cost=args.cost)
 
     try:
         plan = build_plan(args.stack)

@@ -591,7 +591,16 @@ def diff_plans(old_plan: Mapping[str, Any], new_plan: Mapping[str, Any]) -> Plan
 # -- the command ----------------------------------------------------------------------------------------------
 
 
-def run_diff(old_path: Path, new_path: Path) -> int:
+def print_cost_delta(old_plan: dict[str, Any], new_plan: dict[str, Any]) -> None:
+    """The monthly cost delta of the two plans (`--cost`), priced with this tree's price table and usage files."""
+    from policies.ecommerce_guard import pricing
+
+    old, new = pricing.estimate_plan(old_plan), pricing.estimate_plan(new_plan)
+    print()
+    print(pricing.render_delta(str(new_plan.get("stack", "")), pricing.delta(old, new)))
+
+
+def run_diff(old_path: Path, new_path: Path, *, with_cost: bool = False) -> int:
     """Print the diff of two plan files; 0 when nothing differs, 1 when something does, 2 on an error."""
     try:
         old_plan, new_plan = load_plan(old_path), load_plan(new_path)
@@ -606,6 +615,8 @@ def run_diff(old_path: Path, new_path: Path) -> int:
         )
     result = diff_plans(old_plan, new_plan)
     print(result.render(str(old_path), str(new_path)))
+    if with_cost:
+        print_cost_delta(old_plan, new_plan)
     return 1 if result.changed else 0
 
 
@@ -637,7 +648,7 @@ def build_plan_file(
     return root / "build" / stack / "plan.json"
 
 
-def run_plan_diff(stack: str, base: str) -> int:
+def run_plan_diff(stack: str, base: str, *, with_cost: bool = False) -> int:
     """Diff `stack`'s plan at git revision `base` against this working tree's: what does this branch change?"""
     with tempfile.TemporaryDirectory(prefix="plan-diff-") as tmp:
         try:
@@ -649,4 +660,6 @@ def run_plan_diff(stack: str, base: str) -> int:
         old_plan, new_plan = load_plan(old_path), load_plan(new_path)
         result = diff_plans(old_plan, new_plan)
         print(result.render(f"{base}:{stack}", f"working tree:{stack}"))
+        if with_cost:
+            print_cost_delta(old_plan, new_plan)
         return 1 if result.changed else 0
