@@ -44,6 +44,8 @@ PASS_ROLE_SERVICES = (
     "lambda.amazonaws.com", "synthetics.amazonaws.com",
     # the lake: Firehose's delivery role, SNS's subscription role, Lake Formation's and QuickSight's data roles
     "firehose.amazonaws.com", "sns.amazonaws.com", "lakeformation.amazonaws.com", "quicksight.amazonaws.com",
+    # DR: S3's replication role (PutBucketReplication passes it) and ECR's repository-creation-template role
+    "s3.amazonaws.com", "ecr.amazonaws.com",
 )  # fmt: skip
 #: Service-linked roles `pulumi up` may cause AWS to create (first Auto Scaling group, OpenSearch VPC domain,
 #: DynamoDB auto scaling, ELB, RDS, ElastiCache, EKS and its node groups): `iam:AWSServiceName` values.
@@ -52,6 +54,9 @@ SERVICE_LINKED_ROLE_SERVICES = (
     "dynamodb.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",
     "elasticache.amazonaws.com", "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "eks-fargate.amazonaws.com",
     "pullthroughcache.ecr.amazonaws.com",
+    # DR: DynamoDB global-table replicas (AWSServiceRoleForDynamoDBReplication), ECR registry replication
+    # (AWSServiceRoleForECRReplication) and repository creation templates (AWSServiceRoleForECRTemplate).
+    "replication.dynamodb.amazonaws.com", "replication.ecr.amazonaws.com", "ecr.amazonaws.com",
 )  # fmt: skip
 #: Application Auto Scaling actions of the provisioned DynamoDB mode (`aws.appautoscaling.Target`/`Policy`).
 APP_AUTOSCALING_ACTIONS = (

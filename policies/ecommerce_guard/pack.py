@@ -17,6 +17,7 @@ from . import (
     analytics,
     data,
     deployability,
+    dr,
     edge,
     eks,
     governance,
@@ -52,6 +53,7 @@ def all_policies() -> list[Policy]:
         *kubernetes.POLICIES,
         *deployability.POLICIES,
         *observability.POLICIES,
+        *dr.POLICIES,
     ]
     names = [p.name for p in policies]
     duplicates = {n for n in names if names.count(n) > 1}
