@@ -97,7 +97,8 @@ dr = (DisasterRecovery("ecommerce-dr", settings, sources=DrSources(
                      if lake is not None else [])],
           tables=[ReplicatedTable("products", data.products_table_arn),
                   ReplicatedTable("inventory", data.inventory_table_arn)],
-          repository_prefix=settings.delivery.ecr_repository_prefix), opts=platform)
+          repository_prefix=settings.delivery.ecr_repository_prefix,
+          site_distribution_arn=edge.distribution_arn), opts=platform)
       if settings.dr.enabled else None)  # fmt: skip
 
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.

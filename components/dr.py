@@ -1,8 +1,9 @@
 """DisasterRecovery: what the stack keeps in the DR region (`drRegion`, us-east-1) for each `dr.mode`.
 
 - `backup-restore`: the DR keys, the site and lake buckets replicated object by object (S3 replication: versioning
-  on both sides, the replica key, delete markers, Replication Time Control where set), and the service images
-  (ECR registry replication into repositories encrypted with the DR key). Everything else is rebuilt at failover.
+  on both sides, the replica key, delete markers, Replication Time Control where set), the service images (ECR
+  registry replication into repositories encrypted with the DR key), and the site replica as CloudFront's failover
+  origin (CdnEdge's origin group; this component lets that distribution read it). The rest is rebuilt at failover.
 - `pilot-light`: the above plus live DynamoDB replicas of the products and inventory tables (global tables version
   2019.11.21), each with its own key, point-in-time recovery and deletion protection. Compute is created at failover.
 - `warm-standby` is refused by the settings until its DR cluster exists; `off` builds no DisasterRecovery.
@@ -23,14 +24,19 @@ that own them and must not reach into their children.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from components.buckets import PrivateBucket, abort_incomplete_uploads, private_bucket
+from components.buckets import (
+    PrivateBucket,
+    abort_incomplete_uploads,
+    deny_insecure_transport,
+    private_bucket,
+)
 from components.config import Settings
 from components.naming import default_tags, stateful, tags
 
@@ -40,6 +46,12 @@ COMPONENT = "dr"
 RTC_MINUTES = 15
 #: The DR keys by what they encrypt.
 KEY_ROLES = ("objects", "tables", "images")
+
+
+def replica_bucket_name(environment: str, role: str, account: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The DR replica of bucket `role` (`ecommerce-prod-site-replica-<account>`): fixed, so CloudFront's failover
+    origin can name it before the replica exists."""
+    return pulumi.Output.format("ecommerce-{0}-{1}-replica-{2}", environment, role, account)
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,8 @@ class DrSources:
     tables: Sequence[ReplicatedTable]
     #: the ECR namespace of the service repositories (`delivery.ecrRepositoryPrefix`)
     repository_prefix: str
+    #: the CloudFront distribution whose origin group fails over to the `site` replica: it reads it through OAC
+    site_distribution_arn: pulumi.Input[str] | None = None
 
 
 class StandbyRegion(pulumi.ComponentResource):
@@ -170,6 +184,14 @@ class DisasterRecovery(pulumi.ComponentResource):
             "tables": "the DynamoDB replicas",
             "images": "the replicated service images",
         }
+        distribution = self._sources.site_distribution_arn
+        # CloudFront reads the site replica through OAC when the origin group fails over: it decrypts as itself.
+        cloudfront = [{
+            "sid": "CloudFrontDecryptsTheSiteReplica", "effect": "Allow",
+            "principals": [{"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}],
+            "actions": ["kms:Decrypt"], "resources": ["*"],  # in a key policy "*" is this key
+            "conditions": [iam.condition("StringEquals", "AWS:SourceArn", distribution)],
+        }] if distribution is not None else []  # fmt: skip
         keys: dict[str, aws.kms.Key] = {}
         for role in KEY_ROLES:
             key_name = f"{self._name}-{role}-key"
@@ -180,6 +202,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 deletion_window_days=self._dr.kms_deletion_window_days,
                 account_id=self._account,
                 partition=self._partition,
+                service_statements=cloudfront if role == "objects" else [],
                 tags=tags(COMPONENT, key_name),
                 # Without the key, the replicas it encrypts are unreadable: it lives as long as they do.
                 opts=self._in_region(),
@@ -199,7 +222,8 @@ class DisasterRecovery(pulumi.ComponentResource):
                 parent=self._region,
                 tags=tags(COMPONENT, bucket_name, ReplicaOf=source.role),
                 kms_key_arn=key.arn,
-                bucket=pulumi.Output.format("{0}-{1}-replica-{2}", self._base, source.role, self._account),
+                bucket=replica_bucket_name(self._settings.environment, source.role, self._account),
+                policy_statements=self._replica_policy(source.role),
                 # Replicas keep the versions S3 copies; old ones expire as the source's do, a month at most.
                 lifecycle_rules=[
                     {
@@ -215,6 +239,24 @@ class DisasterRecovery(pulumi.ComponentResource):
                 lifecycle_after_versioning=True,
             )
         return replicas
+
+    def _replica_policy(self, role: str) -> Callable[[aws.s3.Bucket], list[iam.Statement]] | None:
+        """The site replica's policy lets CloudFront read it through OAC for that one distribution (the failover
+        origin); the others keep the TLS-only policy alone."""
+        distribution = self._sources.site_distribution_arn
+        if role != "site" or distribution is None:
+            return None
+        return lambda bucket: [
+            {
+                "sid": "CloudFrontReadsThroughOac",
+                "effect": "Allow",
+                "principals": [{"type": "Service", "identifiers": ["cloudfront.amazonaws.com"]}],
+                "actions": ["s3:GetObject"],
+                "resources": [pulumi.Output.concat(bucket.arn, "/*")],
+                "conditions": [iam.condition("StringEquals", "AWS:SourceArn", distribution)],
+            },
+            deny_insecure_transport(bucket.arn),
+        ]
 
     def _replication_role(self, replica_key: aws.kms.Key, replicas: dict[str, PrivateBucket]) -> aws.iam.Role:
         """The role S3 assumes to replicate: read the sources' versions, write the replicas, use both keys.

@@ -293,3 +293,73 @@ def test_dev_pilot_light_replicates_unprotected_with_short_key_window() -> None:
     assert key["inputs"]["deletionWindowInDays"] == 7, key["urn"]
     assert {c["inputs"]["rules"][0]["id"] for c in r.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
             } == {"to-us-east-1"}  # fmt: skip
+
+
+# -- failover: CloudFront's origin group -------------------------------------------------------------------------------
+
+
+def test_site_fails_over_to_its_replica_through_an_origin_group(
+    resources: Callable[[str], Resources],
+) -> None:
+    """The site's behaviour targets an origin group: the primary bucket, then the us-east-1 replica (same OAC);
+    CloudFront fails over only for GET/HEAD/OPTIONS, which is all the site's behaviour allows."""
+    r = resources("prod")
+    cdn = one(r, "aws:cloudfront/distribution:Distribution", "ecommerce-edge-cdn")
+    i = cdn["inputs"]
+    (group,) = i["originGroups"]
+    assert i["defaultCacheBehavior"]["targetOriginId"] == group["originId"], cdn["urn"]
+    assert set(i["defaultCacheBehavior"]["allowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}, cdn["urn"]
+    assert [m["originId"] for m in group["members"]] == ["site-s3", "site-s3-replica"], group
+    # Status codes CloudFront accepts in failover criteria: 400, 403, 404, 416, 500, 502, 503, 504.
+    assert set(group["failoverCriteria"]["statusCodes"]) <= {400, 403, 404, 416, 500, 502, 503, 504}, group
+    origins = {o["originId"]: o for o in i["origins"]}
+    replica = one(r, "aws:s3/bucket:Bucket", "ecommerce-dr-site-replica")
+    expected = f"{replica['inputs']['bucket']}.s3.{DR_REGION}.amazonaws.com"
+    assert origins["site-s3-replica"]["domainName"] == expected, origins["site-s3-replica"]
+    assert origins["site-s3-replica"]["originAccessControlId"] == origins["site-s3"]["originAccessControlId"]
+
+
+def test_the_site_replica_lets_only_that_distribution_read_and_decrypt(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    arn = one(r, "aws:cloudfront/distribution:Distribution", "ecommerce-edge-cdn")["outputs"]["arn"]
+    policy = json.loads(
+        one(r, "aws:s3/bucketPolicy:BucketPolicy", "ecommerce-dr-site-replica")["inputs"]["policy"]
+    )
+    read = next(s for s in policy["Statement"] if s.get("Sid") == "CloudFrontReadsThroughOac")
+    assert read["Condition"]["StringEquals"]["AWS:SourceArn"] == arn, read
+    key = json.loads(one(r, "aws:kms/key:Key", "ecommerce-dr-objects-key")["inputs"]["policy"])
+    decrypt = next(s for s in key["Statement"] if s.get("Sid") == "CloudFrontDecryptsTheSiteReplica")
+    assert decrypt["Condition"]["StringEquals"]["AWS:SourceArn"] == arn and decrypt["Action"] == "kms:Decrypt"
+    lake = json.loads(
+        one(r, "aws:s3/bucketPolicy:BucketPolicy", "ecommerce-dr-lake-replica")["inputs"]["policy"]
+    )
+    assert all("cloudfront" not in json.dumps(s) for s in lake["Statement"]), (
+        "the lake replica is not an origin"
+    )
+
+
+def test_dev_off_keeps_the_single_site_origin(resources: Callable[[str], Resources]) -> None:
+    cdn = one(resources("dev"), "aws:cloudfront/distribution:Distribution", "ecommerce-edge-cdn")
+    assert not cdn["inputs"].get("originGroups"), cdn["urn"]
+    assert cdn["inputs"]["defaultCacheBehavior"]["targetOriginId"] == "site-s3", cdn["urn"]
+
+
+def test_the_runbook_names_only_what_the_prod_plan_has(plan: Callable[[str], dict[str, Any]]) -> None:
+    """Every resource name in docs/disaster-recovery.md's commands and steps is in the prod plan (account filled in)."""
+    import re
+
+    from tools.offline.engine import ROOT
+    from tools.offline.mocks import ACCOUNT_ID
+
+    text = (ROOT / "docs" / "disaster-recovery.md").read_text()
+    text = text.replace("$ACCOUNT", ACCOUNT_ID).replace("<account>", ACCOUNT_ID)
+    names = set(
+        re.findall(r"ecommerce-prod-[a-z0-9-]*[a-z0-9]|ecommerce-(?:dr|edge|data)-[a-z0-9-]*[a-z0-9]", text)
+    )
+    names |= set(re.findall(r"`(site-failover|to-us-east-1)`", text))
+    names -= {"ecommerce-prod-dr"}  # the failover stack's own name (step 4), not a resource
+    everything = json.dumps(plan("prod"))
+    missing = sorted(n for n in names if n not in everything)
+    assert len(names) >= 8 and not missing, f"runbook names absent from the prod plan: {missing} (of {names})"
