@@ -98,7 +98,7 @@ dr = (DisasterRecovery("ecommerce-dr", settings, sources=DrSources(
           tables=[ReplicatedTable("products", data.products_table_arn),
                   ReplicatedTable("inventory", data.inventory_table_arn)],
           repository_prefix=settings.delivery.ecr_repository_prefix,
-          site_distribution_arn=edge.distribution_arn), opts=platform)
+          site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn), opts=platform)
       if settings.dr.enabled else None)  # fmt: skip
 
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
@@ -234,5 +234,6 @@ if dr is not None:
             "replicaBuckets": dr.replica_bucket_names,
             "replicaTableArns": dr.replica_table_arns,
             "replicationRoleArn": dr.replication_role_arn,
+            "backupVault": dr.backup_vault_name,
         },
     )

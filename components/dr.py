@@ -3,7 +3,8 @@
 - `backup-restore`: the DR keys, the site and lake buckets replicated object by object (S3 replication: versioning
   on both sides, the replica key, delete markers, Replication Time Control where set), the service images (ECR
   registry replication into repositories encrypted with the DR key), and the site replica as CloudFront's failover
-  origin (CdnEdge's origin group; this component lets that distribution read it). The rest is rebuilt at failover.
+  origin (CdnEdge's origin group; this component lets that distribution read it), and a daily AWS Backup copy of
+  the Aurora cluster in a DR-region vault (until the global database). The rest is rebuilt at failover.
 - `pilot-light`: the above plus live DynamoDB replicas of the products and inventory tables (global tables version
   2019.11.21), each with its own key, point-in-time recovery and deletion protection. Compute is created at failover.
 - `warm-standby` is refused by the settings until its DR cluster exists; `off` builds no DisasterRecovery.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 import pulumi_aws as aws
@@ -45,7 +47,9 @@ COMPONENT = "dr"
 #: RTC needs replication metrics with the same threshold (S3 User Guide, "Meeting compliance requirements with S3 RTC").
 RTC_MINUTES = 15
 #: The DR keys by what they encrypt.
-KEY_ROLES = ("objects", "tables", "images")
+KEY_ROLES = ("objects", "tables", "images", "backups")
+#: When AWS Backup snapshots Aurora and copies the snapshot to the DR region: daily, off the shop's peak (UTC).
+BACKUP_SCHEDULE = "cron(0 5 * * ? *)"
 
 
 def replica_bucket_name(environment: str, role: str, account: pulumi.Input[str]) -> pulumi.Output[str]:
@@ -89,6 +93,8 @@ class DrSources:
     repository_prefix: str
     #: the CloudFront distribution whose origin group fails over to the `site` replica: it reads it through OAC
     site_distribution_arn: pulumi.Input[str] | None = None
+    #: the Aurora cluster AWS Backup snapshots and copies to the DR region (None: no cluster to copy)
+    aurora_cluster_arn: pulumi.Input[str] | None = None
 
 
 class StandbyRegion(pulumi.ComponentResource):
@@ -110,6 +116,7 @@ class DisasterRecovery(pulumi.ComponentResource):
     replica_bucket_arns: dict[str, pulumi.Output[str]]
     replica_table_arns: dict[str, pulumi.Output[str]]
     replication_role_arn: pulumi.Output[str]
+    backup_vault_name: pulumi.Output[str] | None
 
     def __init__(
         self,
@@ -142,12 +149,14 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._bucket_replication(role, keys["objects"], replicas)
         self._registry_replication(keys["images"])
         tables = self._table_replicas(keys["tables"]) if self._dr.live_table_replicas else {}
+        vault = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
 
         self.key_arns = {k: key.arn for k, key in keys.items()}
         self.replica_bucket_names = {r: b.name for r, b in replicas.items()}
         self.replica_bucket_arns = {r: b.arn for r, b in replicas.items()}
         self.replica_table_arns = {r: t.arn for r, t in tables.items()}
         self.replication_role_arn = role.arn
+        self.backup_vault_name = vault.name if vault is not None else None
         self.register_outputs(
             {
                 "dr_region": self.dr_region,
@@ -156,6 +165,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "replica_bucket_names": self.replica_bucket_names,
                 "replica_table_arns": self.replica_table_arns,
                 "replication_role_arn": self.replication_role_arn,
+                "backup_vault_name": self.backup_vault_name,
             }
         )
 
@@ -183,6 +193,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             "objects": "the replicas of the site and lake buckets",
             "tables": "the DynamoDB replicas",
             "images": "the replicated service images",
+            "backups": "the Aurora snapshot copies in the DR backup vault",
         }
         distribution = self._sources.site_distribution_arn
         # CloudFront reads the site replica through OAC when the origin group fails over: it decrypts as itself.
@@ -417,3 +428,73 @@ class DisasterRecovery(pulumi.ComponentResource):
             )
             for t in self._sources.tables
         }
+
+    # -- Aurora: AWS Backup snapshots copied to the DR region -------------------------------------------------------
+    def _aurora_copies(self, key: aws.kms.Key) -> aws.backup.Vault:
+        """A daily AWS Backup snapshot of the Aurora cluster, copied to a DR-region vault under the DR key.
+
+        The interim Aurora copy until the global database (docs/disaster-recovery.md, "Not built"): RPO one day.
+        The primary vault holds the local recovery points only; Aurora snapshots keep the cluster's own key there
+        (AWS Backup, "Encryption for backups": resources not fully managed by AWS Backup keep their source key),
+        and the copy is re-encrypted with the destination vault's key.
+        """
+        base, keep = self._base, self._dr.backup_retention_days
+        dr_vault = aws.backup.Vault(
+            f"{self._name}-backups",
+            name=f"{base}-dr-backups",
+            kms_key_arn=key.arn,
+            force_destroy=not self._settings.protect_data,
+            tags=tags(COMPONENT, f"{self._name}-backups"),
+            opts=self._in_region(),
+        )
+        vault = aws.backup.Vault(
+            f"{self._name}-primary-backups",
+            name=f"{base}-backups",
+            force_destroy=not self._settings.protect_data,
+            tags=tags(COMPONENT, f"{self._name}-primary-backups"),
+            opts=stateful(self._settings, self._child),
+        )
+        plan = aws.backup.Plan(
+            f"{self._name}-aurora",
+            name=f"{base}-aurora-to-{self.dr_region}",
+            rules=[
+                {
+                    "rule_name": "daily-copy-to-dr",
+                    "target_vault_name": vault.name,
+                    "schedule": BACKUP_SCHEDULE,
+                    "lifecycle": {"delete_after": keep},
+                    "copy_actions": [
+                        {"destination_vault_arn": dr_vault.arn, "lifecycle": {"delete_after": keep}}
+                    ],
+                }
+            ],
+            tags=tags(COMPONENT, f"{self._name}-aurora"),
+            opts=self._child,
+        )
+        role = aws.iam.Role(
+            f"{self._name}-backup",
+            name=f"{base}-dr-backup",
+            description="AWS Backup snapshots Aurora and copies it to the DR region",
+            assume_role_policy=iam.service_trust(self, "backup.amazonaws.com", account_id=self._account),
+            tags=tags(COMPONENT, f"{self._name}-backup"),
+            opts=self._child,
+        )
+        # AWS's own service-role policy for backups (AWS Backup developer guide, "Default service role"): the
+        # snapshot, copy and KMS-grant actions per resource type, which AWS keeps current as services change.
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{self._name}-backup",
+            role=role.name,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", self._partition
+            ),
+            opts=self._child,
+        )
+        aws.backup.Selection(
+            f"{self._name}-aurora",
+            name=f"{base}-aurora",
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            resources=[cast(pulumi.Input[str], self._sources.aurora_cluster_arn)],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
+        )
+        return dr_vault

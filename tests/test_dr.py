@@ -71,6 +71,7 @@ BAD = [
     ("rtc-without-dr", "dev", {"mode": "off", "replicationTimeControl": True}, "dr.replicationTimeControl",
      "needs|there is no replication"),
     ("kms-window-too-short", "prod", {"kmsDeletionWindowDays": 3}, "dr.kmsDeletionWindowDays", "7 to 30 days"),
+    ("backup-retention-zero", "prod", {"backupRetentionDays": 0}, "dr.backupRetentionDays", "1 to 35 days"),
     ("unknown-dr-key", "prod", {"vpcCidr": "10.1.0.0/16"}, "dr.vpcCidr", "unknown key"),
 ]  # fmt: skip
 
@@ -363,3 +364,45 @@ def test_the_runbook_names_only_what_the_prod_plan_has(plan: Callable[[str], dic
     everything = json.dumps(plan("prod"))
     missing = sorted(n for n in names if n not in everything)
     assert len(names) >= 8 and not missing, f"runbook names absent from the prod plan: {missing} (of {names})"
+
+
+def test_aurora_is_snapshotted_daily_and_copied_to_a_dr_vault_under_the_dr_key(
+    resources: Callable[[str], Resources],
+) -> None:
+    """Until the global database: AWS Backup snapshots the cluster and copies it to us-east-1 (RPO one day)."""
+    r = resources("prod")
+    ref = provider_ref(dr_provider(r))
+    cluster = one(r, "aws:rds/cluster:Cluster", "ecommerce-data-aurora")
+    dr_vault = one(r, "aws:backup/vault:Vault", "ecommerce-dr-backups")
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-backups-key")
+    assert dr_vault["provider"] == ref and dr_vault["inputs"]["kmsKeyArn"] == key["outputs"]["arn"], dr_vault[
+        "urn"
+    ]
+    assert dr_vault["protect"], f"{dr_vault['urn']}: the DR copies must be protected in prod"
+    primary = one(r, "aws:backup/vault:Vault", "ecommerce-dr-primary-backups")
+    assert primary["provider"].split("::")[-2] == "aws", f"{primary['urn']} belongs to the primary region"
+    (rule,) = one(r, "aws:backup/plan:Plan", "ecommerce-dr-aurora")["inputs"]["rules"]
+    assert rule["targetVaultName"] == primary["inputs"]["name"] and rule["schedule"] == "cron(0 5 * * ? *)", (
+        rule
+    )
+    assert rule["copyActions"] == [{"destinationVaultArn": dr_vault["outputs"]["arn"],
+                                    "lifecycle": {"deleteAfter": 14}}], rule  # fmt: skip
+    selection = one(r, "aws:backup/selection:Selection", "ecommerce-dr-aurora")
+    assert selection["inputs"]["resources"] == [cluster["outputs"]["arn"]], selection["urn"]
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-backup")
+    assert selection["inputs"]["iamRoleArn"] == role["outputs"]["arn"], selection["urn"]
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "backup.amazonaws.com"}, role["urn"]
+
+
+def test_the_deploy_role_may_manage_backup_and_pass_the_dr_roles(
+    resources: Callable[[str], Resources],
+) -> None:
+    """`pulumi up` from CI creates the vaults (through backup-storage), the plan and selection, and passes the S3
+    replication, ECR template and AWS Backup roles to their services."""
+    r = resources("prod")
+    doc = json.loads(one(r, "aws:iam/rolePolicy:RolePolicy", "ecommerce-delivery-deploy")["inputs"]["policy"])
+    text = json.dumps(doc)
+    for needle in ('"backup:*"', '"backup-storage:*"', '"s3.amazonaws.com"', '"ecr.amazonaws.com"',
+                   '"backup.amazonaws.com"', '"replication.dynamodb.amazonaws.com"'):  # fmt: skip
+        assert needle in text, f"ecommerce-delivery-deploy lacks {needle}"

@@ -16,6 +16,8 @@ from components.config.machinery import Stack, in_range, setting
 DR_MODES = ("off", "backup-restore", "pilot-light", "warm-standby")
 #: Modes this program builds; the others are refused with a message (no half-built region).
 BUILT_DR_MODES = ("off", "backup-restore", "pilot-light")
+#: Days the daily Aurora copies are kept: at least one; five weeks, like Aurora's own backup retention maximum.
+BACKUP_RETENTION_RANGE = (1, 35)
 #: A KMS key's pending-deletion window is 7 to 30 days (KMS `ScheduleKeyDeletion`, PendingWindowInDays).
 KMS_DELETION_WINDOW_RANGE = (7, 30)
 
@@ -34,6 +36,11 @@ class DrSettings:
         "replicationTimeControl", "S3 Replication Time Control on the bucket replication rules (99.99% of objects "
         "in 15 minutes, billed per GB); needs a DR mode.", False,
     )  # fmt: skip
+    backup_retention_days: int = setting(
+        "backupRetentionDays",
+        "Days AWS Backup keeps the daily Aurora snapshots and their DR-region copies (1-35).",
+        7,
+    )
     kms_deletion_window_days: int = setting(
         "kmsDeletionWindowDays", "Days a DR-region KMS key waits before deletion once scheduled (7-30).", 30
     )
@@ -71,3 +78,4 @@ def dr_rules(s: Context, problems: list[str]) -> None:
         *KMS_DELETION_WINDOW_RANGE,
         " days",
     )
+    in_range(problems, f"{k}.backupRetentionDays", d.backup_retention_days, *BACKUP_RETENTION_RANGE, " days")

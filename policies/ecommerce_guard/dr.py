@@ -5,7 +5,8 @@
   recovery and deletion protection and `protect`; an S3 replication rule names a replica key in the destination
   region (S3 needs one to replicate SSE-KMS objects, S3 User Guide "Replicating encrypted objects") and its
   destination bucket is protected; an ECR repository creation template applied for REPLICATION encrypts with KMS
-  and a key (the repositories ECR creates by replication get AES256 otherwise).
+  and a key (the repositories ECR creates by replication get AES256 otherwise); a backup vault a plan copies
+  into (the DR region's Aurora copies) has a customer-managed key.
 - `dr-replication-covers-data-buckets`: with DR on (a DisasterRecovery, a table replica or a replication
   configuration in the stack), every bucket tagged `DataClass` (other than `logs`) is the
   source of an enabled replication rule over all of it, SSE-KMS objects selected and delete markers replicated.
@@ -39,6 +40,8 @@ REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 ECR_REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 ECR_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 BUCKET = "aws:s3/bucket:Bucket"
+BACKUP_PLAN = "aws:backup/plan:Plan"
+VAULT = "aws:backup/vault:Vault"
 PROVIDER = "pulumi:providers:aws"
 DR_COMPONENT = "ecommerce:dr:DisasterRecovery"
 STACK_TAGS = ("Project", "Environment", "ManagedBy", "CostCenter")
@@ -105,9 +108,28 @@ def _template(res: Res, ctx: Context) -> None:
                       "encryptionType KMS and a customer-managed key (and the customRoleArn ECR needs for it).")  # fmt: skip
 
 
+def _copy_vaults(stack: Stack, ctx: Context) -> None:
+    """Vaults a backup plan copies into (its rules name them but do not target them) use a customer key."""
+    for plan in stack.of_type(BACKUP_PLAN):
+        targets = {get(r, "targetVaultName") for r in as_list(plan.p("rules"))}
+        copies = {
+            get(c, "destinationVaultArn")
+            for r in as_list(plan.p("rules"))
+            for c in as_list(get(r, "copyActions"))
+        }
+        for vault in stack.of_type(VAULT):
+            named = plan.depends_on(vault, "rules") or vault.p("arn") in copies
+            if named and vault.p("name") not in targets:
+                problem = cmk_problem(vault.p("kmsKeyArn"))
+                if problem:
+                    ctx.violation(vault, "kmsKeyArn", Raw(problem), f"encrypt the vault {plan.name} copies into "
+                                  "with a customer-managed key of its region.")  # fmt: skip
+
+
 def _replicas(stack: Stack, ctx: Context) -> None:
     if not ctx.prod:
         return
+    _copy_vaults(stack, ctx)
     for res in stack.of_type(TABLE_REPLICA):
         _table_replica(res, ctx)
     for res in stack.of_type(REPLICATION):

@@ -1256,6 +1256,15 @@ MUTANTS: list[Mutant] = [
         "dr-replication-covers-data-buckets",
     ),
     Mutant(
+        "dr-backup-vault-default-key",
+        "dr",
+        "the DR vault the Aurora copies land in loses its customer key",
+        "aws:backup/vault:Vault",
+        "ecommerce-dr-backups",
+        _drop("kmsKeyArn"),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
         "dr-provider-untagged",
         "dr",
         "the DR region's provider loses the stack's default tags",

@@ -64,6 +64,33 @@ def dr_provider(tags: dict[str, str] | None = None) -> dict[str, Any]:
             "inputs": {"region": "us-east-1", "defaultTags": json.dumps({"tags": base if tags is None else tags})}}  # fmt: skip
 
 
+def backup(dr_key: str | None) -> list[dict[str, Any]]:
+    primary = R(
+        "aws:backup/vault:Vault",
+        "primary-backups",
+        {"name": "ecommerce-prod-backups"},
+        outputs={"arn": "arn:aws:backup:us-east-2:123456789012:backup-vault:ecommerce-prod-backups"},
+    )
+    copy = R(
+        "aws:backup/vault:Vault",
+        "dr-backups",
+        {"name": "ecommerce-prod-dr-backups", **({"kmsKeyArn": dr_key} if dr_key else {})},
+        outputs={"arn": "arn:aws:backup:us-east-1:123456789012:backup-vault:ecommerce-prod-dr-backups"},
+    )
+    rules = [
+        {
+            "ruleName": "daily",
+            "targetVaultName": "ecommerce-prod-backups",
+            "copyActions": [{"destinationVaultArn": copy["outputs"]["arn"]}],
+        }
+    ]
+    return [
+        primary,
+        copy,
+        R("aws:backup/plan:Plan", "aurora", {"rules": rules}, deps={"rules": [primary, copy]}),
+    ]
+
+
 DR_COMPONENT = R("ecommerce:dr:DisasterRecovery", "ecommerce-dr", {}, custom=False)
 SITE, REPLICA_BUCKET = bucket("site"), bucket("site-replica", data=False)
 REPLICA_UNPROTECTED = bucket("site-replica", data=False, protect=False)
@@ -94,6 +121,8 @@ CASES: list[Case] = [
     Case("dr-replica-encrypted-protected", "ECR replicas, KMS key missing", [P, template(kmsKey=None)], True,
          "encryptionConfigurations"),
     Case("dr-replica-encrypted-protected", "compliant ECR template", [P, template()], False),
+    Case("dr-replica-encrypted-protected", "copy vault key missing", [P, *backup(None)], True, "kmsKeyArn"),
+    Case("dr-replica-encrypted-protected", "copy vault with its own key", [P, *backup(KEY)], False),
     # -- dr-replication-covers-data-buckets -----------------------------------------------------------------------
     Case("dr-replication-covers-data-buckets", "DR on, data bucket not replicated", [P, DR_COMPONENT, SITE], True,
          "replication"),
