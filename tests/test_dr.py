@@ -9,11 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from components.config import SettingsError
 from components.naming import default_tags
 from tests.conftest import Resources, settings_for
-from tools.offline.engine import build_plan
+from tools.offline.engine import ROOT, build_plan
 
 NS = "ecommerce-platform"
 DR = "ecommerce:dr:DisasterRecovery"
@@ -71,6 +72,7 @@ BAD = [
     ("rtc-without-dr", "dev", {"mode": "off", "replicationTimeControl": True}, "dr.replicationTimeControl",
      "needs|there is no replication"),
     ("kms-window-too-short", "prod", {"kmsDeletionWindowDays": 3}, "dr.kmsDeletionWindowDays", "7 to 30 days"),
+    ("pilot-light-provisioned-tables", "prod", {"mode": "pilot-light"}, "dr.mode", "on-demand"),
     ("backup-retention-zero", "prod", {"backupRetentionDays": 0}, "dr.backupRetentionDays", "1 to 35 days"),
     ("unknown-dr-key", "prod", {"vpcCidr": "10.1.0.0/16"}, "dr.vpcCidr", "unknown key"),
 ]  # fmt: skip
@@ -79,8 +81,13 @@ BAD = [
 @pytest.mark.parametrize(("stack", "dr", "key", "allowed"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
 def test_bad_dr_setting_names_the_key_and_what_is_allowed(stack: str, dr: dict[str, Any], key: str,
                                                           allowed: str) -> None:  # fmt: skip
+    overrides: dict[str, Any] = {f"{NS}:dr": dr}
+    if "provisioned" in key or dr.get("mode") == "pilot-light":
+        data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"]
+        overrides[f"{NS}:data"] = {**data, "dynamodbBillingMode": "provisioned", "dynamodbMinCapacity": 5,
+                                   "dynamodbMaxCapacity": 50}  # fmt: skip
     with pytest.raises(SettingsError) as err:
-        settings_for(stack, {f"{NS}:dr": dr})
+        settings_for(stack, overrides)
     message = str(err.value)
     assert f"  - {key}:" in message, f"message should name {key!r}:\n{message}"
     assert any(a in message for a in allowed.split("|")), f"message should say {allowed!r}:\n{message}"

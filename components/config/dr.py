@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from components.config.data import DataSettings
 from components.config.machinery import Stack, in_range, setting
 
 #: AWS's four DR strategies, cheapest and slowest first.
@@ -56,10 +57,12 @@ class DrSettings:
 
 
 class Context(Stack, Protocol):
-    """What the DR rules read: this area."""
+    """What the DR rules read: this area and the data tier's billing mode."""
 
     @property
     def dr(self) -> DrSettings: ...
+    @property
+    def data(self) -> DataSettings: ...
 
 
 def dr_rules(s: Context, problems: list[str]) -> None:
@@ -68,6 +71,11 @@ def dr_rules(s: Context, problems: list[str]) -> None:
     if d.mode not in BUILT_DR_MODES:
         problems.append(f"{k}.mode: {d.mode!r} is not built yet (its DR-region EKS cluster and ALB failover are "
                         f"missing); allowed: {', '.join(BUILT_DR_MODES)}")  # fmt: skip
+    if d.live_table_replicas and s.data.dynamodb_billing_mode == "provisioned":
+        # A provisioned global table needs the same write capacity (auto scaling) on every replica (DynamoDB
+        # developer guide, "Global tables: capacity"); the DR region's scaling targets are not built.
+        problems.append(f"{k}.mode: {d.mode!r} keeps DynamoDB replicas, built for data.dynamodbBillingMode "
+                        "'on-demand' only; set the billing mode to on-demand or dr.mode to backup-restore")  # fmt: skip
     if d.replication_time_control and not d.enabled:
         problems.append(f"{k}.replicationTimeControl: true with dr.mode 'off'; there is no replication to time. "
                         f"Set dr.mode to one of {', '.join(BUILT_DR_MODES[1:])} or leave it false")  # fmt: skip
