@@ -475,7 +475,18 @@ class DisasterRecovery(pulumi.ComponentResource):
             f"{self._name}-backup",
             name=f"{base}-dr-backup",
             description="AWS Backup snapshots Aurora and copies it to the DR region",
-            assume_role_policy=iam.service_trust(self, "backup.amazonaws.com", account_id=self._account),
+            # No aws:SourceAccount condition: AWS Backup's default service role trusts the service without one, and
+            # its docs do not say it sends the key when it assumes the role (a condition it omits would deny).
+            assume_role_policy=iam.policy_json(
+                self,
+                [
+                    {
+                        "effect": "Allow",
+                        "actions": ["sts:AssumeRole"],
+                        "principals": [{"type": "Service", "identifiers": ["backup.amazonaws.com"]}],
+                    }
+                ],
+            ),
             tags=tags(COMPONENT, f"{self._name}-backup"),
             opts=self._child,
         )
