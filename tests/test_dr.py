@@ -26,13 +26,17 @@ MODES: dict[str, tuple[str, dict[str, Any]]] = {
     "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}),
     "dev-pilot-light": ("dev", {"mode": "pilot-light", "kmsDeletionWindowDays": 7}),
 }
-_PLANS: dict[str, Resources] = {}
+_PLANS: dict[str, dict[str, Any]] = {}
 
 
 def mode_plan(case: str) -> Resources:
+    return Resources(raw_mode_plan(case)["resources"])
+
+
+def raw_mode_plan(case: str) -> dict[str, Any]:
     if case not in _PLANS:
         stack, dr = MODES[case]
-        _PLANS[case] = Resources(build_plan(stack, {f"{NS}:dr": dr})["resources"])
+        _PLANS[case] = build_plan(stack, {f"{NS}:dr": dr})
     return _PLANS[case]
 
 
@@ -413,3 +417,14 @@ def test_the_deploy_role_may_manage_backup_and_pass_the_dr_roles(
     for needle in ('"backup:*"', '"backup-storage:*"', '"s3.amazonaws.com"', '"ecr.amazonaws.com"',
                    '"backup.amazonaws.com"', '"replication.dynamodb.amazonaws.com"'):  # fmt: skip
         assert needle in text, f"ecommerce-delivery-deploy lacks {needle}"
+
+
+@pytest.mark.parametrize("case", sorted(MODES))
+def test_each_mode_config_passes_the_policy_pack(case: str) -> None:
+    """The test stack configs go through the pack like the stack files: no mandatory violation."""
+    from tools.offline.policy_run import PolicySession
+
+    plan = raw_mode_plan(case)
+    with PolicySession.for_plan(plan) as session:
+        report = session.analyze(plan)
+    assert not report.mandatory, "\n".join(f"{d.policy}: {d.urn}: {d.message}" for d in report.mandatory)
