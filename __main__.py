@@ -7,6 +7,7 @@ from components.account import ServiceLinkedRoles
 from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import CiRunner, Delivery, with_boundary
+from components.dr import DisasterRecovery, DrSources, ReplicatedBucket, ReplicatedTable
 from components.edge import CdnEdge
 from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
@@ -87,6 +88,18 @@ lake = (AnalyticsLake("ecommerce-lake", settings,
                                           network.endpoints_security_group_id),
                       lake_formation_admin_arns=[delivery.deploy_role_arn], opts=platform)
         if settings.lake.enabled else None)  # fmt: skip
+
+# The DR region (dr.mode): the data buckets and service images replicated there, and in pilot light live DynamoDB
+# replicas, each under a DR-region key; the runbook (docs/disaster-recovery.md) creates the rest at failover.
+dr = (DisasterRecovery("ecommerce-dr", settings, sources=DrSources(
+          buckets=[ReplicatedBucket("site", edge.site_bucket_name, edge.site_bucket_arn, edge.site_kms_key_arn, edge),
+                   *([ReplicatedBucket("lake", lake.lake_bucket_name, lake.lake_bucket_arn, lake.key_arn, lake)]
+                     if lake is not None else [])],
+          tables=[ReplicatedTable("products", data.products_table_arn),
+                  ReplicatedTable("inventory", data.inventory_table_arn)],
+          repository_prefix=settings.delivery.ecr_repository_prefix,
+          site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn), opts=platform)
+      if settings.dr.enabled else None)  # fmt: skip
 
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
 observability = Observability(
@@ -208,5 +221,19 @@ if lake is not None:
             "streamArn": lake.stream_arn,
             "deadLetterQueueArn": lake.dead_letter_queue_arn,
             "jobName": lake.job_name,
+        },
+    )
+
+if dr is not None:
+    pulumi.export(
+        "dr",
+        {
+            "region": dr.dr_region,
+            "mode": dr.mode,
+            "keyArns": dr.key_arns,
+            "replicaBuckets": dr.replica_bucket_names,
+            "replicaTableArns": dr.replica_table_arns,
+            "replicationRoleArn": dr.replication_role_arn,
+            "backupVault": dr.backup_vault_name,
         },
     )

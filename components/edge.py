@@ -26,6 +26,7 @@ import pulumi_aws as aws
 from components import buckets, iam
 from components.config import Settings
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin
+from components.dr import replica_bucket_name
 from components.naming import stateful, tags
 
 COMPONENT = "edge"
@@ -106,6 +107,15 @@ class _ViewerParts:
     oac: aws.cloudfront.OriginAccessControl
     headers: aws.cloudfront.ResponseHeadersPolicy
     spa_rewrite: aws.cloudfront.Function
+
+
+@dataclass(frozen=True)
+class _SiteFailover:
+    """The DR replica origin and the origin group the site's behaviour targets (empty with DR off)."""
+
+    origins: list[aws.cloudfront.DistributionOriginArgsDict]
+    groups: list[aws.cloudfront.DistributionOriginGroupArgsDict]
+    target: str | None
 
 
 class CdnEdge(pulumi.ComponentResource):
@@ -535,6 +545,7 @@ class CdnEdge(pulumi.ComponentResource):
             else {"cloudfront_default_certificate": True}
         )
         site_origin_id, api_origin_id = "site-s3", "api-alb"
+        failover = self._site_failover(viewer.oac)
         return aws.cloudfront.Distribution(
             f"{self._name}-cdn",
             comment=f"ecommerce {env}: static site from S3, /api/* to the ALB",
@@ -551,6 +562,7 @@ class CdnEdge(pulumi.ComponentResource):
                     "domain_name": site.bucket.bucket_regional_domain_name,
                     "origin_access_control_id": viewer.oac.id,
                 },
+                *failover.origins,
                 {
                     "origin_id": api_origin_id,
                     "domain_name": alb_origin.domain_name,
@@ -569,8 +581,9 @@ class CdnEdge(pulumi.ComponentResource):
                     ],
                 },
             ],
+            origin_groups=failover.groups,
             default_cache_behavior={
-                "target_origin_id": site_origin_id,
+                "target_origin_id": failover.target or site_origin_id,
                 "viewer_protocol_policy": "redirect-to-https",
                 "allowed_methods": ["GET", "HEAD", "OPTIONS"],
                 "cached_methods": ["GET", "HEAD"],
@@ -602,6 +615,30 @@ class CdnEdge(pulumi.ComponentResource):
             tags=tags(COMPONENT, f"{self._name}-cdn"),
             opts=self._child,
         )
+
+    def _site_failover(self, oac: aws.cloudfront.OriginAccessControl) -> _SiteFailover:
+        """With DR on: the site's replica in the DR region as the second member of an origin group (same OAC).
+
+        CloudFront fails over on the listed origin status codes and on connection errors, for GET, HEAD and OPTIONS
+        only (the site's behaviour allows no others); 5xx only, so a missing page is not fetched twice. The replica's
+        name is fixed (`components.dr.replica_bucket_name`), so the origin needs no DR resource to exist first.
+        """
+        if not self._settings.dr.enabled:
+            return _SiteFailover([], [], None)
+        replica = pulumi.Output.format(
+            "{0}.s3.{1}.amazonaws.com",
+            replica_bucket_name(self._settings.environment, "site", self._account),
+            self._settings.dr_region,
+        )
+        origin: aws.cloudfront.DistributionOriginArgsDict = {
+            "origin_id": "site-s3-replica", "domain_name": replica, "origin_access_control_id": oac.id,
+        }  # fmt: skip
+        group: aws.cloudfront.DistributionOriginGroupArgsDict = {
+            "origin_id": "site-failover",
+            "failover_criteria": {"status_codes": [500, 502, 503, 504]},
+            "members": [{"origin_id": "site-s3"}, {"origin_id": "site-s3-replica"}],
+        }
+        return _SiteFailover([origin], [group], "site-failover")
 
     # -- bind the site bucket and its key to this one distribution -------------------------------------------------
     def _bind_site_to(

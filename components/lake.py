@@ -303,7 +303,8 @@ class AnalyticsLake(pulumi.ComponentResource):
         lake = private_bucket(
             f"{self._name}-bucket",
             parent=self,
-            tags=tags(COMPONENT, f"{self._base}-lake"),
+            # DataClass: data the shop cannot rebuild; the policy pack asks DR to replicate such buckets.
+            tags=tags(COMPONENT, f"{self._base}-lake", DataClass="order-events"),
             kms_key_arn=key.arn,
             bucket=pulumi.Output.format("{0}-lake-{1}", self._base, self._account),
             lifecycle_rules=[

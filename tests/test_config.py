@@ -227,6 +227,7 @@ def test_rules_run_top_level_then_each_area_then_the_capacity_check_last() -> No
         "edge.edge_rules",
         "delivery.delivery_rules",
         "data.data_rules",
+        "dr.dr_rules",
         "cluster.cluster_rules",
         "observability.observability_rules",
         "lake.lake_rules",

@@ -144,7 +144,7 @@ def test_stack_files_size_the_data_tier_as_designed() -> None:
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_child_follows_the_explicit_provider(stack: str, res: Callable[[str], Resources]) -> None:
     r = res(stack)
-    provider = one(r, "pulumi:providers:aws")
+    provider = r.named("aws", "pulumi:providers:aws")  # the primary's; DisasterRecovery has the DR region's
     for child in data_of(r):
         if child["type"].startswith("aws:"):
             assert child["provider"].startswith(provider["urn"]), (

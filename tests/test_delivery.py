@@ -593,6 +593,9 @@ MANAGED_POLICY_SERVICES: dict[str, set[str]] = {
     "AmazonSSMManagedInstanceCore": {"ssm", "ssmmessages", "ec2messages"},
     "AmazonRDSEnhancedMonitoringRole": {"logs"},
     "ViewOnlyAccess": set(),
+    # What the DR Aurora copy uses of it (snapshot, copy across regions, grants on the keys); its other services
+    # (EFS, FSx, Storage Gateway...) stay outside the boundary, unused.
+    "AWSBackupServiceRolePolicyForBackup": {"rds", "kms", "backup"},
 }
 
 

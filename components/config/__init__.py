@@ -15,7 +15,7 @@ The package, by role:
   settings table (`describe_fields`, `as_config()`), `secret_setting()`, and the `Stack` protocol (the top-level
   values any area's rules may read).
 - one module per area, each with its allowed values, its frozen dataclass and its cross-field rules: `network`,
-  `cluster`, `edge`, `delivery`, `data`, `account`, `observability`, `lake`. An area's rules take a `Context` protocol the module declares
+  `cluster`, `edge`, `delivery`, `data`, `account`, `observability`, `lake`, `dr`. An area's rules take a `Context` protocol the module declares
   (its own area plus whatever they read of other areas), so no area imports the aggregate.
 - `shared`: allowed values more than one area checks (stack names, regions and AZs, CloudWatch retentions).
 - `loader`: the `Settings` aggregate, one field per area, `load_settings` and `describe()` (its rows).
@@ -62,6 +62,7 @@ from components.config.delivery import (
     STATE_BACKENDS,
     DeliverySettings,
 )
+from components.config.dr import DR_MODES, DrSettings
 from components.config.edge import (
     CSP_MAX_LENGTH,
     DEFAULT_CSP,
@@ -105,6 +106,7 @@ __all__ = [
     "CSP_MAX_LENGTH",
     "DEFAULT_CSP",
     "DOCUMENTATION_NETWORKS",
+    "DR_MODES",
     "DYNAMODB_BILLING_MODES",
     "EGRESS_MODES",
     "ENVIRONMENTS",
@@ -136,6 +138,7 @@ __all__ = [
     "ClusterSettings",
     "DataSettings",
     "DeliverySettings",
+    "DrSettings",
     "EdgeSettings",
     "LakeSettings",
     "NetworkSettings",

@@ -19,6 +19,7 @@ from components.config.account import AccountSettings
 from components.config.cluster import ClusterSettings, cluster_rules, node_group_rules
 from components.config.data import DataSettings, data_rules, with_derived_defaults
 from components.config.delivery import DeliverySettings, delivery_rules
+from components.config.dr import DrSettings, dr_rules
 from components.config.edge import EdgeSettings, edge_rules
 from components.config.lake import LakeSettings, lake_rules
 from components.config.machinery import (
@@ -72,6 +73,7 @@ class Settings:
     account: AccountSettings = area(AccountSettings(), "account", "Account-wide settings (below).")
     observability: ObservabilitySettings = area(ObservabilitySettings(), "observability", "Observability settings (below).", after_all=[observability_rules])  # fmt: skip
     lake: LakeSettings = area(LakeSettings(), "lake", "Analytics lake settings (below).", after_all=[lake_rules])  # fmt: skip
+    dr: DrSettings = area(DrSettings(), "dr", "Disaster-recovery settings (below).", dr_rules)
 
     @property
     def is_prod(self) -> bool:

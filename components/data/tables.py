@@ -77,10 +77,11 @@ class TablesMixin(DataTierBase):
             ttl={"enabled": True, "attribute_name": ttl_attribute} if ttl_attribute else None,
             deletion_protection_enabled=self._settings.protect_data,
             tags=tags(COMPONENT, table_name),
-            # Auto scaling moves the provisioned capacity of the table *and of each index*; a later `up` must not
-            # reset either (pulumi-aws `dynamodb.Table` docstring: ignore the capacities when auto scaling is
-            # attached; GSIs drift too). `[*]` is a Pulumi property-path wildcard over the index list.
-            opts=self._stateful(ignore_changes=list(AUTOSCALED_CAPACITY_PATHS) if provisioned else None),
+            # Auto scaling moves the capacity of the table and each index (`[*]`); DR replicas are TableReplicas: a
+            # later `up` must reset neither (pulumi-aws `dynamodb.Table` and `dynamodb.TableReplica` docstrings).
+            opts=self._stateful(
+                ignore_changes=["replicas", *(AUTOSCALED_CAPACITY_PATHS if provisioned else [])]
+            ),
         )
         if provisioned:
             targets = [(f"{role}", f"table/{table_name}", "table")]

@@ -14,6 +14,8 @@ PLATFORM_SERVICES = (
     "synthetics", "lambda",
     # the analytics lake (its flags included)
     "firehose", "lakeformation", "quicksight", "sagemaker",
+    # DR: AWS Backup's plan, selection and vaults (a vault is created through backup-storage, AWS Backup docs)
+    "backup", "backup-storage",
 )  # fmt: skip
 #: Further services the boundary leaves open: provisioned-table auto scaling (the deploy role gets named actions of
 #: it), and what only the platform's own roles call (IRSA database auth, Pod Identity, the runner's GitHub
@@ -44,6 +46,8 @@ PASS_ROLE_SERVICES = (
     "lambda.amazonaws.com", "synthetics.amazonaws.com",
     # the lake: Firehose's delivery role, SNS's subscription role, Lake Formation's and QuickSight's data roles
     "firehose.amazonaws.com", "sns.amazonaws.com", "lakeformation.amazonaws.com", "quicksight.amazonaws.com",
+    # DR: S3's replication role (PutBucketReplication passes it) and ECR's repository-creation-template role
+    "s3.amazonaws.com", "ecr.amazonaws.com", "backup.amazonaws.com",
 )  # fmt: skip
 #: Service-linked roles `pulumi up` may cause AWS to create (first Auto Scaling group, OpenSearch VPC domain,
 #: DynamoDB auto scaling, ELB, RDS, ElastiCache, EKS and its node groups): `iam:AWSServiceName` values.
@@ -52,6 +56,9 @@ SERVICE_LINKED_ROLE_SERVICES = (
     "dynamodb.application-autoscaling.amazonaws.com", "elasticloadbalancing.amazonaws.com", "rds.amazonaws.com",
     "elasticache.amazonaws.com", "eks.amazonaws.com", "eks-nodegroup.amazonaws.com", "eks-fargate.amazonaws.com",
     "pullthroughcache.ecr.amazonaws.com",
+    # DR: DynamoDB global-table replicas (AWSServiceRoleForDynamoDBReplication), ECR registry replication
+    # (AWSServiceRoleForECRReplication) and repository creation templates (AWSServiceRoleForECRTemplate).
+    "replication.dynamodb.amazonaws.com", "replication.ecr.amazonaws.com", "ecr.amazonaws.com",
 )  # fmt: skip
 #: Application Auto Scaling actions of the provisioned DynamoDB mode (`aws.appautoscaling.Target`/`Policy`).
 APP_AUTOSCALING_ACTIONS = (

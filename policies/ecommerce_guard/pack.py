@@ -18,6 +18,7 @@ from . import (
     budget,
     data,
     deployability,
+    dr,
     edge,
     eks,
     governance,
@@ -54,6 +55,7 @@ def all_policies() -> list[Policy]:
         *deployability.POLICIES,
         *observability.POLICIES,
         *budget.POLICIES,
+        *dr.POLICIES,
     ]
     names = [p.name for p in policies]
     duplicates = {n for n in names if names.count(n) > 1}

@@ -1227,6 +1227,52 @@ MUTANTS: list[Mutant] = [
         _set("blockPublicPolicy", value=False),
         "s3-public-access-block-flags",
     ),
+    # --- disaster recovery ---------------------------------------------------------------------------------
+    Mutant(
+        "dr-table-replica-default-key",
+        "dr",
+        "a DynamoDB replica in the DR region falls back to an AWS-owned key",
+        "aws:dynamodb/tableReplica:TableReplica",
+        "products-replica",
+        _drop("kmsKeyArn"),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
+        "dr-table-replica-no-pitr",
+        "dr",
+        "a DynamoDB replica without point-in-time recovery",
+        "aws:dynamodb/tableReplica:TableReplica",
+        "inventory-replica",
+        _set("pointInTimeRecovery", value=False),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
+        "dr-lake-replication-disabled",
+        "dr",
+        "the lake's replication rule is disabled: the order events stay in one region",
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+        "lake-replication",
+        _set("rules", value=[{"id": "to-us-east-1", "status": "Disabled", "filter": {"prefix": ""}}]),
+        "dr-replication-covers-data-buckets",
+    ),
+    Mutant(
+        "dr-backup-vault-default-key",
+        "dr",
+        "the DR vault the Aurora copies land in loses its customer key",
+        "aws:backup/vault:Vault",
+        "ecommerce-dr-backups",
+        _drop("kmsKeyArn"),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
+        "dr-provider-untagged",
+        "dr",
+        "the DR region's provider loses the stack's default tags",
+        "pulumi:providers:aws",
+        "ecommerce-dr-",
+        _drop("defaultTags"),
+        "dr-provider-stack-tags",
+    ),
 ]
 
 

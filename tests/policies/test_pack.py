@@ -16,6 +16,7 @@ from tests.policies import (
     test_budget_rules,
     test_data_rules,
     test_deployability_rules,
+    test_dr_rules,
     test_edge_rules,
     test_eks_network_rules,
     test_iam_rules,
@@ -38,6 +39,7 @@ ALL_CASES: list[Case] = [
     *test_deployability_rules.CASES,
     *test_observability_rules.CASES,
     *test_budget_rules.CASES,
+    *test_dr_rules.CASES,
 ]
 POLICIES = pack.all_policies()
 

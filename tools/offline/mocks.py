@@ -540,7 +540,9 @@ class PlatformMocks(pulumi.runtime.Mocks):
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _provider_of(self, ref: str | None) -> tuple[str, dict[str, str]]:
-        return self.providers.get(ref or "", (DEFAULT_REGION, {}))
+        # Keyed by `<name>::<id>`: a provider inside a component (the DR region's) has its parent's type in its
+        # URN, which the mock's arguments do not carry.
+        return self.providers.get("::".join((ref or "").split("::")[-2:]), (DEFAULT_REGION, {}))
 
     def region_of(self, inputs: dict[str, Any], provider: str | None) -> str:
         return str(inputs.get("region") or self._provider_of(provider)[0])
@@ -554,7 +556,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 tags = inputs.get("defaultTags") or {}
                 if isinstance(tags, str):
                     tags = json.loads(tags)
-                self.providers[f"{self._urn(typ, args.name)}::{rid}"] = (
+                self.providers[f"{args.name}::{rid}"] = (
                     str(inputs.get("region") or DEFAULT_REGION),
                     dict(tags.get("tags") or {}),
                 )

@@ -106,6 +106,9 @@ FREE: Final[dict[str, str]] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "IAM is free",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "IAM is free",
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": "IAM is free",
+    "aws:backup/plan:Plan": "AWS Backup bills the recovery points a plan makes (on their vault), not the plan",
+    "aws:backup/selection:Selection": "AWS Backup bills the recovery points, not the selection",
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": "free: the repositories it creates bill as ECR storage",
     "aws:ec2/subnet:Subnet": _NETWORK_FREE,
     "aws:ec2/route:Route": _NETWORK_FREE,
     "aws:ec2/routeTable:RouteTable": _NETWORK_FREE,
@@ -561,6 +564,14 @@ def _table_replica(item: Item, ctx: Context) -> list[Line]:
     ]
 
 
+def _backup_vault(item: Item, ctx: Context) -> list[Line]:
+    # The recovery points a vault holds (Aurora snapshots) and, for a copy destination, the copies' transfer.
+    return [
+        Line("backup.aurora-snapshot-gb-month", ctx.use(item, "storedGb"), "stored recovery points"),
+        Line("transfer.inter-region-gb", ctx.use(item, "copiedGb"), "cross-region copies"),
+    ]
+
+
 def _quicksight_data_set(item: Item, ctx: Context) -> list[Line]:
     return [
         Line("quicksight.author-month", ctx.use(item, "authors", 1.0), "authors (Enterprise)"),
@@ -570,6 +581,7 @@ def _quicksight_data_set(item: Item, ctx: Context) -> list[Line]:
 
 PRICERS: Final[dict[str, Pricer]] = {
     "aws:ec2/vpc:Vpc": _vpc,
+    "aws:backup/vault:Vault": _backup_vault,
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication(
         "replicatedGb", "replicated objects"
     ),

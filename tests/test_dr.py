@@ -1,0 +1,430 @@
+"""DisasterRecovery: the `dr.*` settings, and each mode's plan — a test stack config per mode (dev's `off`, prod's
+`pilot-light`, prod with `backup-restore`, dev with `pilot-light`) — asserted resource by resource: what lands in
+the DR region, under which provider and key, and how each store replicates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import yaml
+
+from components.config import SettingsError
+from components.naming import default_tags
+from tests.conftest import Resources, settings_for
+from tools.offline.engine import ROOT, build_plan
+
+NS = "ecommerce-platform"
+DR = "ecommerce:dr:DisasterRecovery"
+STANDBY = "ecommerce:dr:StandbyRegion"
+DR_REGION = "us-east-1"
+
+#: The test stack configs beyond the two stack files: (stack file, dr.* overrides).
+MODES: dict[str, tuple[str, dict[str, Any]]] = {
+    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}),
+    "dev-pilot-light": ("dev", {"mode": "pilot-light", "kmsDeletionWindowDays": 7}),
+}
+_PLANS: dict[str, dict[str, Any]] = {}
+
+
+def mode_plan(case: str) -> Resources:
+    return Resources(raw_mode_plan(case)["resources"])
+
+
+def raw_mode_plan(case: str) -> dict[str, Any]:
+    if case not in _PLANS:
+        stack, dr = MODES[case]
+        _PLANS[case] = build_plan(stack, {f"{NS}:dr": dr})
+    return _PLANS[case]
+
+
+def dr_children(r: Resources) -> list[dict[str, Any]]:
+    """Every resource under the DisasterRecovery component, at any depth."""
+    comps = r.of_type(DR)
+    assert len(comps) == 1, f"expected one DisasterRecovery, found {[c['urn'] for c in comps]}"
+    inside = {comps[0]["urn"]}
+    found = []
+    for x in r:  # parents are registered before their children
+        if x["parent"] in inside:
+            inside.add(x["urn"])
+            found.append(x)
+    return found
+
+
+def dr_provider(r: Resources) -> dict[str, Any]:
+    providers = [p for p in r.of_type("pulumi:providers:aws") if p["inputs"].get("region") == DR_REGION]
+    assert len(providers) == 1, f"expected one {DR_REGION} provider, found {[p['urn'] for p in providers]}"
+    return providers[0]
+
+
+def provider_ref(p: dict[str, Any]) -> str:
+    return f"{p['urn']}::{p['id']}"
+
+
+def one(r: Resources, typ: str, name: str) -> dict[str, Any]:
+    return r.named(name, typ)
+
+
+# -- settings ----------------------------------------------------------------------------------------------------------
+
+BAD = [
+    ("unknown-mode", "dev", {"mode": "active-active"}, "dr.mode",
+     "allowed: off, backup-restore, pilot-light, warm-standby"),
+    ("warm-standby-not-built", "prod", {"mode": "warm-standby"}, "dr.mode", "not built yet"),
+    ("rtc-without-dr", "dev", {"mode": "off", "replicationTimeControl": True}, "dr.replicationTimeControl",
+     "needs|there is no replication"),
+    ("kms-window-too-short", "prod", {"kmsDeletionWindowDays": 3}, "dr.kmsDeletionWindowDays", "7 to 30 days"),
+    ("pilot-light-provisioned-tables", "prod", {"mode": "pilot-light"}, "dr.mode", "on-demand"),
+    ("backup-retention-zero", "prod", {"backupRetentionDays": 0}, "dr.backupRetentionDays", "1 to 35 days"),
+    ("unknown-dr-key", "prod", {"vpcCidr": "10.1.0.0/16"}, "dr.vpcCidr", "unknown key"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("stack", "dr", "key", "allowed"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_bad_dr_setting_names_the_key_and_what_is_allowed(stack: str, dr: dict[str, Any], key: str,
+                                                          allowed: str) -> None:  # fmt: skip
+    overrides: dict[str, Any] = {f"{NS}:dr": dr}
+    if "provisioned" in key or dr.get("mode") == "pilot-light":
+        data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"]
+        overrides[f"{NS}:data"] = {**data, "dynamodbBillingMode": "provisioned", "dynamodbMinCapacity": 5,
+                                   "dynamodbMaxCapacity": 50}  # fmt: skip
+    with pytest.raises(SettingsError) as err:
+        settings_for(stack, overrides)
+    message = str(err.value)
+    assert f"  - {key}:" in message, f"message should name {key!r}:\n{message}"
+    assert any(a in message for a in allowed.split("|")), f"message should say {allowed!r}:\n{message}"
+
+
+def test_stack_modes_dev_off_prod_pilot_light_with_rtc() -> None:
+    dev, prod = settings_for("dev").dr, settings_for("prod").dr
+    assert (dev.mode, dev.enabled) == ("off", False), dev
+    assert (prod.mode, prod.replication_time_control, prod.live_table_replicas) == (
+        "pilot-light",
+        True,
+        True,
+    ), prod
+
+
+# -- dev: off ----------------------------------------------------------------------------------------------------------
+
+
+def test_dev_off_holds_nothing_in_the_dr_region(resources: Callable[[str], Resources]) -> None:
+    """`off`: no DR component, no DR-region provider, no replication anywhere; the only us-east-1 resources are the
+    edge's and observability's (CloudFront's certificate, WAF and their logs live there by AWS's rule)."""
+    r = resources("dev")
+    assert not r.of_type(DR), [c["urn"] for c in r.of_type(DR)]
+    east = [p["urn"] for p in r.of_type("pulumi:providers:aws") if p["inputs"].get("region") == DR_REGION]
+    assert east == [], f"dev has a {DR_REGION} provider: {east}"
+    for typ in ("aws:dynamodb/tableReplica:TableReplica", "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+                "aws:ecr/replicationConfiguration:ReplicationConfiguration"):  # fmt: skip
+        assert not r.of_type(typ), [x["urn"] for x in r.of_type(typ)]
+    in_east = [x for x in r if x["inputs"].get("region") == DR_REGION]
+    owners = {x["urn"].split("::")[2].split("$")[0] for x in in_east}
+    assert owners <= {"ecommerce:edge:CdnEdge", "ecommerce:observability:Observability"}, owners
+
+
+# -- prod: pilot-light -------------------------------------------------------------------------------------------------
+
+
+def test_dr_provider_is_the_dr_region_with_the_stack_default_tags(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    p = dr_provider(r)
+    tags = json.loads(p["inputs"]["defaultTags"])["tags"]
+    assert tags == default_tags(settings_for("prod")), f"{p['urn']}: default tags {tags}"
+
+
+def test_every_dr_region_resource_uses_the_dr_provider(resources: Callable[[str], Resources]) -> None:
+    """Children of StandbyRegion inherit its only provider: each is created in us-east-1."""
+    r = resources("prod")
+    ref = provider_ref(dr_provider(r))
+    standby = r.of_type(STANDBY)
+    assert len(standby) == 1 and standby[0]["providers"] == {"aws": ref}, [s["urn"] for s in standby]
+    custom = [x for x in dr_children(r) if x["custom"] and x["parent"] == standby[0]["urn"]]
+    assert len(custom) >= 20, [x["urn"] for x in custom]
+    for x in custom:
+        assert x["provider"] == ref, f"{x['urn']}: provider {x['provider']}, expected {ref}"
+
+
+def test_replication_configs_stay_with_the_primary_provider(resources: Callable[[str], Resources]) -> None:
+    """S3 keeps a bucket's replication configuration with the source bucket, ECR its registry's with the source."""
+    r = resources("prod")
+    for typ in ("aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+                "aws:ecr/replicationConfiguration:ReplicationConfiguration"):  # fmt: skip
+        for x in r.of_type(typ):
+            assert x["provider"].split("::")[-2] == "aws", f"{x['urn']}: provider {x['provider']}"
+
+
+def test_dynamodb_replicas_have_their_own_key_pitr_and_deletion_protection(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-tables-key")
+    tables = {t["inputs"]["name"]: t for t in r.of_type("aws:dynamodb/table:Table")}
+    replicas = r.of_type("aws:dynamodb/tableReplica:TableReplica")
+    assert sorted(x["name"] for x in replicas) == [
+        "ecommerce-dr-inventory-replica",
+        "ecommerce-dr-products-replica",
+    ]
+    for x in replicas:
+        i = x["inputs"]
+        assert i["kmsKeyArn"] == key["outputs"]["arn"], f"{x['urn']}: kmsKeyArn {i['kmsKeyArn']}"
+        assert i["pointInTimeRecovery"] is True and i["deletionProtectionEnabled"] is True, f"{x['urn']}: {i}"
+        assert x["protect"] and x["retainOnDelete"], f"{x['urn']}: not protected"
+        source = i["globalTableArn"].rsplit("/", 1)[-1]
+        table = tables[source]
+        # Global tables (2019.11.21) replicate through the stream, which must carry both images.
+        assert (
+            table["inputs"]["streamEnabled"] and table["inputs"]["streamViewType"] == "NEW_AND_OLD_IMAGES"
+        ), f"{table['urn']}: global tables need a NEW_AND_OLD_IMAGES stream"
+        # pulumi-aws `dynamodb.TableReplica`: the table must ignore `replicas`, or the next `up` removes the replica.
+        assert "replicas" in table["ignoreChanges"], f"{table['urn']}: ignoreChanges {table['ignoreChanges']}"
+
+
+def test_dr_keys_are_customer_keys_with_rotation_in_the_dr_region(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    ref = provider_ref(dr_provider(r))
+    for role in ("objects", "tables", "images"):
+        key = one(r, "aws:kms/key:Key", f"ecommerce-dr-{role}-key")
+        assert key["provider"] == ref and key["inputs"]["enableKeyRotation"] is True, key["urn"]
+        assert key["inputs"]["deletionWindowInDays"] == 30 and key["protect"], key["urn"]
+        assert ":us-east-1:" in key["outputs"]["arn"], f"{key['urn']}: ARN {key['outputs']['arn']}"
+
+
+def test_site_and_lake_replicate_with_replica_key_rtc_and_delete_markers(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-objects-key")["outputs"]["arn"]
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-s3-replication")
+    sources = {"site": one(r, "aws:s3/bucket:Bucket", "ecommerce-edge-site"),
+               "lake": one(r, "aws:s3/bucket:Bucket", "ecommerce-lake-bucket")}  # fmt: skip
+    for name, source in sources.items():
+        config = one(
+            r, "aws:s3/bucketReplicationConfig:BucketReplicationConfig", f"ecommerce-dr-{name}-replication"
+        )
+        replica = one(r, "aws:s3/bucket:Bucket", f"ecommerce-dr-{name}-replica")
+        i = config["inputs"]
+        assert i["bucket"] == source["outputs"]["bucket"] and i["role"] == role["outputs"]["arn"], config[
+            "urn"
+        ]
+        (rule,) = i["rules"]
+        d = rule["destination"]
+        assert d["bucket"] == replica["outputs"]["arn"], f"{config['urn']}: destination {d['bucket']}"
+        assert d["encryptionConfiguration"]["replicaKmsKeyId"] == key, f"{config['urn']}: replica key"
+        # SSE-KMS objects replicate only when the rule selects them (S3 UG, "Replicating encrypted objects").
+        assert rule["sourceSelectionCriteria"]["sseKmsEncryptedObjects"]["status"] == "Enabled", config["urn"]
+        assert rule["deleteMarkerReplication"]["status"] == "Enabled" and "filter" in rule, config["urn"]
+        # RTC needs metrics; 15 minutes is the only value S3 accepts.
+        assert d["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}, config["urn"]
+        assert d["metrics"] == {"status": "Enabled", "eventThreshold": {"minutes": 15}}, config["urn"]
+        # S3 replication needs versioning on both sides, in place before the configuration.
+        for bucket in (source, replica):
+            v = one(r, "aws:s3/bucketVersioning:BucketVersioning", bucket["name"])
+            assert v["inputs"]["versioningConfiguration"]["status"] == "Enabled", v["urn"]
+        deps = set(config["dependencies"])
+        for bucket in (source, replica):
+            versioning = one(r, "aws:s3/bucketVersioning:BucketVersioning", bucket["name"])["urn"]
+            assert versioning in deps, f"{config['urn']} must wait for {versioning}"
+
+
+def test_replication_role_names_each_bucket_and_key(resources: Callable[[str], Resources]) -> None:
+    r = resources("prod")
+    policy = json.loads(
+        one(r, "aws:iam/rolePolicy:RolePolicy", "ecommerce-dr-s3-replication")["inputs"]["policy"]
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert "*" not in json.dumps([s["Resource"] for s in policy["Statement"]]).replace("/*", ""), policy
+    site_key = one(r, "aws:kms/key:Key", "ecommerce-edge-site-key")["outputs"]["arn"]
+    lake_key = one(r, "aws:kms/key:Key", "ecommerce-lake-key")["outputs"]["arn"]
+    assert sorted(by_sid["DecryptSources"]["Resource"]) == sorted([site_key, lake_key]), by_sid[
+        "DecryptSources"
+    ]
+    assert (
+        by_sid["EncryptReplicas"]["Condition"]["StringEquals"]["kms:ViaService"]
+        == "s3.us-east-1.amazonaws.com"
+    )
+
+
+def test_ecr_replicates_the_service_namespace_into_dr_key_repositories(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    config = r.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    assert len(config) == 1, [c["urn"] for c in config]
+    (rule,) = config[0]["inputs"]["replicationConfiguration"]["rules"]
+    assert rule["destinations"][0]["region"] == DR_REGION, config[0]["urn"]
+    assert rule["repositoryFilters"] == [{"filter": "ecommerce-prod", "filterType": "PREFIX_MATCH"}], rule
+    template = one(
+        r, "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate", "ecommerce-dr-ecr-replicas"
+    )
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-images-key")["outputs"]["arn"]
+    i = template["inputs"]
+    assert i["appliedFors"] == ["REPLICATION"] and i["prefix"] == "ecommerce-prod", template["urn"]
+    assert i["encryptionConfigurations"] == [{"encryptionType": "KMS", "kmsKey": key}], template["urn"]
+    # KMS in a template needs a role ECR assumes (ECR UG, "Create an IAM role for repository creation templates").
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-ecr-templates")
+    assert i["customRoleArn"] == role["outputs"]["arn"], template["urn"]
+    assert template["urn"] in config[0]["dependencies"] or any(
+        template["urn"] in v for v in config[0]["propertyDependencies"].values()
+    ), f"{config[0]['urn']} must wait for {template['urn']}"
+
+
+# -- the other modes, as test stack configs ------------------------------------------------------------------------------
+
+
+def test_backup_restore_copies_objects_and_images_but_keeps_no_live_tables() -> None:
+    r = mode_plan("prod-backup-restore")
+    assert not r.of_type("aws:dynamodb/tableReplica:TableReplica"), (
+        "backup-restore keeps no live table replicas"
+    )
+    configs = r.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert sorted(c["name"] for c in configs) == [
+        "ecommerce-dr-lake-replication",
+        "ecommerce-dr-site-replication",
+    ]
+    for c in configs:
+        assert "replicationTime" not in c["inputs"]["rules"][0]["destination"], f"{c['urn']}: RTC is off here"
+    assert len(r.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")) == 1
+    dr_provider(r)
+
+
+def test_dev_pilot_light_replicates_unprotected_with_short_key_window() -> None:
+    """dev with DR on: the same replicas, following dev's protectData false (free to tear down)."""
+    r = mode_plan("dev-pilot-light")
+    replicas = r.of_type("aws:dynamodb/tableReplica:TableReplica")
+    assert len(replicas) == 2, [x["urn"] for x in replicas]
+    for x in replicas:
+        assert x["inputs"]["deletionProtectionEnabled"] is False and not x["protect"], x["urn"]
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-tables-key")
+    assert key["inputs"]["deletionWindowInDays"] == 7, key["urn"]
+    assert {c["inputs"]["rules"][0]["id"] for c in r.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+            } == {"to-us-east-1"}  # fmt: skip
+
+
+# -- failover: CloudFront's origin group -------------------------------------------------------------------------------
+
+
+def test_site_fails_over_to_its_replica_through_an_origin_group(
+    resources: Callable[[str], Resources],
+) -> None:
+    """The site's behaviour targets an origin group: the primary bucket, then the us-east-1 replica (same OAC);
+    CloudFront fails over only for GET/HEAD/OPTIONS, which is all the site's behaviour allows."""
+    r = resources("prod")
+    cdn = one(r, "aws:cloudfront/distribution:Distribution", "ecommerce-edge-cdn")
+    i = cdn["inputs"]
+    (group,) = i["originGroups"]
+    assert i["defaultCacheBehavior"]["targetOriginId"] == group["originId"], cdn["urn"]
+    assert set(i["defaultCacheBehavior"]["allowedMethods"]) <= {"GET", "HEAD", "OPTIONS"}, cdn["urn"]
+    assert [m["originId"] for m in group["members"]] == ["site-s3", "site-s3-replica"], group
+    # Status codes CloudFront accepts in failover criteria: 400, 403, 404, 416, 500, 502, 503, 504.
+    assert set(group["failoverCriteria"]["statusCodes"]) <= {400, 403, 404, 416, 500, 502, 503, 504}, group
+    origins = {o["originId"]: o for o in i["origins"]}
+    replica = one(r, "aws:s3/bucket:Bucket", "ecommerce-dr-site-replica")
+    expected = f"{replica['inputs']['bucket']}.s3.{DR_REGION}.amazonaws.com"
+    assert origins["site-s3-replica"]["domainName"] == expected, origins["site-s3-replica"]
+    assert origins["site-s3-replica"]["originAccessControlId"] == origins["site-s3"]["originAccessControlId"]
+
+
+def test_the_site_replica_lets_only_that_distribution_read_and_decrypt(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("prod")
+    arn = one(r, "aws:cloudfront/distribution:Distribution", "ecommerce-edge-cdn")["outputs"]["arn"]
+    policy = json.loads(
+        one(r, "aws:s3/bucketPolicy:BucketPolicy", "ecommerce-dr-site-replica")["inputs"]["policy"]
+    )
+    read = next(s for s in policy["Statement"] if s.get("Sid") == "CloudFrontReadsThroughOac")
+    assert read["Condition"]["StringEquals"]["AWS:SourceArn"] == arn, read
+    key = json.loads(one(r, "aws:kms/key:Key", "ecommerce-dr-objects-key")["inputs"]["policy"])
+    decrypt = next(s for s in key["Statement"] if s.get("Sid") == "CloudFrontDecryptsTheSiteReplica")
+    assert decrypt["Condition"]["StringEquals"]["AWS:SourceArn"] == arn and decrypt["Action"] == "kms:Decrypt"
+    lake = json.loads(
+        one(r, "aws:s3/bucketPolicy:BucketPolicy", "ecommerce-dr-lake-replica")["inputs"]["policy"]
+    )
+    assert all("cloudfront" not in json.dumps(s) for s in lake["Statement"]), (
+        "the lake replica is not an origin"
+    )
+
+
+def test_dev_off_keeps_the_single_site_origin(resources: Callable[[str], Resources]) -> None:
+    cdn = one(resources("dev"), "aws:cloudfront/distribution:Distribution", "ecommerce-edge-cdn")
+    assert not cdn["inputs"].get("originGroups"), cdn["urn"]
+    assert cdn["inputs"]["defaultCacheBehavior"]["targetOriginId"] == "site-s3", cdn["urn"]
+
+
+def test_the_runbook_names_only_what_the_prod_plan_has(plan: Callable[[str], dict[str, Any]]) -> None:
+    """Every resource name in docs/disaster-recovery.md's commands and steps is in the prod plan (account filled in)."""
+    import re
+
+    from tools.offline.engine import ROOT
+    from tools.offline.mocks import ACCOUNT_ID
+
+    text = (ROOT / "docs" / "disaster-recovery.md").read_text()
+    text = text.replace("$ACCOUNT", ACCOUNT_ID).replace("<account>", ACCOUNT_ID)
+    names = set(
+        re.findall(r"ecommerce-prod-[a-z0-9-]*[a-z0-9]|ecommerce-(?:dr|edge|data)-[a-z0-9-]*[a-z0-9]", text)
+    )
+    names |= set(re.findall(r"`(site-failover|to-us-east-1)`", text))
+    names -= {"ecommerce-prod-dr"}  # the failover stack's own name (step 4), not a resource
+    everything = json.dumps(plan("prod"))
+    missing = sorted(n for n in names if n not in everything)
+    assert len(names) >= 8 and not missing, f"runbook names absent from the prod plan: {missing} (of {names})"
+
+
+def test_aurora_is_snapshotted_daily_and_copied_to_a_dr_vault_under_the_dr_key(
+    resources: Callable[[str], Resources],
+) -> None:
+    """Until the global database: AWS Backup snapshots the cluster and copies it to us-east-1 (RPO one day)."""
+    r = resources("prod")
+    ref = provider_ref(dr_provider(r))
+    cluster = one(r, "aws:rds/cluster:Cluster", "ecommerce-data-aurora")
+    dr_vault = one(r, "aws:backup/vault:Vault", "ecommerce-dr-backups")
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-backups-key")
+    assert dr_vault["provider"] == ref and dr_vault["inputs"]["kmsKeyArn"] == key["outputs"]["arn"], dr_vault[
+        "urn"
+    ]
+    assert dr_vault["protect"], f"{dr_vault['urn']}: the DR copies must be protected in prod"
+    primary = one(r, "aws:backup/vault:Vault", "ecommerce-dr-primary-backups")
+    assert primary["provider"].split("::")[-2] == "aws", f"{primary['urn']} belongs to the primary region"
+    (rule,) = one(r, "aws:backup/plan:Plan", "ecommerce-dr-aurora")["inputs"]["rules"]
+    assert rule["targetVaultName"] == primary["inputs"]["name"] and rule["schedule"] == "cron(0 5 * * ? *)", (
+        rule
+    )
+    assert rule["copyActions"] == [{"destinationVaultArn": dr_vault["outputs"]["arn"],
+                                    "lifecycle": {"deleteAfter": 14}}], rule  # fmt: skip
+    selection = one(r, "aws:backup/selection:Selection", "ecommerce-dr-aurora")
+    assert selection["inputs"]["resources"] == [cluster["outputs"]["arn"]], selection["urn"]
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-backup")
+    assert selection["inputs"]["iamRoleArn"] == role["outputs"]["arn"], selection["urn"]
+    trust = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "backup.amazonaws.com"}, role["urn"]
+
+
+def test_the_deploy_role_may_manage_backup_and_pass_the_dr_roles(
+    resources: Callable[[str], Resources],
+) -> None:
+    """`pulumi up` from CI creates the vaults (through backup-storage), the plan and selection, and passes the S3
+    replication, ECR template and AWS Backup roles to their services."""
+    r = resources("prod")
+    doc = json.loads(one(r, "aws:iam/rolePolicy:RolePolicy", "ecommerce-delivery-deploy")["inputs"]["policy"])
+    text = json.dumps(doc)
+    for needle in ('"backup:*"', '"backup-storage:*"', '"s3.amazonaws.com"', '"ecr.amazonaws.com"',
+                   '"backup.amazonaws.com"', '"replication.dynamodb.amazonaws.com"'):  # fmt: skip
+        assert needle in text, f"ecommerce-delivery-deploy lacks {needle}"
+
+
+@pytest.mark.parametrize("case", sorted(MODES))
+def test_each_mode_config_passes_the_policy_pack(case: str) -> None:
+    """The test stack configs go through the pack like the stack files: no mandatory violation."""
+    from tools.offline.policy_run import PolicySession
+
+    plan = raw_mode_plan(case)
+    with PolicySession.for_plan(plan) as session:
+        report = session.analyze(plan)
+    assert not report.mandatory, "\n".join(f"{d.policy}: {d.urn}: {d.message}" for d in report.mandatory)
