@@ -81,6 +81,8 @@ class ReplicatedTable:
     role: str
     #: the table's ARN (the replica waits for the table through it)
     arn: pulumi.Input[str]
+    #: the table's name: the `TableName` of its `ReplicationLatency` metric (the replica shares it)
+    name: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,9 @@ class DisasterRecovery(pulumi.ComponentResource):
     replica_bucket_names: dict[str, pulumi.Output[str]]
     replica_bucket_arns: dict[str, pulumi.Output[str]]
     replica_table_arns: dict[str, pulumi.Output[str]]
+    replication_rule_id: str
+    source_bucket_names: dict[str, pulumi.Input[str]]
+    replicated_table_names: dict[str, pulumi.Input[str]]
     replication_role_arn: pulumi.Output[str]
     backup_vault_name: pulumi.Output[str] | None
 
@@ -139,6 +144,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._base = f"ecommerce-{settings.environment}"
         self._child = pulumi.ResourceOptions(parent=self)
         self.dr_region, self.mode = settings.dr_region, settings.dr.mode
+        self.replication_rule_id = f"to-{self.dr_region}"
 
         region = self._standby_region()
         self._region = region
@@ -155,6 +161,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.replica_bucket_names = {r: b.name for r, b in replicas.items()}
         self.replica_bucket_arns = {r: b.arn for r, b in replicas.items()}
         self.replica_table_arns = {r: t.arn for r, t in tables.items()}
+        self.source_bucket_names = {b.role: b.name for b in sources.buckets}
+        self.replicated_table_names = {t.role: t.name for t in sources.tables if t.role in tables}
         self.replication_role_arn = role.arn
         self.backup_vault_name = vault.name if vault is not None else None
         self.register_outputs(
@@ -323,6 +331,10 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "storage_class": "STANDARD",
                 "encryption_configuration": {"replica_kms_key_id": replica_key.arn},
             }
+            # Replication metrics on every rule: OperationsFailedReplication, which the observability catalogue
+            # alarms on, exists only with them (S3 User Guide, "Using S3 Replication metrics"); without RTC they
+            # take no event threshold. Billed as CloudWatch custom metrics.
+            destination["metrics"] = {"status": "Enabled"}
             if rtc:
                 destination["replication_time"] = {"status": "Enabled", "time": {"minutes": RTC_MINUTES}}
                 destination["metrics"] = {"status": "Enabled", "event_threshold": {"minutes": RTC_MINUTES}}
@@ -332,7 +344,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 role=role.arn,
                 rules=[
                     {
-                        "id": f"to-{self.dr_region}",
+                        "id": self.replication_rule_id,
                         "status": "Enabled",
                         "priority": 1,
                         # A filter (V2 rule) is what allows delete-marker replication to be set per rule.

@@ -289,7 +289,11 @@ def test_backup_restore_copies_objects_and_images_but_keeps_no_live_tables() -> 
         "ecommerce-dr-site-replication",
     ]
     for c in configs:
-        assert "replicationTime" not in c["inputs"]["rules"][0]["destination"], f"{c['urn']}: RTC is off here"
+        destination = c["inputs"]["rules"][0]["destination"]
+        assert "replicationTime" not in destination, f"{c['urn']}: RTC is off here"
+        # OperationsFailedReplication (the failure alarm's metric) exists only with replication metrics on, which
+        # S3 allows without RTC and without an event threshold (S3 User Guide, "Using S3 Replication metrics").
+        assert destination["metrics"] == {"status": "Enabled"}, f"{c['urn']}: replication metrics without RTC"
     assert len(r.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")) == 1
     dr_provider(r)
 
