@@ -250,5 +250,7 @@ if dr is not None:
             "replicaTableArns": dr.replica_table_arns,
             "replicationRoleArn": dr.replication_role_arn,
             "backupVault": dr.backup_vault_name,
+            "vpcId": dr.vpc_id,
+            "privateSubnetIds": dr.private_subnet_ids,
         },
     )

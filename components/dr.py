@@ -6,7 +6,8 @@
   origin (CdnEdge's origin group; this component lets that distribution read it), and a daily AWS Backup copy of
   the Aurora cluster in a DR-region vault (until the global database). The rest is rebuilt at failover.
 - `pilot-light`: the above plus live DynamoDB replicas of the products and inventory tables (global tables version
-  2019.11.21), each with its own key, point-in-time recovery and deletion protection. Compute is created at failover.
+  2019.11.21), each with its own key, point-in-time recovery and deletion protection, and the DR VPC (EcommerceVpc
+  in `dr.vpcCidr`: the primary's subnets, endpoints and security groups, no NAT). Compute is created at failover.
 - `warm-standby` is refused by the settings until its DR cluster exists; `off` builds no DisasterRecovery.
 
 Region: an explicit provider for the DR region carries the stack's default tags; every DR-region resource is a
@@ -40,7 +41,10 @@ from components.buckets import (
     private_bucket,
 )
 from components.config import Settings
+from components.config.dr import standby_network
+from components.config.shared import REGION_AZS
 from components.naming import default_tags, stateful, tags
+from components.network import EcommerceVpc
 
 COMPONENT = "dr"
 #: S3 Replication Time Control: AWS's SLA is 15 minutes, the only value the API takes (`Time.Minutes` = 15), and
@@ -122,6 +126,8 @@ class DisasterRecovery(pulumi.ComponentResource):
     replicated_table_names: dict[str, pulumi.Input[str]]
     replication_role_arn: pulumi.Output[str]
     backup_vault_name: pulumi.Output[str] | None
+    vpc_id: pulumi.Output[str] | None
+    private_subnet_ids: list[pulumi.Output[str]]
 
     def __init__(
         self,
@@ -156,6 +162,9 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._registry_replication(keys["images"])
         tables = self._table_replicas(keys["tables"]) if self._dr.live_table_replicas else {}
         vault = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
+        vpc = self._network() if self._dr.standby_network else None
+        self.vpc_id = vpc.vpc_id if vpc is not None else None
+        self.private_subnet_ids = vpc.private_subnet_ids if vpc is not None else []
 
         self.key_arns = {k: key.arn for k, key in keys.items()}
         self.replica_bucket_names = {r: b.name for r, b in replicas.items()}
@@ -174,6 +183,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "replica_table_arns": self.replica_table_arns,
                 "replication_role_arn": self.replication_role_arn,
                 "backup_vault_name": self.backup_vault_name,
+                "vpc_id": self.vpc_id,
             }
         )
 
@@ -190,6 +200,23 @@ class DisasterRecovery(pulumi.ComponentResource):
         return StandbyRegion(
             f"{self._name}-{self._settings.dr_region}",
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
+        )
+
+    def _network(self) -> EcommerceVpc:
+        """The DR VPC: the primary's shape (two AZs, public and private subnets, the endpoints and the four security
+        groups the services use at failover) in `dr.vpcCidr`, without NAT until failover (`standby_network`).
+
+        EcommerceVpc itself, under StandbyRegion: its resources and its invokes (caller identity, region, the
+        CloudFront prefix list) follow that component's only provider, the DR region's.
+        """
+        s = self._settings
+        network = standby_network(s.network, self._dr, REGION_AZS[s.dr_region])
+        return EcommerceVpc(
+            f"{self._name}-vpc",
+            network,
+            environment=s.environment,
+            alb_origin_port=s.edge.origin_port,
+            opts=pulumi.ResourceOptions(parent=self._region),
         )
 
     def _in_region(self, **extra: object) -> pulumi.ResourceOptions:
