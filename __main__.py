@@ -13,7 +13,14 @@ from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
 from components.network import EcommerceVpc
-from components.observability import Observability, WatchedCluster, WatchedData, WatchedEdge, WatchedLake
+from components.observability import (
+    Observability,
+    WatchedCluster,
+    WatchedData,
+    WatchedDr,
+    WatchedEdge,
+    WatchedLake,
+)
 
 settings = load_settings()
 
@@ -95,8 +102,8 @@ dr = (DisasterRecovery("ecommerce-dr", settings, sources=DrSources(
           buckets=[ReplicatedBucket("site", edge.site_bucket_name, edge.site_bucket_arn, edge.site_kms_key_arn, edge),
                    *([ReplicatedBucket("lake", lake.lake_bucket_name, lake.lake_bucket_arn, lake.key_arn, lake)]
                      if lake is not None else [])],
-          tables=[ReplicatedTable("products", data.products_table_arn),
-                  ReplicatedTable("inventory", data.inventory_table_arn)],
+          tables=[ReplicatedTable("products", data.products_table_arn, data.products_table_name),
+                  ReplicatedTable("inventory", data.inventory_table_arn, data.inventory_table_name)],
           repository_prefix=settings.delivery.ecr_repository_prefix,
           site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn), opts=platform)
       if settings.dr.enabled else None)  # fmt: skip
@@ -133,6 +140,14 @@ observability = Observability(
         dead_letter_queue_names={"lake-order-events": lake.dead_letter_queue_name},
     )
     if lake is not None
+    else None,
+    dr=WatchedDr(
+        receiving_region=dr.dr_region,
+        replication_rule_id=dr.replication_rule_id,
+        bucket_replications={r: (n, dr.replica_bucket_names[r]) for r, n in dr.source_bucket_names.items()},
+        replicated_table_names=dr.replicated_table_names,
+    )
+    if dr is not None
     else None,
     opts=platform,
 )
@@ -235,5 +250,7 @@ if dr is not None:
             "replicaTableArns": dr.replica_table_arns,
             "replicationRoleArn": dr.replication_role_arn,
             "backupVault": dr.backup_vault_name,
+            "vpcId": dr.vpc_id,
+            "privateSubnetIds": dr.private_subnet_ids,
         },
     )

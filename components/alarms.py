@@ -42,6 +42,9 @@ SOURCES: Mapping[str, str] = {
     "glue-metrics": "https://docs.aws.amazon.com/glue/latest/dg/monitoring-awsglue-with-cloudwatch-metrics.html",
     "synthetics-metrics": "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
     "CloudWatch_Synthetics_Canaries_metrics.html",
+    "s3-replication-metrics": "https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html",
+    "dynamodb-global-tables-monitoring": "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "V2globaltables_monitoring.html",
 }
 
 
@@ -109,6 +112,12 @@ KINDS: Mapping[str, Kind] = {
     "eks-cluster": Kind("cluster", "EKS cluster (Container Insights)"),
     "firehose": Kind("lake", "Firehose delivery stream"),
     "glue-job": Kind("lake", "Glue job"),
+    "s3-replication": Kind(
+        "data", "S3 replication rule to the DR replica (SourceBucket, DestinationBucket, RuleId)"
+    ),
+    "dynamodb-replica": Kind(
+        "data", "DynamoDB global-table replica in the DR region (TableName, ReceivingRegion)"
+    ),
 }
 
 _CW = "cw-recommended"
@@ -256,6 +265,17 @@ ALARMS: tuple[AlarmSpec, ...] = (
     AlarmSpec("glue-job-failed-tasks", "glue-job", "Glue", "glue.driver.aggregate.numFailedTasks", "Sum", 300, 1, 1,
               "GreaterThanThreshold", 0, "glue-metrics", "A Glue job run had failed tasks.",
               dimensions={"JobRunId": "ALL", "Type": "count"}),
+    # --- Disaster recovery: replication to the DR region (DisasterRecovery's outputs; none with dr.mode off) ---
+    AlarmSpec("s3-replication-failed", "s3-replication", "AWS/S3", "OperationsFailedReplication", "Sum", 60, 1, 1,
+              "GreaterThanThreshold", 0, "s3-replication-metrics", "An object failed to replicate to its DR "
+              "replica: it stays behind until re-copied (S3 Batch Replication), so the DR copy is incomplete.",
+              note="Any failure: each one is an object missing in the DR region. S3 emits the metric only with "
+              "replication metrics on the rule (DisasterRecovery turns them on, with or without RTC)"),
+    AlarmSpec("dynamodb-replication-latency", "dynamodb-replica", "AWS/DynamoDB", "ReplicationLatency", "Average",
+              60, 15, 15, "GreaterThanThreshold", 60000, "dynamodb-global-tables-monitoring", "Writes have taken "
+              "more than a minute to reach the DR replica for 15 minutes: a failover now would lose that much.",
+              note="AWS: 'should be fairly constant'; the runbook promises an RPO of seconds, so 60 s sustained "
+              "for 15 minutes. Published in the writing region per ReceivingRegion"),
 )  # fmt: skip
 
 #: Further metrics a rate alarm's expression reads (`m2`, `m3`, ... in order), besides its own `m1`.
@@ -292,6 +312,8 @@ RESOURCE_DIMENSION: Mapping[str, str] = {
     "eks-cluster": "ClusterName",
     "firehose": "DeliveryStreamName",
     "glue-job": "JobName",
+    "s3-replication": "SourceBucket",
+    "dynamodb-replica": "TableName",
 }
 
 

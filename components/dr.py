@@ -6,7 +6,8 @@
   origin (CdnEdge's origin group; this component lets that distribution read it), and a daily AWS Backup copy of
   the Aurora cluster in a DR-region vault (until the global database). The rest is rebuilt at failover.
 - `pilot-light`: the above plus live DynamoDB replicas of the products and inventory tables (global tables version
-  2019.11.21), each with its own key, point-in-time recovery and deletion protection. Compute is created at failover.
+  2019.11.21), each with its own key, point-in-time recovery and deletion protection, and the DR VPC (EcommerceVpc
+  in `dr.vpcCidr`: the primary's subnets, endpoints and security groups, no NAT). Compute is created at failover.
 - `warm-standby` is refused by the settings until its DR cluster exists; `off` builds no DisasterRecovery.
 
 Region: an explicit provider for the DR region carries the stack's default tags; every DR-region resource is a
@@ -40,7 +41,10 @@ from components.buckets import (
     private_bucket,
 )
 from components.config import Settings
+from components.config.dr import standby_network
+from components.config.shared import REGION_AZS
 from components.naming import default_tags, stateful, tags
+from components.network import EcommerceVpc
 
 COMPONENT = "dr"
 #: S3 Replication Time Control: AWS's SLA is 15 minutes, the only value the API takes (`Time.Minutes` = 15), and
@@ -81,6 +85,8 @@ class ReplicatedTable:
     role: str
     #: the table's ARN (the replica waits for the table through it)
     arn: pulumi.Input[str]
+    #: the table's name: the `TableName` of its `ReplicationLatency` metric (the replica shares it)
+    name: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -115,8 +121,13 @@ class DisasterRecovery(pulumi.ComponentResource):
     replica_bucket_names: dict[str, pulumi.Output[str]]
     replica_bucket_arns: dict[str, pulumi.Output[str]]
     replica_table_arns: dict[str, pulumi.Output[str]]
+    replication_rule_id: str
+    source_bucket_names: dict[str, pulumi.Input[str]]
+    replicated_table_names: dict[str, pulumi.Input[str]]
     replication_role_arn: pulumi.Output[str]
     backup_vault_name: pulumi.Output[str] | None
+    vpc_id: pulumi.Output[str] | None
+    private_subnet_ids: list[pulumi.Output[str]]
 
     def __init__(
         self,
@@ -139,6 +150,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._base = f"ecommerce-{settings.environment}"
         self._child = pulumi.ResourceOptions(parent=self)
         self.dr_region, self.mode = settings.dr_region, settings.dr.mode
+        self.replication_rule_id = f"to-{self.dr_region}"
 
         region = self._standby_region()
         self._region = region
@@ -150,11 +162,16 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._registry_replication(keys["images"])
         tables = self._table_replicas(keys["tables"]) if self._dr.live_table_replicas else {}
         vault = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
+        vpc = self._network() if self._dr.standby_network else None
+        self.vpc_id = vpc.vpc_id if vpc is not None else None
+        self.private_subnet_ids = vpc.private_subnet_ids if vpc is not None else []
 
         self.key_arns = {k: key.arn for k, key in keys.items()}
         self.replica_bucket_names = {r: b.name for r, b in replicas.items()}
         self.replica_bucket_arns = {r: b.arn for r, b in replicas.items()}
         self.replica_table_arns = {r: t.arn for r, t in tables.items()}
+        self.source_bucket_names = {b.role: b.name for b in sources.buckets}
+        self.replicated_table_names = {t.role: t.name for t in sources.tables if t.role in tables}
         self.replication_role_arn = role.arn
         self.backup_vault_name = vault.name if vault is not None else None
         self.register_outputs(
@@ -166,6 +183,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "replica_table_arns": self.replica_table_arns,
                 "replication_role_arn": self.replication_role_arn,
                 "backup_vault_name": self.backup_vault_name,
+                "vpc_id": self.vpc_id,
             }
         )
 
@@ -182,6 +200,23 @@ class DisasterRecovery(pulumi.ComponentResource):
         return StandbyRegion(
             f"{self._name}-{self._settings.dr_region}",
             opts=pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
+        )
+
+    def _network(self) -> EcommerceVpc:
+        """The DR VPC: the primary's shape (two AZs, public and private subnets, the endpoints and the four security
+        groups the services use at failover) in `dr.vpcCidr`, without NAT until failover (`standby_network`).
+
+        EcommerceVpc itself, under StandbyRegion: its resources and its invokes (caller identity, region, the
+        CloudFront prefix list) follow that component's only provider, the DR region's.
+        """
+        s = self._settings
+        network = standby_network(s.network, self._dr, REGION_AZS[s.dr_region])
+        return EcommerceVpc(
+            f"{self._name}-vpc",
+            network,
+            environment=s.environment,
+            alb_origin_port=s.edge.origin_port,
+            opts=pulumi.ResourceOptions(parent=self._region),
         )
 
     def _in_region(self, **extra: object) -> pulumi.ResourceOptions:
@@ -323,6 +358,10 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "storage_class": "STANDARD",
                 "encryption_configuration": {"replica_kms_key_id": replica_key.arn},
             }
+            # Replication metrics on every rule: OperationsFailedReplication, which the observability catalogue
+            # alarms on, exists only with them (S3 User Guide, "Using S3 Replication metrics"); without RTC they
+            # take no event threshold. Billed as CloudWatch custom metrics.
+            destination["metrics"] = {"status": "Enabled"}
             if rtc:
                 destination["replication_time"] = {"status": "Enabled", "time": {"minutes": RTC_MINUTES}}
                 destination["metrics"] = {"status": "Enabled", "event_threshold": {"minutes": RTC_MINUTES}}
@@ -332,7 +371,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 role=role.arn,
                 rules=[
                     {
-                        "id": f"to-{self.dr_region}",
+                        "id": self.replication_rule_id,
                         "status": "Enabled",
                         "priority": 1,
                         # A filter (V2 rule) is what allows delete-marker replication to be set per rule.

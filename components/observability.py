@@ -115,6 +115,22 @@ class WatchedLake:
 
 
 @dataclass(frozen=True)
+class WatchedDr:
+    """DisasterRecovery's outputs (None when `dr.mode` is off): what replicates to the DR region."""
+
+    receiving_region: str
+    """The DR region: DynamoDB's `ReceivingRegion` dimension (the metric is published in the writing region)."""
+    replication_rule_id: str
+    """The S3 replication rule's id: the `RuleId` dimension of the S3 replication metrics."""
+    bucket_replications: Mapping[str, tuple[pulumi.Input[str], pulumi.Input[str]]] = field(
+        default_factory=dict
+    )
+    """role -> (source bucket name, DR replica bucket name): `SourceBucket` and `DestinationBucket`."""
+    replicated_table_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the name of a table with a live replica in the DR region (pilot light and up)."""
+
+
+@dataclass(frozen=True)
 class Target:
     """One watched resource: its kind, a short label for names, and its dimension value."""
 
@@ -152,6 +168,7 @@ class Observability(pulumi.ComponentResource):
         cluster: WatchedCluster,
         edge: WatchedEdge,
         lake: WatchedLake | None = None,
+        dr: WatchedDr | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -160,6 +177,7 @@ class Observability(pulumi.ComponentResource):
         :param nat_gateway_ids: EcommerceVpc's NAT gateways (none with egress 'none').
         :param data: the DataTier's store names; :param cluster: the ServiceMesh's cluster and ALB;
         :param edge: CdnEdge's distribution, web ACL and site URL; :param lake: the lake's streams and jobs.
+        :param dr: DisasterRecovery's replications (their lag and failure alarms).
         """
         super().__init__("ecommerce:observability:Observability", name, None, opts)
         self._name, self._settings, self._o = name, settings, settings.observability
@@ -179,7 +197,7 @@ class Observability(pulumi.ComponentResource):
             self._container_insights(cluster, keys[None]) if self._o.container_insights else None
         )
         canary_name = self._canary(keys[None], edge)
-        targets = self._targets(nat_gateway_ids, data, cluster, edge, lake, canary_name)
+        targets = self._targets(nat_gateway_ids, data, cluster, edge, lake, dr, canary_name)
         built = self._alarms(targets, topics)
         self.shop_down_alarm_name = self._shop_down(built, topics[None])
         self.dashboard_names = self._dashboards(targets)
@@ -537,6 +555,7 @@ class Observability(pulumi.ComponentResource):
         cluster: WatchedCluster,
         edge: WatchedEdge,
         lake: WatchedLake | None,
+        dr: WatchedDr | None,
         canary_name: pulumi.Input[str],
     ) -> list[Target]:
         d = self._settings.data
@@ -571,6 +590,17 @@ class Observability(pulumi.ComponentResource):
             targets += [Target("firehose", r, v) for r, v in lake.firehose_stream_names.items()]
             targets += [Target("glue-job", r, v) for r, v in lake.glue_job_names.items()]
             targets += [Target("sqs-dlq", r, v) for r, v in lake.dead_letter_queue_names.items()]
+        if dr is not None:
+            # S3 replication metrics and DynamoDB's ReplicationLatency are published in the source's region (this
+            # one): the alarms stay here, where the DR region's outage cannot silence them.
+            targets += [
+                Target("s3-replication", r, src, {"DestinationBucket": dst, "RuleId": dr.replication_rule_id})
+                for r, (src, dst) in dr.bucket_replications.items()
+            ]
+            targets += [
+                Target("dynamodb-replica", r, v, {"ReceivingRegion": dr.receiving_region})
+                for r, v in dr.replicated_table_names.items()
+            ]
         return targets
 
     def _threshold(self, spec: AlarmSpec) -> float:

@@ -38,6 +38,11 @@ class Resources:
         )
         return found[0]
 
+    def primary(self) -> Resources:
+        """The primary region's resources: all but DisasterRecovery's (named `ecommerce-dr-*`), whose DR VPC
+        repeats the primary's network in the DR region."""
+        return Resources([r for r in self.records if not r["name"].startswith("ecommerce-dr-")])
+
     def by_urn(self, urn: str) -> dict[str, Any]:
         found = [r for r in self.records if r["urn"] == urn]
         assert found, f"no resource with URN {urn}"

@@ -230,7 +230,7 @@ def test_aurora_private_encrypted_iam_auth_tls(stack: str, res: Callable[[str], 
     c = one(r, "aws:rds/cluster:Cluster")
     i, u = c["inputs"], c["urn"]
     db_sg = r.named("ecommerce-vpc-database-sg")["id"]
-    private = {s["id"] for s in r.of_type("aws:ec2/subnet:Subnet") if "private" in s["name"]}
+    private = {s["id"] for s in r.primary().of_type("aws:ec2/subnet:Subnet") if "private" in s["name"]}
     assert i["vpcSecurityGroupIds"] == [db_sg], f"{u}: only the Database SG"
     assert set(one(r, "aws:rds/subnetGroup:SubnetGroup")["inputs"]["subnetIds"]) == private, f"{u}: private"
     assert i["storageEncrypted"] and i["kmsKeyId"] == key_arn(r, "aurora"), f"{u}: storage with the CMK"

@@ -731,7 +731,9 @@ def test_the_ci_runner_reaches_the_private_endpoint_and_holds_no_platform_permis
     (project,) = res.of_type("aws:codebuild/project:Project")
     i, urn = project["inputs"], project["urn"]
     assert i["name"] == f"ecommerce-platform-{stack}-runner", urn
-    private = sorted(s["id"] for s in res.of_type("aws:ec2/subnet:Subnet") if "private" in s["name"])
+    private = sorted(
+        s["id"] for s in res.primary().of_type("aws:ec2/subnet:Subnet") if "private" in s["name"]
+    )
     runner_sg = res.named("ecommerce-ci-runner-sg")
     assert sorted(i["vpcConfig"]["subnets"]) == private, f"{urn}: builds run in the private subnets"
     assert i["vpcConfig"]["securityGroupIds"] == [runner_sg["id"]], urn

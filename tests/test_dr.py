@@ -78,7 +78,13 @@ BAD = [
     ("kms-window-too-short", "prod", {"kmsDeletionWindowDays": 3}, "dr.kmsDeletionWindowDays", "7 to 30 days"),
     ("pilot-light-provisioned-tables", "prod", {"mode": "pilot-light"}, "dr.mode", "on-demand"),
     ("backup-retention-zero", "prod", {"backupRetentionDays": 0}, "dr.backupRetentionDays", "1 to 35 days"),
-    ("unknown-dr-key", "prod", {"vpcCidr": "10.1.0.0/16"}, "dr.vpcCidr", "unknown key"),
+    ("unknown-dr-key", "prod", {"vpcCidrs": "10.1.0.0/16"}, "dr.vpcCidrs", "unknown key"),
+    ("dr-vpc-overlaps-primary", "prod", {"vpcCidr": "10.0.0.0/16"}, "dr.vpcCidr",
+     "overlaps network.vpcCidr 10.0.0.0/16"),
+    ("dr-vpc-overlaps-primary-partly", "dev", {"vpcCidr": "10.0.0.0/8"}, "dr.vpcCidr", "overlaps network.vpcCidr"),
+    ("dr-vpc-public", "prod", {"vpcCidr": "8.8.0.0/16"}, "dr.vpcCidr", "private (RFC 1918)"),
+    ("dr-vpc-other-size", "prod", {"vpcCidr": "10.1.0.0/20"}, "dr.vpcCidr", "must be a /16 like network.vpcCidr"),
+    ("dr-vpc-not-a-cidr", "prod", {"vpcCidr": "10.1.0.0/33"}, "dr.vpcCidr", "not an IPv4 CIDR"),
 ]  # fmt: skip
 
 
@@ -147,6 +153,53 @@ def test_every_dr_region_resource_uses_the_dr_provider(resources: Callable[[str]
     assert len(custom) >= 20, [x["urn"] for x in custom]
     for x in custom:
         assert x["provider"] == ref, f"{x['urn']}: provider {x['provider']}, expected {ref}"
+
+
+def test_pilot_light_dr_vpc_repeats_the_primary_shape_in_us_east_1(
+    resources: Callable[[str], Resources],
+) -> None:
+    """The DR VPC (EcommerceVpc under StandbyRegion): every resource on the us-east-1 provider, subnets in two
+    us-east-1 AZs at the primary's offsets inside dr.vpcCidr, the endpoints of us-east-1, no NAT until failover."""
+    r = resources("prod")
+    ref = provider_ref(dr_provider(r))
+    (vpc_component,) = [
+        c for c in r.of_type("ecommerce:network:EcommerceVpc") if c["name"] == "ecommerce-dr-vpc"
+    ]
+    inside, members = {vpc_component["urn"]}, []
+    for x in r:
+        if x["parent"] in inside:
+            inside.add(x["urn"])
+            members.append(x)
+    custom = [x for x in members if x["custom"]]
+    assert len(custom) >= 40, [x["urn"] for x in custom]
+    for x in custom:
+        if not x["type"].startswith("aws:iam/"):  # IAM is global; its provider is still the DR one
+            assert x["provider"] == ref, f"{x['urn']}: provider {x['provider']}, expected {ref}"
+    vpc = next(x for x in custom if x["type"] == "aws:ec2/vpc:Vpc")
+    assert vpc["inputs"]["cidrBlock"] == "10.1.0.0/16", vpc["urn"]
+    subnets = {x["name"]: x["inputs"] for x in custom if x["type"] == "aws:ec2/subnet:Subnet"}
+    assert {n: (i["availabilityZone"], i["cidrBlock"]) for n, i in subnets.items()} == {
+        "ecommerce-dr-vpc-public-a": ("us-east-1a", "10.1.1.0/24"),
+        "ecommerce-dr-vpc-public-b": ("us-east-1b", "10.1.2.0/24"),
+        "ecommerce-dr-vpc-private-a": ("us-east-1a", "10.1.10.0/24"),
+        "ecommerce-dr-vpc-private-b": ("us-east-1b", "10.1.11.0/24"),
+    }, subnets
+    endpoints = [x for x in custom if x["type"] == "aws:ec2/vpcEndpoint:VpcEndpoint"]
+    assert endpoints and all(
+        e["inputs"]["serviceName"].startswith("com.amazonaws.us-east-1.") for e in endpoints
+    ), [e["inputs"]["serviceName"] for e in endpoints]
+    groups = {x["name"] for x in custom if x["type"] == "aws:ec2/securityGroup:SecurityGroup"}
+    assert {f"ecommerce-dr-vpc-{g}-sg" for g in ("alb", "nodes", "database", "endpoints")} <= groups, groups
+    assert not [x["urn"] for x in custom if x["type"] == "aws:ec2/natGateway:NatGateway"], (
+        "no NAT until failover"
+    )
+
+
+def test_only_pilot_light_builds_the_dr_vpc(resources: Callable[[str], Resources]) -> None:
+    for plan, case in ((resources("dev"), "dev (off)"), (mode_plan("prod-backup-restore"), "backup-restore")):
+        vpcs = [v["urn"] for v in plan.of_type("aws:ec2/vpc:Vpc")]
+        assert len(vpcs) == 1 and "ecommerce-dr" not in vpcs[0], f"{case}: {vpcs}"
+    assert len(mode_plan("dev-pilot-light").of_type("aws:ec2/vpc:Vpc")) == 2, "dev pilot-light has the DR VPC"
 
 
 def test_replication_configs_stay_with_the_primary_provider(resources: Callable[[str], Resources]) -> None:
@@ -289,7 +342,11 @@ def test_backup_restore_copies_objects_and_images_but_keeps_no_live_tables() -> 
         "ecommerce-dr-site-replication",
     ]
     for c in configs:
-        assert "replicationTime" not in c["inputs"]["rules"][0]["destination"], f"{c['urn']}: RTC is off here"
+        destination = c["inputs"]["rules"][0]["destination"]
+        assert "replicationTime" not in destination, f"{c['urn']}: RTC is off here"
+        # OperationsFailedReplication (the failure alarm's metric) exists only with replication metrics on, which
+        # S3 allows without RTC and without an event threshold (S3 User Guide, "Using S3 Replication metrics").
+        assert destination["metrics"] == {"status": "Enabled"}, f"{c['urn']}: replication metrics without RTC"
     assert len(r.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")) == 1
     dr_provider(r)
 

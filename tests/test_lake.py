@@ -497,7 +497,7 @@ def test_full_config_builds_lake_formation_quicksight_and_sagemaker(full: Resour
 def test_sagemaker_is_vpc_only_in_the_private_subnets_with_only_its_endpoints(full: Resources) -> None:
     domain = one(full, "aws:sagemaker/domain:Domain")
     i, u = domain["inputs"], domain["urn"]
-    private = {s["id"] for s in full.of_type("aws:ec2/subnet:Subnet") if "private" in s["name"]}
+    private = {s["id"] for s in full.primary().of_type("aws:ec2/subnet:Subnet") if "private" in s["name"]}
     assert i["appNetworkAccessType"] == "VpcOnly" and set(i["subnetIds"]) == private, u
     assert i["kmsKeyId"] == full.named("ecommerce-lake-key", "aws:kms/key:Key")["outputs"]["arn"], u
     assert i["defaultUserSettings"]["securityGroups"], f"{u}: VpcOnly needs the apps' security groups"

@@ -58,7 +58,7 @@ def gateway_of(res: Resources, rule_inputs: dict[str, Any]) -> str:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_vpc_is_the_seeds(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     (vpc,) = res.of_type("aws:ec2/vpc:Vpc")
     i = vpc["inputs"]
     assert (i["cidrBlock"], i["enableDnsSupport"], i["enableDnsHostnames"]) == ("10.0.0.0/16", True, True), (
@@ -69,7 +69,7 @@ def test_vpc_is_the_seeds(resources: Callable[[str], Resources], stack: str) -> 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_four_subnets_with_seed_cidrs_and_azs(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     subnets = res.of_type("aws:ec2/subnet:Subnet")
     assert {s["name"] for s in subnets} == set(SEED_SUBNETS), [s["urn"] for s in subnets]
     vpc_id = res.of_type("aws:ec2/vpc:Vpc")[0]["id"]
@@ -82,7 +82,7 @@ def test_four_subnets_with_seed_cidrs_and_azs(resources: Callable[[str], Resourc
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_routing(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     igw = res.of_type("aws:ec2/internetGateway:InternetGateway")[0]
     routes = res.of_type("aws:ec2/route:Route")
     assocs = {a["inputs"]["subnetId"]: a["inputs"]["routeTableId"]
@@ -105,11 +105,11 @@ def test_routing(resources: Callable[[str], Resources], stack: str) -> None:
 
 
 def test_nat_per_mode(resources: Callable[[str], Resources]) -> None:
-    dev_nats = resources("dev").of_type("aws:ec2/natGateway:NatGateway")
-    prod_nats = resources("prod").of_type("aws:ec2/natGateway:NatGateway")
+    dev_nats = resources("dev").primary().of_type("aws:ec2/natGateway:NatGateway")
+    prod_nats = resources("prod").primary().of_type("aws:ec2/natGateway:NatGateway")
     assert [n["name"] for n in dev_nats] == ["ecommerce-vpc-nat-a"], [n["urn"] for n in dev_nats]
     assert sorted(n["name"] for n in prod_nats) == ["ecommerce-vpc-nat-a", "ecommerce-vpc-nat-b"]
-    prod = resources("prod")
+    prod = resources("prod").primary()
     for nat in prod_nats:
         subnet = prod.by_id(nat["inputs"]["subnetId"])
         assert subnet["name"].startswith("ecommerce-vpc-public-"), f"{nat['urn']} must sit in a public subnet"
@@ -118,7 +118,7 @@ def test_nat_per_mode(resources: Callable[[str], Resources]) -> None:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_gateway_endpoints_on_private_route_tables(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     private_rts = {res.named(f"ecommerce-vpc-private-rt-{s}")["id"] for s in "ab"}
     for service in ("s3", "dynamodb"):
         ep = res.named(f"ecommerce-vpc-{service}")
@@ -135,7 +135,7 @@ def test_gateway_endpoints_on_private_route_tables(resources: Callable[[str], Re
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_interface_endpoints(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     endpoints = [e for e in res.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
                  if e["inputs"]["vpcEndpointType"] == "Interface"]  # fmt: skip
     services = {str(e["inputs"]["serviceName"]).removeprefix("com.amazonaws.us-east-2.") for e in endpoints}
@@ -162,7 +162,7 @@ def seed_rules(res: Resources) -> dict[tuple[str, str], set[tuple[Any, ...]]]:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_security_groups_are_exactly_the_seeds(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     got = seed_rules(res)
     # CloudFront fronts the ALB in both stacks: one origin port from its prefix list (443 with prod's domain and the
     # ALB's certificate, 80 in dev without a domain).
@@ -188,7 +188,7 @@ def test_security_groups_are_exactly_the_seeds(resources: Callable[[str], Resour
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_group_opens_a_data_port_to_the_world(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     for r in res.of_type(SG_RULE_TYPES[0]):
         i = r["inputs"]
         if i.get("cidrIpv4") in ("0.0.0.0/0",) or i.get("cidrIpv6") == "::/0":
@@ -201,7 +201,7 @@ def test_at_most_one_rule_per_group_references_the_cloudfront_list(
 ) -> None:
     """AWS fact: the CloudFront origin-facing list weighs ~55 entries against a group's 60-rule quota."""
     for stack in ("dev", "prod"):
-        res = resources(stack)
+        res = resources(stack).primary()
         refs = [
             r
             for r in res.of_type(SG_RULE_TYPES[0])
@@ -215,13 +215,13 @@ def test_at_most_one_rule_per_group_references_the_cloudfront_list(
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_default_security_group_is_closed(resources: Callable[[str], Resources], stack: str) -> None:
-    (default,) = resources(stack).of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    (default,) = resources(stack).primary().of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     assert not default["inputs"].get("ingress") and not default["inputs"].get("egress"), default["urn"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_flow_logs_encrypted_and_retention_limited(resources: Callable[[str], Resources], stack: str) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     (flow,) = res.of_type("aws:ec2/flowLog:FlowLog")
     group = res.named("ecommerce-vpc-flow-logs", "aws:cloudwatch/logGroup:LogGroup")
     key = res.named("ecommerce-vpc-flow-logs-key", "aws:kms/key:Key")
@@ -324,7 +324,7 @@ def test_sts_endpoint_lets_irsa_web_identity_through(
 ) -> None:
     """AssumeRoleWithWebIdentity (IRSA) is unsigned: its request has no aws:PrincipalAccount, so an STS endpoint
     policy that requires one denies every pod's credentials (IAM User Guide, STS VPC endpoint policies)."""
-    statements = _policy(resources(stack), "sts")
+    statements = _policy(resources(stack).primary(), "sts")
     role = "arn:aws:iam::123456789012:role/ecommerce-dev-svc-cart"
     assert _principal_free(statements, "sts:AssumeRoleWithWebIdentity", role), statements
     assert not _principal_free(
@@ -342,7 +342,7 @@ def test_s3_gateway_endpoint_lets_ecr_layers_and_al2023_repos_through(
     """ECR serves image layers from prod-<region>-starport-layer-bucket through URLs ECR signs, not our account (ECR
     User Guide, minimum S3 permissions); the gateway endpoint carries every regional S3 request from the private
     subnets, NAT or not — without this statement every pod ends in ImagePullBackOff."""
-    statements = _policy(resources(stack), "s3")
+    statements = _policy(resources(stack).primary(), "s3")
     layer = "arn:aws:s3:::prod-us-east-2-starport-layer-bucket/sha256/abc"
     assert _principal_free(statements, "s3:GetObject", layer), statements
     assert _principal_free(
@@ -358,7 +358,7 @@ def test_s3_gateway_endpoint_lets_ecr_layers_and_al2023_repos_through(
 def test_other_endpoints_keep_the_account_condition(
     resources: Callable[[str], Resources], stack: str
 ) -> None:
-    res = resources(stack)
+    res = resources(stack).primary()
     for e in res.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"):
         service = str(e["inputs"]["serviceName"]).rsplit(".", 1)[-1]
         if service in ("sts", "s3") or not e["inputs"].get("policy"):

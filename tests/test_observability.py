@@ -36,19 +36,39 @@ ACCOUNT = "123456789012"
 # --- coverage: every stateful resource and entry point has its catalogue rows --------------------------------------
 
 
-def watched(records: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(kind, dimension value, URN) of every resource the catalogue covers, read from a plan's resources."""
+def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], str]]:
+    """(kind, dimensions an alarm must carry, URN) of every resource the catalogue covers, read from a plan."""
     out: list[tuple[str, str, str]] = []
+    dims: list[tuple[str, dict[str, str], str]] = []
     instances = [r for r in records if r["type"] == "aws:rds/clusterInstance:ClusterInstance"]
     has_insights = any(
         r["type"] == "aws:eks/addon:Addon"
         and r["inputs"].get("addonName") == "amazon-cloudwatch-observability"
         for r in records
     )
+    regions = {
+        f"{p['urn']}::{p['id']}": p["inputs"].get("region")
+        for p in records
+        if p["type"] == "pulumi:providers:aws"
+    }
     for r in records:
         t, i, o, u = r["type"], r["inputs"], r.get("outputs") or {}, r["urn"]
         if t == "aws:dynamodb/table:Table":
             out.append(("dynamodb-table", i["name"], u))
+        elif t == "aws:dynamodb/tableReplica:TableReplica":
+            # ReplicationLatency: TableName (a table ARN ends in table/<name>) and the replica's region as
+            # ReceivingRegion (DynamoDB developer guide, "Monitoring global tables").
+            table = i["globalTableArn"].rsplit("table/", 1)[-1]
+            dims.append(
+                ("dynamodb-replica", {"TableName": table, "ReceivingRegion": regions[r["provider"]]}, u)
+            )
+        elif t == "aws:s3/bucketReplicationConfig:BucketReplicationConfig":
+            # S3 replication metrics are per rule: SourceBucket, DestinationBucket (a name; a bucket ARN is
+            # arn:aws:s3:::<name>) and RuleId (S3 User Guide, "S3 Replication metrics in CloudWatch").
+            for rule in i["rules"]:
+                dims.append(("s3-replication", {"SourceBucket": i["bucket"],
+                                                "DestinationBucket": rule["destination"]["bucket"].split(":::")[-1],
+                                                "RuleId": rule["id"]}, u))  # fmt: skip
         elif t == "aws:rds/cluster:Cluster":
             out.append(("aurora-writer", i["clusterIdentifier"], u))
             if len(instances) > 1:
@@ -77,7 +97,7 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
             out.append(("canary", i["name"], u))
         elif t == "eks:index:Cluster" and has_insights:
             out.append(("eks-cluster", i["name"], u))
-    return out
+    return [(k, {catalogue.RESOURCE_DIMENSION[k]: v}, u) for k, v, u in out] + dims
 
 
 def _alarm_metrics(alarm: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
@@ -102,17 +122,17 @@ def coverage_gaps(records: list[dict[str, Any]]) -> list[str]:
     domains = [r for r in records if r["type"] == "aws:opensearch/domain:Domain"]
     nodes = domains[0]["inputs"]["clusterConfig"]["instanceCount"] if domains else 0
     gaps = []
-    for kind, value, urn in watched(records):
-        dim = catalogue.RESOURCE_DIMENSION[kind]
+    for kind, want, urn in watched(records):
         for spec in required(kind, nodes):
             found = [
                 a
                 for a in alarms
                 for ns, metric, dims in _alarm_metrics(a)
-                if (ns, metric) == (spec.namespace, spec.metric) and dims.get(dim) == value
+                if (ns, metric) == (spec.namespace, spec.metric)
+                and all(dims.get(k) == v for k, v in want.items())
             ]
             if not found:
-                gaps.append(f"{urn}: no alarm {spec.id} ({spec.namespace} {spec.metric}, {dim}={value})")
+                gaps.append(f"{urn}: no alarm {spec.id} ({spec.namespace} {spec.metric}, {want})")
     return gaps
 
 
@@ -137,7 +157,13 @@ def test_every_store_and_entry_point_has_its_recommended_alarms(stack: str, reso
         "canary",
     }
     if stack == "prod":
-        expected |= {"aurora-reader", "opensearch-masters", "eks-cluster"}
+        expected |= {
+            "aurora-reader",
+            "opensearch-masters",
+            "eks-cluster",
+            "s3-replication",
+            "dynamodb-replica",
+        }
     assert expected <= kinds, f"{stack}: covered kinds missing from the plan: {sorted(expected - kinds)}"
     gaps = coverage_gaps(res.records)
     assert not gaps, "\n".join(gaps)
@@ -165,6 +191,47 @@ def test_a_store_without_alarms_fails_the_coverage_check(plan: Callable[[str], d
     assert {g.split(":", 1)[0] for g in gaps} == {"urn"} and len(gaps) == len(
         catalogue.of_kind("dynamodb-table")
     ), gaps
+
+
+@pytest.mark.parametrize(
+    ("kind", "alarm"), [("dynamodb-replica", "dynamodb-replication-latency-products"),
+                        ("s3-replication", "s3-replication-failed-site")],
+)  # fmt: skip
+def test_a_replicated_store_without_its_lag_alarm_fails_the_coverage_check(
+    plan: Callable[[str], dict[str, Any]], kind: str, alarm: str
+) -> None:
+    records = copy.deepcopy(plan("prod")["resources"])
+    assert not coverage_gaps(records), "prod starts covered"
+    victim = next(r for r in records if r["type"] == METRIC_ALARM and r["name"].endswith(f"-{alarm}"))
+    records.remove(victim)
+    gaps = coverage_gaps(records)
+    assert len(gaps) == 1 and alarm.rsplit("-", 1)[0] in gaps[0], gaps
+    # An alarm on the right metric but another replica's dimensions does not cover it either.
+    records.append(victim | {"inputs": victim["inputs"] | {"dimensions": {**victim["inputs"]["dimensions"],
+                                                                           "ReceivingRegion": "eu-west-1",
+                                                                           "RuleId": "other"}}})  # fmt: skip
+    assert len(coverage_gaps(records)) == 1, f"{victim['urn']}: wrong dimensions must not count"
+
+
+def test_replication_alarms_stay_in_the_source_region_where_aws_publishes_them(resources: Any) -> None:
+    """OperationsFailedReplication is published in the source bucket's Region (S3 User Guide, "Using S3
+    Replication metrics"); ReplicationLatency in the writing Region, per ReceivingRegion (DynamoDB developer guide,
+    "Monitoring global tables"): the alarms live in us-east-2, not in the DR region."""
+    res: Resources = resources("prod")
+    for name in ("s3-replication-failed-site", "s3-replication-failed-lake", "dynamodb-replication-latency-products",
+                 "dynamodb-replication-latency-inventory"):  # fmt: skip
+        alarm = res.named(f"ecommerce-observability-{name}", METRIC_ALARM)
+        assert not alarm["inputs"].get("region"), f"{alarm['urn']}: in the stack's region"
+        assert alarm["inputs"]["treatMissingData"] == "notBreaching", alarm["urn"]
+    lag = res.named("ecommerce-observability-dynamodb-replication-latency-products", METRIC_ALARM)["inputs"]
+    assert lag["dimensions"] == {"TableName": "ecommerce-prod-products", "ReceivingRegion": "us-east-1"}, lag
+
+
+def test_dev_without_dr_has_no_replication_alarms(resources: Any) -> None:
+    res: Resources = resources("dev")
+    found = [a["urn"] for a in res.of_type(METRIC_ALARM)
+             if a["inputs"].get("metricName") in ("OperationsFailedReplication", "ReplicationLatency")]  # fmt: skip
+    assert not found, f"dr.mode off: {found}"
 
 
 @pytest.mark.parametrize("stack", STACKS)

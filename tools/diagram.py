@@ -129,11 +129,22 @@ class Picture:
         interface = [
             e for e in self.of_type(ENDPOINT) if (e.get("inputs") or {}).get("vpcEndpointType") == "Interface"
         ]
-        if interface:
+        # One node per VPC: the top-level VPC's is `interface_endpoints` (the nodes' edge); a nested one (the DR
+        # VPC, under DisasterRecovery) gets its own.
+        by_vpc: dict[str, list[Mapping[str, Any]]] = {}
+        for e in interface:
+            vpc = self.component(e)
+            by_vpc.setdefault(vpc["urn"] if vpc else "", []).append(e)
+        for vpc_urn, group in by_vpc.items():
             services = sorted(re.sub(r"^com\.amazonaws\.[a-z0-9-]+\.", "", str(e["inputs"].get("serviceName")))
-                              for e in interface)  # fmt: skip
-            self.add(interface[0], f"{len(interface)} interface endpoints<br/>{', '.join(services)}")
-            self.nodes["interface_endpoints"] = self.nodes.pop(node_id(interface[0]["name"]))
+                              for e in group)  # fmt: skip
+            nid = self.add(group[0], f"{len(group)} interface endpoints<br/>{', '.join(services)}")
+            owner = self.by_urn.get(vpc_urn)
+            nested = owner is not None and self.component(owner) is not None
+            key = (
+                node_id(f"{owner['name']}-interface-endpoints") if owner and nested else "interface_endpoints"
+            )
+            self.nodes[key] = self.nodes.pop(nid)
         alarms = self.of_type(ALARM)
         if alarms:
             nid = self.add(alarms[0], f"{len(alarms)} CloudWatch alarms")

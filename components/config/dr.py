@@ -7,11 +7,13 @@ keeps in the DR region is written in docs/disaster-recovery.md and the README's 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, replace
 from typing import Literal, Protocol
 
 from components.config.data import DataSettings
 from components.config.machinery import Stack, in_range, setting
+from components.config.network import NetworkSettings
 
 #: AWS's four DR strategies, cheapest and slowest first.
 DR_MODES = ("off", "backup-restore", "pilot-light", "warm-standby")
@@ -31,7 +33,7 @@ class DrSettings:
 
     mode: DrMode = setting(
         "mode", "DR strategy: off, backup-restore (data and images copied to drRegion), pilot-light (also live "
-        "DynamoDB replicas), warm-standby (not built yet). See docs/disaster-recovery.md.", "off",
+        "DynamoDB replicas and a DR VPC), warm-standby (not built yet). See docs/disaster-recovery.md.", "off",
     )  # fmt: skip
     replication_time_control: bool = setting(
         "replicationTimeControl", "S3 Replication Time Control on the bucket replication rules (99.99% of objects "
@@ -45,10 +47,19 @@ class DrSettings:
     kms_deletion_window_days: int = setting(
         "kmsDeletionWindowDays", "Days a DR-region KMS key waits before deletion once scheduled (7-30).", 30
     )
+    vpc_cidr: str = setting(
+        "vpcCidr", "IPv4 CIDR of the DR-region VPC (pilot-light): private, the prefix length of network.vpcCidr, "
+        "not overlapping it (the two VPCs must be routable to each other for fail-back copies).", "10.1.0.0/16",
+    )  # fmt: skip
 
     @property
     def enabled(self) -> bool:
         return self.mode != "off"
+
+    @property
+    def standby_network(self) -> bool:
+        """A VPC in the DR region, ready for the failover compute (pilot light and up)."""
+        return self.mode in ("pilot-light", "warm-standby")
 
     @property
     def live_table_replicas(self) -> bool:
@@ -63,6 +74,8 @@ class Context(Stack, Protocol):
     def dr(self) -> DrSettings: ...
     @property
     def data(self) -> DataSettings: ...
+    @property
+    def network(self) -> NetworkSettings: ...
 
 
 def dr_rules(s: Context, problems: list[str]) -> None:
@@ -87,3 +100,60 @@ def dr_rules(s: Context, problems: list[str]) -> None:
         " days",
     )
     in_range(problems, f"{k}.backupRetentionDays", d.backup_retention_days, *BACKUP_RETENTION_RANGE, " days")
+    _vpc_cidr_rules(s, problems)
+
+
+def _vpc_cidr_rules(s: Context, problems: list[str]) -> None:
+    """dr.vpcCidr: a private range of the primary VPC's size that does not overlap it."""
+    key = "dr.vpcCidr"
+    try:
+        dr_vpc = ipaddress.IPv4Network(s.dr.vpc_cidr)
+    except ValueError:
+        problems.append(f"{key}: {s.dr.vpc_cidr!r} is not an IPv4 CIDR such as 10.1.0.0/16")
+        return
+    if not dr_vpc.is_private:
+        problems.append(f"{key}: {s.dr.vpc_cidr!r} is not in a private (RFC 1918) range")
+    try:
+        primary = ipaddress.IPv4Network(s.network.vpc_cidr)
+    except ValueError:
+        return  # network.vpcCidr reports itself
+    if dr_vpc.overlaps(primary):
+        problems.append(f"{key}: {dr_vpc} overlaps network.vpcCidr {primary}; the DR VPC needs its own range "
+                        "(peering or a transit gateway for fail-back refuse overlapping VPCs), e.g. 10.1.0.0/16")  # fmt: skip
+    if dr_vpc.prefixlen != primary.prefixlen:
+        problems.append(f"{key}: {dr_vpc} is a /{dr_vpc.prefixlen}; it must be a /{primary.prefixlen} like "
+                        "network.vpcCidr, whose subnet plan the DR VPC repeats")  # fmt: skip
+
+
+def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str, ...]) -> NetworkSettings:
+    """The DR VPC's settings: the primary's shape (subnets at the same offsets, endpoints, ingress) in `dr.vpcCidr`
+    and the DR region's first AZs, with no NAT.
+
+    No NAT until failover: pilot light runs no compute in the DR region, and a NAT gateway is billed by the hour
+    (about $33 a month, idle). Nothing in the VPC needs the internet before the runbook creates the compute; the
+    failover adds the NAT (docs/disaster-recovery.md, step 5). `network.egress` still refuses `none` for the
+    primary VPC, whose services must reach Stripe; this value never comes from the stack config. The interface
+    endpoints get one ENI each (AZ a) for the same reason: each ENI is billed by the hour with no traffic to carry.
+    """
+    primary = ipaddress.IPv4Network(network.vpc_cidr)
+    base = ipaddress.IPv4Network(dr.vpc_cidr)
+
+    def moved(cidrs: tuple[str, ...]) -> tuple[str, ...]:
+        out = []
+        for c in cidrs:
+            net = ipaddress.IPv4Network(c)
+            offset = int(net.network_address) - int(primary.network_address)
+            out.append(str(ipaddress.IPv4Network((int(base.network_address) + offset, net.prefixlen))))
+        return tuple(out)
+
+    azs = dr_azs[: len(network.availability_zones)]
+    return replace(
+        network,
+        vpc_name=f"{network.vpc_name}-dr",
+        vpc_cidr=dr.vpc_cidr,
+        availability_zones=azs,
+        public_subnet_cidrs=moved(network.public_subnet_cidrs),
+        private_subnet_cidrs=moved(network.private_subnet_cidrs),
+        egress="none",
+        interface_endpoint_az_count=1,
+    )
