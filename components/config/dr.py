@@ -132,8 +132,10 @@ def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str,
     No NAT until failover: pilot light runs no compute in the DR region, and a NAT gateway is billed by the hour
     (about $33 a month, idle). Nothing in the VPC needs the internet before the runbook creates the compute; the
     failover adds the NAT (docs/disaster-recovery.md, step 5). `network.egress` still refuses `none` for the
-    primary VPC, whose services must reach Stripe; this value never comes from the stack config. The interface
-    endpoints get one ENI each (AZ a) for the same reason: each ENI is billed by the hour with no traffic to carry.
+    primary VPC, whose services must reach Stripe; this value never comes from the stack config. No interface
+    endpoints either, for the same reason: each is billed per ENI-hour with no traffic to carry (13 of them cost
+    about $95 a month, three times the rest of the pilot light); the gateway endpoints (S3, DynamoDB) are free and
+    stay. At failover the compute reaches AWS's APIs through the NAT the runbook adds.
     """
     primary = ipaddress.IPv4Network(network.vpc_cidr)
     base = ipaddress.IPv4Network(dr.vpc_cidr)
@@ -155,5 +157,6 @@ def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str,
         public_subnet_cidrs=moved(network.public_subnet_cidrs),
         private_subnet_cidrs=moved(network.private_subnet_cidrs),
         egress="none",
+        interface_endpoints=(),
         interface_endpoint_az_count=1,
     )
