@@ -120,6 +120,18 @@ def abort_incomplete_uploads(
     }
 
 
+def expire_noncurrent(
+    days: int, rule_id: str = "expire-noncurrent"
+) -> aws.s3.BucketLifecycleConfigurationRuleArgsDict:
+    """A lifecycle rule that removes versions `days` after they stopped being current (a versioned bucket's undo)."""
+    return {
+        "id": rule_id,
+        "status": "Enabled",
+        "filter": {"prefix": ""},
+        "noncurrent_version_expiration": {"noncurrent_days": days},
+    }
+
+
 def _is_tls_deny(statement: Mapping[str, Any]) -> bool:
     return statement.get("effect") == "Deny" and any(
         c.get("variable") == "aws:SecureTransport" and list(c.get("values") or []) == ["false"]

@@ -38,6 +38,7 @@ from components.buckets import (
     PrivateBucket,
     abort_incomplete_uploads,
     deny_insecure_transport,
+    expire_noncurrent,
     private_bucket,
 )
 from components.config import Settings
@@ -272,12 +273,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 policy_statements=self._replica_policy(source.role),
                 # Replicas keep the versions S3 copies; old ones expire as the source's do, a month at most.
                 lifecycle_rules=[
-                    {
-                        "id": "expire-noncurrent",
-                        "status": "Enabled",
-                        "filter": {"prefix": ""},
-                        "noncurrent_version_expiration": {"noncurrent_days": 30},
-                    },
+                    expire_noncurrent(30),
                     abort_incomplete_uploads(),
                 ],
                 force_destroy=not self._settings.protect_data,

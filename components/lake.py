@@ -25,7 +25,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from components.buckets import PrivateBucket, abort_incomplete_uploads, private_bucket
+from components.buckets import PrivateBucket, abort_incomplete_uploads, expire_noncurrent, private_bucket
 from components.config import Settings
 from components.naming import stateful, tags
 
@@ -317,12 +317,7 @@ class AnalyticsLake(pulumi.ComponentResource):
                     "expiration": {"days": 90},
                 },
                 # The Glue job rewrites only new data; old versions of curated files are kept a month for rollback.
-                {
-                    "id": "expire-noncurrent",
-                    "status": "Enabled",
-                    "filter": {"prefix": ""},
-                    "noncurrent_version_expiration": {"noncurrent_days": 30},
-                },
+                expire_noncurrent(30),
                 abort_incomplete_uploads(),
             ],
             force_destroy=not self._settings.protect_data,
