@@ -8,7 +8,6 @@ logins with the services' IAM policies, the master secret and the Aurora writer 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import pwd
 import re
@@ -28,7 +27,7 @@ from components.mesh import MeshNetwork, ServiceMesh
 from k8s import capacity, dbboot
 from k8s.catalogue import NAMESPACE
 from tests.conftest import Resources, settings_for
-from tests.mesh_support import fabricated_contract
+from tests.mesh_support import fabricated_contract, listify, policy_doc
 from tests.test_config import network
 from tools.offline.engine import run_in_mocks
 
@@ -38,16 +37,6 @@ ROLE, ROLE_POLICY = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"
 ACCOUNT, REGION = "123456789012", "us-east-2"
 LOGINS = dbboot.logins({"order": ("orders", "order_service"), "user-auth": ("users", "user_auth_service")})
 STACKS = pytest.mark.parametrize("stack", ["dev", "prod"])
-
-
-def _policy(record: dict[str, Any], key: str = "policy") -> dict[str, Any]:
-    raw = record["inputs"][key]
-    assert isinstance(raw, str), f"{record['urn']}: {key} is not a rendered policy"
-    return dict(json.loads(raw))
-
-
-def _listify(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [v]
 
 
 def _job(res: Resources) -> dict[str, Any]:
@@ -261,10 +250,10 @@ def test_each_login_is_the_user_its_service_may_rds_db_connect_as(resources: Any
     for record in res.of_type(ROLE_POLICY):
         if not record["name"].startswith(f"{MESH}-svc-"):
             continue
-        for st in _policy(record)["Statement"]:
-            for arn in _listify(st["Resource"]):
+        for st in policy_doc(record, "policy")["Statement"]:
+            for arn in listify(st["Resource"]):
                 if str(arn).startswith("arn:aws:rds-db:"):
-                    assert _listify(st["Action"]) == ["rds-db:connect"], record["urn"]
+                    assert listify(st["Action"]) == ["rds-db:connect"], record["urn"]
                     want = f"arn:aws:rds-db:{REGION}:{ACCOUNT}:dbuser:{resource_id}/"
                     assert arn.startswith(want), f"{record['urn']}: {arn} is not a user of this cluster"
                     allowed[record["name"].removeprefix(f"{MESH}-svc-")] = arn.removeprefix(want)
@@ -284,8 +273,8 @@ def test_bootstrap_role_may_read_only_the_master_secret(resources: Any, stack: s
     secret = aurora["outputs"]["masterUserSecrets"][0]["secretArn"]
     key = aurora["inputs"]["masterUserSecretKmsKeyId"]
     record = res.named(f"{MESH}-{dbboot.NAME}", ROLE_POLICY)
-    statements = _policy(record)["Statement"]
-    assert [(s["Effect"], _listify(s["Action"]), _listify(s["Resource"])) for s in statements] == [
+    statements = policy_doc(record, "policy")["Statement"]
+    assert [(s["Effect"], listify(s["Action"]), listify(s["Resource"])) for s in statements] == [
         ("Allow", ["secretsmanager:GetSecretValue"], [secret]),
         ("Allow", ["kms:Decrypt"], [key]),
     ], f"{record['urn']}: {statements}"
@@ -296,7 +285,7 @@ def test_bootstrap_role_may_read_only_the_master_secret(resources: Any, stack: s
         }
     }, f"{record['urn']}: Secrets Manager decrypts with the caller's rights, for this secret only"
     role = res.named(f"{MESH}-{dbboot.NAME}", ROLE)
-    trust = _policy(role, "assumeRolePolicy")["Statement"]
+    trust = policy_doc(role, "assumeRolePolicy")["Statement"]
     subs = [v for st in trust for k, v in st["Condition"]["StringEquals"].items() if k.endswith(":sub")]
     assert subs == [f"system:serviceaccount:{NAMESPACE}:{dbboot.NAME}"], f"{role['urn']}: {subs}"
     sa = res.named(f"{MESH}-{dbboot.NAME}-sa", "kubernetes:core/v1:ServiceAccount")
@@ -414,7 +403,9 @@ def test_images_come_from_our_ecr_through_the_ecr_public_cache(resources: Any, s
         assert re.search(r":\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$", image), f"{image}: not pinned to a version tag"
     pull = res.named(f"{MESH}-node-role-pull-through", ROLE_POLICY)
     assert pull["inputs"]["role"] == f"ecommerce-{stack}-EKSNodeRole", pull["urn"]
-    assert [(_listify(s["Action"]), _listify(s["Resource"])) for s in _policy(pull)["Statement"]] == [
+    assert [
+        (listify(s["Action"]), listify(s["Resource"])) for s in policy_doc(pull, "policy")["Statement"]
+    ] == [
         (
             ["ecr:BatchImportUpstreamImage", "ecr:CreateRepository"],
             [f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{prefix}/*"],
