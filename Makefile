@@ -97,4 +97,5 @@ docs: venv
 	$(PY) -m tools.settings_table --write
 	$(PY) -m tools.alarms_table --write
 	$(PY) -m tools.cost readme --write
+	$(PY) -m tools.cost dr-modes --write
 	$(PY) -m tools.diagram --write

@@ -296,9 +296,11 @@ class DisasterRecovery(pulumi.ComponentResource):
             "actions": ["kms:Decrypt"], "resources": ["*"],  # in a key policy "*" is this key
             "conditions": [iam.condition("StringEquals", "AWS:SourceArn", distribution)],
         }] if distribution is not None else []  # fmt: skip
+        # The tables key only where there are table replicas to encrypt (a key is billed whether used or not).
+        roles = [r for r in KEY_ROLES if r != "tables" or self._dr.live_table_replicas]
         return {
             role: self._region.customer_key(role, what[role], cloudfront if role == "objects" else ())
-            for role in KEY_ROLES
+            for role in roles
         }
 
     # -- S3 ------------------------------------------------------------------------------------------------------------

@@ -230,6 +230,24 @@ def test_a_negative_budget_is_refused() -> None:
         settings_for("dev", {"ecommerce-platform:budget": -1})
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_every_usage_driven_price_reads_a_stated_quantity(
+    plan: Callable[[str], dict[str, Any]], stack: str
+) -> None:
+    """A usage line whose quantity the usage file does not state is priced at nothing: the estimate would be
+    silently low (as the DR replicas' writes and transfer were). Each must be stated, 0 with a `why` if need be."""
+    assert cost.estimate_plan(plan(stack))["unstatedUsage"] == [], f"add these to pricing/usage/{stack}.json"
+
+
+def test_readme_dr_cost_table_is_current(plan: Callable[[str], dict[str, Any]]) -> None:
+    """The README's cost of each dr.mode is prod's plan in that mode, priced against prod with DR off."""
+    text = cost.README.read_text(encoding="utf-8")
+    fresh = cost.readme_with_table(
+        text, cost.readme_dr_table(plan(cost.DR_STACK)), cost.DR_BEGIN, cost.DR_END
+    )
+    assert fresh == text, "README's DR cost table is stale: run `make docs`"
+
+
 def test_readme_cost_table_is_current(plan: Callable[[str], dict[str, Any]]) -> None:
     table = cost.readme_table(cost.estimate_plan(plan("dev")), cost.estimate_plan(plan("prod")))
     text = cost.README.read_text(encoding="utf-8")

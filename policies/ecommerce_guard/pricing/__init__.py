@@ -190,12 +190,20 @@ class Context:
         self.usage = usage
         self.table = table
         self.hours = float(get(usage, "hoursPerMonth", default=730))
+        self.unstated: list[str] = []
 
-    def use(self, item: Item, key: str, default: float = 0.0) -> float:
-        """The usage file's `key` for this resource (by name), else for its type, else `default`."""
+    def use(self, item: Item, key: str, default: float | None = None) -> float:
+        """The usage file's `key` for this resource (by name), else for its type, else `default`.
+
+        Without a `default`, a quantity the usage file does not give is 0 and is recorded in `unstated`: a usage
+        line priced at nothing because the file forgot the type is an estimate that is silently low.
+        """
         for scope in (get(self.usage, "resources", item.name), get(self.usage, "defaults", item.type)):
             if isinstance(scope, Mapping) and key in scope:
                 return float(scope[key])
+        if default is None:
+            self.unstated.append(f"{item.type} {item.name}: {key}")
+            return 0.0
         return default
 
     def siblings(self, item: Item, type_: str) -> list[Item]:
@@ -542,8 +550,23 @@ def _secret(item: Item, ctx: Context) -> list[Line]:
     ]
 
 
-def _replication(usage_key: str, what: str) -> Pricer:
-    return lambda item, ctx: [Line("transfer.inter-region-gb", ctx.use(item, usage_key), what)]
+def _bucket_replication(item: Item, ctx: Context) -> list[Line]:
+    # Every replicated byte crosses regions; with Replication Time Control on a rule, S3 bills it once more.
+    gb = ctx.use(item, "replicatedGb")
+    lines = [Line("transfer.inter-region-gb", gb, "replicated objects")]
+    rules = item.inputs.get("rules") or []
+    if any(get(r, "destination", "replicationTime", "status") == "Enabled" for r in rules):
+        lines.append(Line("s3.rtc-gb", gb, "Replication Time Control"))
+    return lines
+
+
+def _registry_replication(item: Item, ctx: Context) -> list[Line]:
+    # The pushed layers cross regions, and ECR stores the replicated repositories in the DR region (they are not
+    # resources of the plan: ECR creates them), at the same price per GB as the primary's.
+    return [
+        Line("transfer.inter-region-gb", ctx.use(item, "replicatedGb"), "replicated images"),
+        Line("ecr.storage-gb-month", ctx.use(item, "replicaStorageGb"), "replica repositories' storage"),
+    ]
 
 
 def _global_cluster(item: Item, ctx: Context) -> list[Line]:
@@ -558,10 +581,16 @@ def _global_cluster(item: Item, ctx: Context) -> list[Line]:
 
 
 def _table_replica(item: Item, ctx: Context) -> list[Line]:
-    return [
+    # Every write to the source table is written again in the replica's region (replicated write units), and the
+    # replica stores, and with PITR backs up continuously, a full copy of the table.
+    storage = ctx.use(item, "storageGb")
+    lines = [
         Line("dynamodb.replicated-write-million", ctx.use(item, "writesMillions"), "replicated writes"),
-        Line("dynamodb.storage-gb-month", ctx.use(item, "storageGb"), "replica storage"),
+        Line("dynamodb.storage-gb-month", storage, "replica storage"),
     ]
+    if item.inputs.get("pointInTimeRecovery"):
+        lines.append(Line("dynamodb.pitr-gb-month", storage, "point-in-time recovery"))
+    return lines
 
 
 def _backup_vault(item: Item, ctx: Context) -> list[Line]:
@@ -582,12 +611,8 @@ def _quicksight_data_set(item: Item, ctx: Context) -> list[Line]:
 PRICERS: Final[dict[str, Pricer]] = {
     "aws:ec2/vpc:Vpc": _vpc,
     "aws:backup/vault:Vault": _backup_vault,
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _replication(
-        "replicatedGb", "replicated objects"
-    ),
-    "aws:ecr/replicationConfiguration:ReplicationConfiguration": _replication(
-        "replicatedGb", "replicated images"
-    ),
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": _bucket_replication,
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": _registry_replication,
     "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:dynamodb/tableReplica:TableReplica": _table_replica,
     "aws:quicksight/dataSet:DataSet": _quicksight_data_set,
@@ -733,6 +758,7 @@ def estimate(
         ],
         "freeTier": free_lines,
         "unpriced": unpriced,
+        "unstatedUsage": sorted(set(ctx.unstated)),
     }
 
 
