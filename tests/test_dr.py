@@ -21,10 +21,15 @@ DR = "ecommerce:dr:DisasterRecovery"
 STANDBY = "ecommerce:dr:StandbyRegion"
 DR_REGION = "us-east-1"
 
-#: The test stack configs beyond the two stack files: (stack file, dr.* overrides).
-MODES: dict[str, tuple[str, dict[str, Any]]] = {
-    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}),
-    "dev-pilot-light": ("dev", {"mode": "pilot-light", "kmsDeletionWindowDays": 7}),
+#: The test stack configs beyond the two stack files: (stack file, dr.* overrides, data.* overrides).
+MODES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}, {}),
+    # dev's Aurora pauses at 0 ACUs, which a global database's primary never does (settings refuse it): 0.5.
+    "dev-pilot-light": (
+        "dev",
+        {"mode": "pilot-light", "kmsDeletionWindowDays": 7},
+        {"auroraMinCapacity": 0.5},
+    ),
 }
 _PLANS: dict[str, dict[str, Any]] = {}
 
@@ -35,9 +40,16 @@ def mode_plan(case: str) -> Resources:
 
 def raw_mode_plan(case: str) -> dict[str, Any]:
     if case not in _PLANS:
-        stack, dr = MODES[case]
-        _PLANS[case] = build_plan(stack, {f"{NS}:dr": dr})
+        stack, dr, data = MODES[case]
+        overrides: dict[str, Any] = {f"{NS}:dr": dr}
+        if data:
+            overrides[f"{NS}:data"] = {**stack_data(stack), **data}
+        _PLANS[case] = build_plan(stack, overrides)
     return _PLANS[case]
+
+
+def stack_data(stack: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"])
 
 
 def dr_children(r: Resources) -> list[dict[str, Any]]:
@@ -101,6 +113,47 @@ def test_bad_dr_setting_names_the_key_and_what_is_allowed(stack: str, dr: dict[s
     message = str(err.value)
     assert f"  - {key}:" in message, f"message should name {key!r}:\n{message}"
     assert any(a in message for a in allowed.split("|")), f"message should say {allowed!r}:\n{message}"
+
+
+#: What an Aurora global database (pilot-light, warm-standby) asks of the primary's settings: (case, data.*
+#: overrides, key, what the message says).
+BAD_GLOBAL = [
+    # "An Aurora global database requires DB instance classes that are optimized for memory-intensive applications"
+    # (Aurora user guide, global database configuration requirements): no burstable class.
+    ("burstable-class", {"auroraInstanceClass": "db.t4g.medium"}, "data.auroraInstanceClass",
+     "memory-optimised class"),
+    ("burstable-t3", {"auroraInstanceClass": "db.t3.medium"}, "data.auroraInstanceClass", "dr.mode"),
+    # Aurora never auto-pauses the Serverless v2 writer of a global database's primary (Aurora user guide,
+    # "Situations where Aurora Serverless v2 doesn't auto-pause").
+    ("auto-pause", {"auroraInstanceClass": "db.serverless", "auroraMinCapacity": 0}, "data.auroraMinCapacity",
+     "never pauses"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "key", "says"), [b[1:] for b in BAD_GLOBAL], ids=[b[0] for b in BAD_GLOBAL])
+def test_a_global_database_refuses_what_aurora_global_databases_do_not_support(
+    data: dict[str, Any], key: str, says: str
+) -> None:
+    overrides = {f"{NS}:data": {**stack_data("prod"), **data}}
+    with pytest.raises(SettingsError) as err:
+        settings_for("prod", overrides)
+    message = str(err.value)
+    assert f"  - {key}:" in message and says in message and "dr.mode" in message, message
+
+
+@pytest.mark.parametrize(
+    "klass", ["db.serverless", "db.r7g.large", "db.r6i.xlarge", "db.x2g.large", "db.r8g.large"]
+)
+def test_a_global_database_takes_serverless_v2_and_memory_optimised_classes(klass: str) -> None:
+    data = {**stack_data("prod"), "auroraInstanceClass": klass, "auroraMinCapacity": 0.5}
+    assert settings_for("prod", {f"{NS}:data": data}).data.aurora_instance_class == klass
+
+
+def test_backup_restore_keeps_burstable_classes_and_auto_pause() -> None:
+    """Without a global database nothing changes: dev's burstable or pausing Aurora may copy its backups."""
+    data = {**stack_data("dev"), "auroraInstanceClass": "db.t4g.medium"}
+    s = settings_for("dev", {f"{NS}:dr": {"mode": "backup-restore"}, f"{NS}:data": data})
+    assert (s.dr.aurora_global, s.data.aurora_instance_class) == (False, "db.t4g.medium"), s.dr
 
 
 def test_stack_modes_dev_off_prod_pilot_light_with_rtc() -> None:

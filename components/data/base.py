@@ -77,6 +77,7 @@ class DataTierBase(pulumi.ComponentResource):
     aurora_cluster_identifier: pulumi.Output[str]
     aurora_cluster_arn: pulumi.Output[str]
     aurora_cluster_resource_id: pulumi.Output[str]
+    aurora_engine_version: pulumi.Output[str]
     aurora_endpoint: pulumi.Output[str]
     aurora_reader_endpoint: pulumi.Output[str]
     aurora_master_secret_arn: pulumi.Output[str]
@@ -119,6 +120,11 @@ class DataTierBase(pulumi.ComponentResource):
     # -- helpers ---------------------------------------------------------------------------------------------------
     def _stateful(self, **extra: object) -> pulumi.ResourceOptions:
         return stateful(self._settings, pulumi.ResourceOptions(parent=self, **extra))  # type: ignore[arg-type]
+
+    def _secret_replicas(self) -> list[aws.secretsmanager.SecretReplicaArgsDict]:
+        """Where a secret the services need is replicated: the DR region, under its own secrets key, with DR on
+        (none yet: the DR region's key comes with StandbyRegion)."""
+        return []
 
     def _log_group(self, role: str, log_name: str, key: aws.kms.Key) -> aws.cloudwatch.LogGroup:
         return aws.cloudwatch.LogGroup(

@@ -72,7 +72,9 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
         keys = self._keys()
         self.kms_key_arns = {role: key.arn for role, key in keys.items()}
         products, inventory = self._tables(keys["tables"])
-        cluster, aurora_writer = self._aurora(keys["aurora"], keys["secrets"], keys["logs"])
+        cluster, aurora_writer, master_secret_arn = self._aurora(
+            keys["aurora"], keys["secrets"], keys["logs"]
+        )
         redis, redis_secret = self._redis(keys["cache"], keys["secrets"], keys["logs"])
         domain = self._search(keys["search"], keys["logs"])
         topics, queues, dlqs = self._messaging(keys["messaging"])
@@ -88,9 +90,8 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
         self.aurora_cluster_resource_id = cluster.cluster_resource_id
         self.aurora_endpoint = cluster.endpoint
         self.aurora_reader_endpoint = cluster.reader_endpoint
-        self.aurora_master_secret_arn = cluster.master_user_secrets.apply(
-            lambda s: (s[0].secret_arn or "") if s else ""
-        )
+        self.aurora_engine_version = cluster.engine_version_actual
+        self.aurora_master_secret_arn = master_secret_arn
         self.database_admin = self._database_admin(cluster, aurora_writer)
         self.redis_endpoint = redis.primary_endpoint_address
         self.redis_port = REDIS_PORT

@@ -252,6 +252,9 @@ def _rds_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -
         "clusterResourceId": f"cluster-{_alnum(rid, 26).upper()}",
         "port": args.inputs.get("port") or 5432,
         "hostedZoneId": "Z2XHWR1WZ565X2",
+        # The version the cluster runs: the one it was created with until AWS upgrades a minor (a secondary of a
+        # global database is created with its global cluster's).
+        "engineVersionActual": args.inputs.get("engineVersion") or "16.13",
     }
     if args.inputs.get("manageMasterUserPassword"):
         uuid = f"{_hex(rid, 's', length=8)}-{_hex(rid, 't', length=4)}-4{_hex(rid, 'u', length=3)}-a{_hex(rid, 'v', length=3)}-{_hex(rid, 'w', length=12)}"
