@@ -7,7 +7,7 @@ from components.account import ServiceLinkedRoles
 from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import CiRunner, Delivery, with_boundary
-from components.dr import DisasterRecovery, DrSources, ReplicatedBucket, ReplicatedTable
+from components.dr import DisasterRecovery, DrSources, ReplicatedBucket, ReplicatedTable, standby_region
 from components.edge import CdnEdge
 from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
@@ -48,6 +48,10 @@ network = EcommerceVpc("ecommerce-vpc", settings.network, environment=settings.e
 
 # Once per account: the service-linked roles AWS does not create by itself (one stack owns them, the others look up).
 account = ServiceLinkedRoles("ecommerce-account", settings.account, opts=platform)
+
+# The DR region (dr.mode; none when off): its provider, the keys the stores' DR-region parts need, and from pilot
+# light the DR VPC. Built before the stores, some of which are born with a replica there.
+standby = standby_region("ecommerce-dr", settings, opts=platform)
 
 # The data tier in the private subnets behind the Database SG: DynamoDB, Aurora, Redis, OpenSearch, SNS/SQS, Cognito.
 data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_subnet_ids,
@@ -98,7 +102,7 @@ lake = (AnalyticsLake("ecommerce-lake", settings,
 
 # The DR region (dr.mode): the data buckets and service images replicated there, and in pilot light live DynamoDB
 # replicas, each under a DR-region key; the runbook (docs/disaster-recovery.md) creates the rest at failover.
-dr = (DisasterRecovery("ecommerce-dr", settings, sources=DrSources(
+dr = (DisasterRecovery("ecommerce-dr", settings, standby=standby, sources=DrSources(
           buckets=[ReplicatedBucket("site", edge.site_bucket_name, edge.site_bucket_arn, edge.site_kms_key_arn, edge),
                    *([ReplicatedBucket("lake", lake.lake_bucket_name, lake.lake_bucket_arn, lake.key_arn, lake)]
                      if lake is not None else [])],
@@ -106,7 +110,7 @@ dr = (DisasterRecovery("ecommerce-dr", settings, sources=DrSources(
                   ReplicatedTable("inventory", data.inventory_table_arn, data.inventory_table_name)],
           repository_prefix=settings.delivery.ecr_repository_prefix,
           site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn), opts=platform)
-      if settings.dr.enabled else None)  # fmt: skip
+      if standby is not None else None)  # fmt: skip
 
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
 observability = Observability(
@@ -239,18 +243,18 @@ if lake is not None:
         },
     )
 
-if dr is not None:
+if standby is not None and dr is not None:
     pulumi.export(
         "dr",
         {
             "region": dr.dr_region,
             "mode": dr.mode,
-            "keyArns": dr.key_arns,
             "replicaBuckets": dr.replica_bucket_names,
             "replicaTableArns": dr.replica_table_arns,
             "replicationRoleArn": dr.replication_role_arn,
             "backupVault": dr.backup_vault_name,
-            "vpcId": dr.vpc_id,
-            "privateSubnetIds": dr.private_subnet_ids,
+            "keyArns": standby.key_arns,
+            "vpcId": standby.network.vpc_id if standby.network else None,
+            "privateSubnetIds": standby.network.private_subnet_ids if standby.network else [],
         },
     )

@@ -10,15 +10,10 @@
   in `dr.vpcCidr`: the primary's subnets, endpoints and security groups, no NAT). Compute is created at failover.
 - `warm-standby` is refused by the settings until its DR cluster exists; `off` builds no DisasterRecovery.
 
-Region: an explicit provider for the DR region carries the stack's default tags; every DR-region resource is a
-child of `StandbyRegion` (`ecommerce:dr:StandbyRegion`), whose only provider that is, so none can land in the
-primary region by accident. The replication configurations, which AWS keeps with the source (a bucket's, the
-registry's), stay with the primary provider.
-
-Keys: own single-region keys in the DR region, not multi-region replicas of the primary keys. A key's multi-region
-property is fixed when it is created (KMS developer guide, "Multi-Region keys": an existing single-Region key cannot
-be converted), so multi-region replicas would mean replacing every primary key and re-encrypting every store; and
-S3, DynamoDB and ECR each take the destination region's key by ARN, which an own key gives as well.
+Region: `standby_region` builds the DR region's provider (the stack's default tags) and `StandbyRegion`, before the
+stores; every DR-region resource is a child of that component, whose only provider the DR region's is, so none can
+land in the primary region by accident. The replication configurations, which AWS keeps with the source (a
+bucket's, the registry's), stay with the primary provider, under `DisasterRecovery`.
 
 This component does not decide what the stores are: it takes their names/ARNs (`DrSources`) from the components
 that own them and must not reach into their children.
@@ -28,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
 import pulumi
 import pulumi_aws as aws
@@ -105,11 +100,115 @@ class DrSources:
 
 
 class StandbyRegion(pulumi.ComponentResource):
-    """The DR-region half: its only provider is the DR region's, so every child lands there."""
+    """The DR region (`drRegion`): its only provider is the DR region's, so every child lands there.
 
-    def __init__(self, name: str, *, opts: pulumi.ResourceOptions) -> None:
+    Built before the stores (`standby_region`), because some of them are born with a DR-region part: a secret's
+    replica is an argument of the secret itself, and takes the DR key by ARN. It owns what every DR-region part
+    shares: the keys it is asked for (`customer_key`) and, from pilot light up, the DR VPC. `DisasterRecovery` and
+    the DataTier put their DR-region resources under it (`options`, `stateful_options`).
+    """
+
+    dr_region: str
+    provider: aws.Provider
+    key_arns: dict[str, pulumi.Output[str]]
+    network: EcommerceVpc | None
+
+    def __init__(self, name: str, settings: Settings, *, base: str, provider: aws.Provider,
+                 opts: pulumi.ResourceOptions) -> None:  # fmt: skip
+        """
+        :param name: this component's name (`<base>-<drRegion>`).
+        :param base: the prefix of its children (`<base>-<role>-key`, `<base>-vpc`), the DR components' name.
+        :param provider: the DR region's provider; `opts` must carry it as the `aws` provider.
+        """
         super().__init__("ecommerce:dr:StandbyRegion", name, None, opts)
-        self.register_outputs({})
+        self._settings, self._base = settings, base
+        self.dr_region, self.provider = settings.dr_region, provider
+        self._account, self._partition, _ = iam.caller(self)
+        self.key_arns = {}
+        self.key_arns["secrets"] = self.customer_key(
+            "secrets", "the DR-region replicas of the services' secrets (Secrets Manager)"
+        ).arn
+        self.network = self._network() if settings.dr.standby_network else None
+        self.register_outputs({"dr_region": self.dr_region, "key_arns": self.key_arns})
+
+    def options(self, **extra: Any) -> pulumi.ResourceOptions:
+        """Options of a DR-region resource: a child of this component, so it takes the DR provider."""
+        return pulumi.ResourceOptions(parent=self, **extra)
+
+    def stateful_options(self, **extra: Any) -> pulumi.ResourceOptions:
+        """Options of a DR-region resource that holds data: protected and retained like the primary's."""
+        return stateful(self._settings, self.options(**extra))
+
+    def customer_key(
+        self, role: str, what: str, service_statements: Sequence[iam.Statement] = ()
+    ) -> aws.kms.Key:
+        """A DR-region key `<base>-<role>-key` (alias `alias/ecommerce-<env>-dr-<role>`) for `what`.
+
+        Own single-region keys, not multi-region replicas of the primary keys: a key's multi-region property is
+        fixed when it is created (KMS developer guide, "Multi-Region keys": an existing single-Region key cannot be
+        converted), so replicas would mean replacing every primary key and re-encrypting every store; and S3,
+        DynamoDB, ECR, RDS and Secrets Manager each take the DR region's key by ARN, which an own key gives as well.
+        """
+        s, key_name = self._settings, f"{self._base}-{role}-key"
+        key = iam.customer_key(
+            self,
+            key_name,
+            description=f"{s.environment} DR ({self.dr_region}): encrypts {what}",
+            deletion_window_days=s.dr.kms_deletion_window_days,
+            account_id=self._account,
+            partition=self._partition,
+            service_statements=service_statements,
+            tags=tags(COMPONENT, key_name),
+            # Without the key, the replicas it encrypts are unreadable: it lives as long as they do.
+            opts=self.stateful_options(),
+        )
+        aws.kms.Alias(key_name, name=f"alias/ecommerce-{s.environment}-dr-{role}", target_key_id=key.key_id,
+                      opts=self.options())  # fmt: skip
+        self.key_arns[role] = key.arn
+        return key
+
+    def _network(self) -> EcommerceVpc:
+        """The DR VPC: the primary's shape (two AZs, public and private subnets, the endpoints and the four security
+        groups the services use at failover) in `dr.vpcCidr`, without NAT until failover (`standby_network`).
+
+        EcommerceVpc itself, under this component: its resources and its invokes (caller identity, region, the
+        CloudFront prefix list) follow this component's only provider, the DR region's.
+        """
+        s = self._settings
+        return EcommerceVpc(
+            f"{self._base}-vpc",
+            standby_network(s.network, s.dr, REGION_AZS[s.dr_region]),
+            environment=s.environment,
+            alb_origin_port=s.edge.origin_port,
+            opts=self.options(),
+        )
+
+
+def standby_region(name: str, settings: Settings, *, opts: pulumi.ResourceOptions) -> StandbyRegion | None:
+    """The DR region's provider (with the stack's default tags) and its `StandbyRegion`; None when `dr.mode` is off.
+
+    Both were children of `DisasterRecovery` `name` before the stores needed them first: the aliases keep their
+    URNs (and, inherited, their children's).
+    """
+    if not settings.dr.enabled:
+        return None
+    was_under = pulumi.Alias(parent=pulumi.create_urn(name, "ecommerce:dr:DisasterRecovery"))
+    regional = f"{name}-{settings.dr_region}"
+    provider = aws.Provider(
+        regional,
+        region=settings.dr_region,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
+        opts=pulumi.ResourceOptions(aliases=[was_under]),
+    )
+    return StandbyRegion(
+        regional,
+        settings,
+        base=name,
+        provider=provider,
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(providers={"aws": provider}, aliases=[was_under])
+        ),
+    )
 
 
 class DisasterRecovery(pulumi.ComponentResource):
@@ -117,7 +216,6 @@ class DisasterRecovery(pulumi.ComponentResource):
 
     dr_region: str
     mode: str
-    provider_urn: pulumi.Output[str]
     key_arns: dict[str, pulumi.Output[str]]
     replica_bucket_names: dict[str, pulumi.Output[str]]
     replica_bucket_arns: dict[str, pulumi.Output[str]]
@@ -127,20 +225,20 @@ class DisasterRecovery(pulumi.ComponentResource):
     replicated_table_names: dict[str, pulumi.Input[str]]
     replication_role_arn: pulumi.Output[str]
     backup_vault_name: pulumi.Output[str] | None
-    vpc_id: pulumi.Output[str] | None
-    private_subnet_ids: list[pulumi.Output[str]]
 
     def __init__(
         self,
         name: str,
         settings: Settings,
         *,
+        standby: StandbyRegion,
         sources: DrSources,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
         :param settings: the validated settings; `dr.*` chooses the mode, `drRegion` the region, `protectData`
             protects the replicas.
+        :param standby: the DR region (`standby_region`): every DR-region resource of this component is its child.
         :param sources: the stores to replicate, from the components that own them.
         """
         super().__init__("ecommerce:dr:DisasterRecovery", name, None, opts)
@@ -153,8 +251,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.dr_region, self.mode = settings.dr_region, settings.dr.mode
         self.replication_rule_id = f"to-{self.dr_region}"
 
-        region = self._standby_region()
-        self._region = region
+        self._region = standby
         self._account, self._partition, _ = iam.caller(self)
         keys = self._keys()
         replicas = self._replica_buckets(keys["objects"])
@@ -163,9 +260,6 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._registry_replication(keys["images"])
         tables = self._table_replicas(keys["tables"]) if self._dr.live_table_replicas else {}
         vault = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
-        vpc = self._network() if self._dr.standby_network else None
-        self.vpc_id = vpc.vpc_id if vpc is not None else None
-        self.private_subnet_ids = vpc.private_subnet_ids if vpc is not None else []
 
         self.key_arns = {k: key.arn for k, key in keys.items()}
         self.replica_bucket_names = {r: b.name for r, b in replicas.items()}
@@ -184,45 +278,8 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "replica_table_arns": self.replica_table_arns,
                 "replication_role_arn": self.replication_role_arn,
                 "backup_vault_name": self.backup_vault_name,
-                "vpc_id": self.vpc_id,
             }
         )
-
-    # -- the DR region -----------------------------------------------------------------------------------------------
-    def _standby_region(self) -> StandbyRegion:
-        """The DR region's provider (with the stack's default tags) and the component every DR resource lives in."""
-        provider = aws.Provider(
-            f"{self._name}-{self._settings.dr_region}",
-            region=self._settings.dr_region,
-            default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(self._settings)),
-            opts=self._child,
-        )
-        self.provider_urn = provider.urn
-        return StandbyRegion(
-            f"{self._name}-{self._settings.dr_region}",
-            opts=pulumi.ResourceOptions(parent=self, providers={"aws": provider}),
-        )
-
-    def _network(self) -> EcommerceVpc:
-        """The DR VPC: the primary's shape (two AZs, public and private subnets, the endpoints and the four security
-        groups the services use at failover) in `dr.vpcCidr`, without NAT until failover (`standby_network`).
-
-        EcommerceVpc itself, under StandbyRegion: its resources and its invokes (caller identity, region, the
-        CloudFront prefix list) follow that component's only provider, the DR region's.
-        """
-        s = self._settings
-        network = standby_network(s.network, self._dr, REGION_AZS[s.dr_region])
-        return EcommerceVpc(
-            f"{self._name}-vpc",
-            network,
-            environment=s.environment,
-            alb_origin_port=s.edge.origin_port,
-            opts=pulumi.ResourceOptions(parent=self._region),
-        )
-
-    def _in_region(self, **extra: object) -> pulumi.ResourceOptions:
-        """Options of a DR-region resource that holds data: protected and retained like the primary's."""
-        return stateful(self._settings, pulumi.ResourceOptions(parent=self._region, **extra))  # type: ignore[arg-type]
 
     def _keys(self) -> dict[str, aws.kms.Key]:
         what = {
@@ -239,24 +296,10 @@ class DisasterRecovery(pulumi.ComponentResource):
             "actions": ["kms:Decrypt"], "resources": ["*"],  # in a key policy "*" is this key
             "conditions": [iam.condition("StringEquals", "AWS:SourceArn", distribution)],
         }] if distribution is not None else []  # fmt: skip
-        keys: dict[str, aws.kms.Key] = {}
-        for role in KEY_ROLES:
-            key_name = f"{self._name}-{role}-key"
-            keys[role] = iam.customer_key(
-                self._region,
-                key_name,
-                description=f"{self._settings.environment} DR ({self.dr_region}): encrypts {what[role]}",
-                deletion_window_days=self._dr.kms_deletion_window_days,
-                account_id=self._account,
-                partition=self._partition,
-                service_statements=cloudfront if role == "objects" else [],
-                tags=tags(COMPONENT, key_name),
-                # Without the key, the replicas it encrypts are unreadable: it lives as long as they do.
-                opts=self._in_region(),
-            )
-            aws.kms.Alias(key_name, name=f"alias/{self._base}-dr-{role}", target_key_id=keys[role].key_id,
-                          opts=pulumi.ResourceOptions(parent=self._region))  # fmt: skip
-        return keys
+        return {
+            role: self._region.customer_key(role, what[role], cloudfront if role == "objects" else ())
+            for role in KEY_ROLES
+        }
 
     # -- S3 ------------------------------------------------------------------------------------------------------------
     def _replica_buckets(self, key: aws.kms.Key) -> dict[str, PrivateBucket]:
@@ -277,7 +320,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                     abort_incomplete_uploads(),
                 ],
                 force_destroy=not self._settings.protect_data,
-                bucket_opts=self._in_region(),
+                bucket_opts=self._region.stateful_options(),
                 lifecycle_after_versioning=True,
             )
         return replicas
@@ -459,7 +502,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 point_in_time_recovery=True,
                 deletion_protection_enabled=protect,
                 tags=tags(COMPONENT, f"{self._name}-{t.role}-replica", ReplicaOf=t.role),
-                opts=self._in_region(),
+                opts=self._region.stateful_options(),
             )
             for t in self._sources.tables
         }
@@ -480,7 +523,7 @@ class DisasterRecovery(pulumi.ComponentResource):
             kms_key_arn=key.arn,
             force_destroy=not self._settings.protect_data,
             tags=tags(COMPONENT, f"{self._name}-backups"),
-            opts=self._in_region(),
+            opts=self._region.stateful_options(),
         )
         vault = aws.backup.Vault(
             f"{self._name}-primary-backups",

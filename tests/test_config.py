@@ -271,3 +271,48 @@ def test_package_reexports_every_name_importers_use() -> None:
                  "describe", "as_config"):  # fmt: skip
         assert hasattr(config, name), f"components.config.{name} is gone"
     assert sorted(config.__all__) == sorted(set(config.__all__)), "duplicate names in __all__"
+
+
+#: Edge values per settings type: the empty and the zero/negative ends of each, where a rule that divides, indexes
+#: or slices by a setting would crash instead of reporting.
+EDGE_VALUES: dict[str, tuple[Any, ...]] = {
+    "int": (0, -1),
+    "float": (0.0, -1.0),
+    "str": ("",),
+    "list of str": ([], [""]),
+    "map of str": ({},),
+}
+
+
+def _override(path: str, value: Any) -> dict[str, Any]:
+    """`network.availabilityZones` -> {"ecommerce-platform:network": {"availabilityZones": value}}."""
+    area_key, _, rest = path.partition(".")
+    if not rest:
+        return {NS + area_key: value}
+    inner: Any = value
+    for part in reversed(rest.split(".")):
+        inner = {part: inner}
+    return {NS + area_key: inner}
+
+
+EDGE_CASES = [
+    pytest.param(stack, key, value, id=f"{stack}-{key}={value!r}")
+    for stack in ("dev", "prod")
+    for key, type_name, *_ in describe()
+    for value in EDGE_VALUES.get(type_name, ())
+]
+
+
+@pytest.mark.parametrize(("stack", "key", "value"), EDGE_CASES)
+def test_an_edge_value_of_any_setting_is_accepted_or_reported_never_a_crash(
+    stack: str, key: str, value: Any
+) -> None:
+    """Every setting at its empty/zero/negative end: the settings load, or SettingsError names what is wrong. Any
+    other exception (a rule dividing by an empty list's length, indexing it) would stop `pulumi up` with a traceback
+    instead of the key and what is allowed."""
+    try:
+        settings_for(stack, _override(key, value))
+    except SettingsError:
+        pass
+    except Exception as e:  # the point: nothing but SettingsError may escape the settings
+        pytest.fail(f"{stack}: {key} = {value!r} raised {type(e).__name__}: {e}")

@@ -53,10 +53,10 @@ def stack_data(stack: str) -> dict[str, Any]:
 
 
 def dr_children(r: Resources) -> list[dict[str, Any]]:
-    """Every resource under the DisasterRecovery component, at any depth."""
+    """Every resource under the DisasterRecovery or the StandbyRegion component (the DR region), at any depth."""
     comps = r.of_type(DR)
     assert len(comps) == 1, f"expected one DisasterRecovery, found {[c['urn'] for c in comps]}"
-    inside = {comps[0]["urn"]}
+    inside = {comps[0]["urn"], *(s["urn"] for s in r.of_type(STANDBY))}
     found = []
     for x in r:  # parents are registered before their children
         if x["parent"] in inside:

@@ -321,7 +321,9 @@ def _opensearch_rules(s: Context, problems: list[str]) -> None:
     in_range(problems, f"{k}.opensearchInstanceCount", d.opensearch_instance_count, 1, 20, " data nodes")
     azs = len(s.network.availability_zones)
     if d.opensearch_zone_awareness:
-        if d.opensearch_instance_count < 2 or d.opensearch_instance_count % azs:
+        if not azs:
+            pass  # network.availabilityZones reports the empty list; there is no AZ count to divide by
+        elif d.opensearch_instance_count < 2 or d.opensearch_instance_count % azs:
             problems.append(f"{k}.opensearchInstanceCount: {d.opensearch_instance_count} with opensearchZoneAwareness "
                             f"over {azs} AZs; zone awareness needs a data-node count that is a multiple of {azs} "
                             f"(e.g. {azs}, {2 * azs})")  # fmt: skip
