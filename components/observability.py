@@ -128,6 +128,11 @@ class WatchedDr:
     """role -> (source bucket name, DR replica bucket name): `SourceBucket` and `DestinationBucket`."""
     replicated_table_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """role -> the name of a table with a live replica in the DR region (pilot light and up)."""
+    aurora_secondaries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the identifier of an Aurora global database's secondary cluster in the DR region (pilot light and
+    up): `DBClusterIdentifier` of its lag metric, which AWS publishes in the DR region only."""
+    backup_copy_vaults: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the primary-region vault whose recovery points AWS Backup copies to the DR region."""
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,7 @@ class Observability(pulumi.ComponentResource):
         self._prefix = f"ecommerce-{self._env}"
         self._child = pulumi.ResourceOptions(parent=self)
         self._account, self._partition, self._region = iam.caller(self)
+        self._dr_region = dr.receiving_region if dr is not None else None
         self.control_plane_log_group_name = cluster.control_plane_log_group_name
 
         keys = self._keys(cluster.cluster_name)
@@ -601,7 +607,25 @@ class Observability(pulumi.ComponentResource):
                 Target("dynamodb-replica", r, v, {"ReceivingRegion": dr.receiving_region})
                 for r, v in dr.replicated_table_names.items()
             ]
+            # AuroraGlobalDBRPOLag exists only in the secondary's region (Aurora user guide, cluster-level metrics):
+            # that alarm lives in the DR region (`_metrics_region`). Copy jobs run, and count, in the source region.
+            targets += [Target("aurora-secondary", r, v) for r, v in dr.aurora_secondaries.items()]
+            targets += [Target("backup-copy", r, v) for r, v in dr.backup_copy_vaults.items()]
         return targets
+
+    def _metrics_region(self, kind: str) -> str | None:
+        """The region a kind's metrics are published in: us-east-1 for CloudFront's, the DR region for an Aurora
+        secondary's, else the stack's (None: the provider's)."""
+        k = catalogue.KINDS[kind]
+        if k.global_metrics:
+            return GLOBAL_METRICS_REGION
+        if k.dr_region_metrics:
+            if self._dr_region != GLOBAL_METRICS_REGION:
+                # The alarm topics live in the stack's region and us-east-1; an alarm notifies a topic of its region.
+                raise ValueError(f"drRegion {self._dr_region!r}: the DR-region alarms ({kind}) notify the alarm "
+                                 f"topic in {GLOBAL_METRICS_REGION}; allowed drRegion: {GLOBAL_METRICS_REGION}")  # fmt: skip
+            return self._dr_region
+        return None
 
     def _threshold(self, spec: AlarmSpec) -> float:
         d = self._settings.data
@@ -634,7 +658,7 @@ class Observability(pulumi.ComponentResource):
     ) -> dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]]:
         built: dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]] = {}
         for target in targets:
-            region = GLOBAL_METRICS_REGION if catalogue.KINDS[target.kind].global_metrics else None
+            region = self._metrics_region(target.kind)
             actions = [topics[region].arn]
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
@@ -713,7 +737,7 @@ class Observability(pulumi.ComponentResource):
         widgets: dict[str, list[object]] = {"overview": []}
         for target in targets:
             kind = catalogue.KINDS[target.kind]
-            region = GLOBAL_METRICS_REGION if kind.global_metrics else self._region
+            region = self._metrics_region(target.kind) or self._region
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
                     continue
@@ -739,7 +763,7 @@ class Observability(pulumi.ComponentResource):
                                                  "eks-node-cpu", "eks-node-memory", "cloudfront-5xx-rate"):  # fmt: skip
                     widgets["overview"].append(widget)
         for target in targets:
-            region = GLOBAL_METRICS_REGION if catalogue.KINDS[target.kind].global_metrics else self._region
+            region = self._metrics_region(target.kind) or self._region
             dim = catalogue.RESOURCE_DIMENSION[target.kind]
             for ctx_kind, namespace, metric, stat, fixed in catalogue.OVERVIEW_CONTEXT:
                 if ctx_kind == target.kind:

@@ -226,7 +226,7 @@ def test_provisioned_mode_scales_table_and_indexes(build: Callable[..., Resource
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_aurora_private_encrypted_iam_auth_tls(stack: str, res: Callable[[str], Resources]) -> None:
-    r = res(stack)
+    r = res(stack).primary()  # prod's DR secondary: tests/test_dr.py
     c = one(r, "aws:rds/cluster:Cluster")
     i, u = c["inputs"], c["urn"]
     db_sg = r.named("ecommerce-vpc-database-sg")["id"]
@@ -378,7 +378,7 @@ def test_cognito_pool_and_public_pkce_client(stack: str, res: Callable[[str], Re
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_data_logs_encrypted_with_retention(stack: str, res: Callable[[str], Resources]) -> None:
-    r = res(stack)
+    r = res(stack).primary()
     groups = [g for g in data_of(r) if g["type"] == "aws:cloudwatch/logGroup:LogGroup"]
     assert len(groups) == 5, f"aurora, redis and three OpenSearch groups: {[g['urn'] for g in groups]}"
     for g in groups:
@@ -575,7 +575,7 @@ def test_dlq_outlives_its_source_queue_because_sqs_keeps_the_enqueue_timestamp(
 @pytest.mark.parametrize("stack", STACKS)
 def test_aurora_lets_aws_upgrade_minor_versions(stack: str, res: Callable[[str], Resources]) -> None:
     """AWS applies Aurora minor upgrades itself (auto minor version upgrade); a refresh must not try to go back."""
-    r = res(stack)
+    r = res(stack).primary()
     (cluster,) = r.of_type("aws:rds/cluster:Cluster")
     assert "engineVersion" in cluster["ignoreChanges"], cluster["urn"]
     assert cluster["inputs"]["engineVersion"] == "16.13", f"{cluster['urn']}: a minor AWS still offers"
