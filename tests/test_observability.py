@@ -222,7 +222,7 @@ def test_a_replicated_store_without_its_lag_alarm_fails_the_coverage_check(
     gaps = coverage_gaps(records)
     assert len(gaps) == 1 and alarm.rsplit("-", 1)[0] in gaps[0], gaps
     # An alarm on the right metric but another replica's dimensions does not cover it either.
-    wrong = {k: "other" for k in victim["inputs"]["dimensions"]}
+    wrong = dict.fromkeys(victim["inputs"]["dimensions"], "other")
     records.append(victim | {"inputs": victim["inputs"] | {"dimensions": wrong}})
     assert len(coverage_gaps(records)) == 1, f"{victim['urn']}: wrong dimensions must not count"
 
