@@ -69,7 +69,11 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], st
                 dims.append(("s3-replication", {"SourceBucket": i["bucket"],
                                                 "DestinationBucket": rule["destination"]["bucket"].split(":::")[-1],
                                                 "RuleId": rule["id"]}, u))  # fmt: skip
-        elif t == "aws:rds/cluster:Cluster" and i.get("globalClusterIdentifier") and not i.get("masterUsername"):
+        elif (
+            t == "aws:rds/cluster:Cluster"
+            and i.get("globalClusterIdentifier")
+            and not i.get("masterUsername")
+        ):
             # A global database's secondary (no master user of its own): its lag, AuroraGlobalDBRPOLag, is a
             # cluster-level metric published for the secondary in its own region (Aurora user guide).
             dims.append(("aurora-secondary", {"DBClusterIdentifier": i["clusterIdentifier"]}, u))
@@ -250,10 +254,16 @@ def test_aurora_lag_alarm_lives_in_the_dr_region_where_aws_publishes_it(resource
     secondary = res.named("ecommerce-dr-aurora", "aws:rds/cluster:Cluster")
     lag = res.named("ecommerce-observability-aurora-global-rpo-lag-aurora", METRIC_ALARM)
     i = lag["inputs"]
-    assert (i["namespace"], i["metricName"], i["region"]) == ("AWS/RDS", "AuroraGlobalDBRPOLag", "us-east-1"), i
+    assert (i["namespace"], i["metricName"], i["region"]) == (
+        "AWS/RDS",
+        "AuroraGlobalDBRPOLag",
+        "us-east-1",
+    ), i
     assert i["dimensions"] == {"DBClusterIdentifier": secondary["inputs"]["clusterIdentifier"]}, lag["urn"]
     topic = res.named("ecommerce-observability-global-alarms", "aws:sns/topic:Topic")
-    assert i["alarmActions"] == [topic["outputs"]["arn"]], f"{lag['urn']}: a us-east-1 alarm, a us-east-1 topic"
+    assert i["alarmActions"] == [topic["outputs"]["arn"]], (
+        f"{lag['urn']}: a us-east-1 alarm, a us-east-1 topic"
+    )
     copy_alarm = res.named("ecommerce-observability-backup-copy-failed-aurora", METRIC_ALARM)["inputs"]
     vault = res.named("ecommerce-dr-primary-backups", "aws:backup/vault:Vault")
     assert copy_alarm["dimensions"] == {"BackupVaultName": vault["inputs"]["name"]}, copy_alarm
