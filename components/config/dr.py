@@ -35,8 +35,9 @@ class DrSettings:
     """What the stack keeps in the DR region (`drRegion`) and how its stores replicate there (`DisasterRecovery`)."""
 
     mode: DrMode = setting(
-        "mode", "DR strategy: off, backup-restore (data and images copied to drRegion), pilot-light (also live "
-        "DynamoDB replicas and a DR VPC), warm-standby (not built yet). See docs/disaster-recovery.md.", "off",
+        "mode", "DR strategy: off, backup-restore (data, images and secrets copied to drRegion), pilot-light (also "
+        "live DynamoDB replicas, an Aurora global database with a headless secondary, and a DR VPC), warm-standby "
+        "(not built yet). See docs/disaster-recovery.md.", "off",
     )  # fmt: skip
     replication_time_control: bool = setting(
         "replicationTimeControl", "S3 Replication Time Control on the bucket replication rules (99.99% of objects "
