@@ -101,6 +101,7 @@ def build_aurora_global(
         # Required with source_db_cluster_identifier (docstring): destroy detaches the members instead of failing.
         force_destroy=True,
         deletion_protection=protect,
+        tags=tags(COMPONENT, f"{base}-aurora-global"),
         opts=pulumi.ResourceOptions(parent=owner, protect=protect),
     )
     key, log_group = _key_and_log_group(owner, name, settings, standby, cluster_id)

@@ -145,6 +145,15 @@ class Target:
     extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
+def _regional(name: str, region: str | None) -> str:
+    """A per-region child's suffix: `name` in the stack's region, `global-<name>` in us-east-1 (where CloudFront's
+    metrics are), `<region>-<name>` elsewhere (a DR region other than us-east-1)."""
+    if region is None:
+        return name
+    prefix = "global" if region == GLOBAL_METRICS_REGION else region
+    return f"{prefix}-{name}" if name else f"-{prefix}"
+
+
 def _nth(index: int) -> Callable[[Sequence[str]], str]:
     """The `index`-th of a replication group's member clusters, in name order (`<group>-001`, `-002`, ...)."""
     return lambda members: sorted(members)[index]
@@ -233,7 +242,7 @@ class Observability(pulumi.ComponentResource):
     # -- KMS: one key per region the alarm topics live in --------------------------------------------------------------
     def _keys(self, cluster_name: str) -> dict[str | None, aws.kms.Key]:
         keys: dict[str | None, aws.kms.Key] = {}
-        for region in (None, GLOBAL_METRICS_REGION):
+        for region in self._alarm_regions():
             where = self._region if region is None else region
             statements: list[iam.Statement] = [
                 {
@@ -260,11 +269,11 @@ class Observability(pulumi.ComponentResource):
                         self._log_arn(f"/aws/containerinsights/{cluster_name}/*"),
                     )
                 )
-            suffix = "key" if region is None else "global-key"
+            suffix = _regional("key", region)
             key = iam.customer_key(
                 self,
                 f"{self._name}-{suffix}",
-                description=f"{self._env}: alarm topic{'' if region is None else ' (us-east-1)'} and "
+                description=f"{self._env}: alarm topic{'' if region is None else f' ({region})'} and "
                 "Container Insights logs",
                 account_id=self._account,
                 partition=self._partition,
@@ -276,7 +285,7 @@ class Observability(pulumi.ComponentResource):
             )
             aws.kms.Alias(
                 f"{self._name}-{suffix}",
-                name=f"alias/{self._prefix}-observability{'' if region is None else '-global'}",
+                name=f"alias/{self._prefix}-observability{_regional('', region)}",
                 target_key_id=key.key_id,
                 region=region,
                 opts=self._child,
@@ -289,7 +298,7 @@ class Observability(pulumi.ComponentResource):
         topics: dict[str | None, aws.sns.Topic] = {}
         for region, key in keys.items():
             where = self._region if region is None else region
-            suffix = "alarms" if region is None else "global-alarms"
+            suffix = _regional("alarms", region)
             topic = aws.sns.Topic(
                 f"{self._name}-{suffix}",
                 name=f"{self._prefix}-{suffix}",
@@ -619,13 +628,13 @@ class Observability(pulumi.ComponentResource):
         k = catalogue.KINDS[kind]
         if k.global_metrics:
             return GLOBAL_METRICS_REGION
-        if k.dr_region_metrics:
-            if self._dr_region != GLOBAL_METRICS_REGION:
-                # The alarm topics live in the stack's region and us-east-1; an alarm notifies a topic of its region.
-                raise ValueError(f"drRegion {self._dr_region!r}: the DR-region alarms ({kind}) notify the alarm "
-                                 f"topic in {GLOBAL_METRICS_REGION}; allowed drRegion: {GLOBAL_METRICS_REGION}")  # fmt: skip
-            return self._dr_region
-        return None
+        return self._dr_region if k.dr_region_metrics else None
+
+    def _alarm_regions(self) -> tuple[str | None, ...]:
+        """Where alarms live, so where a topic (and its key) must be: an alarm notifies a topic of its own region.
+        The stack's region, us-east-1 (CloudFront's metrics) and the DR region when it is another."""
+        extra = (self._dr_region,) if self._dr_region not in (None, GLOBAL_METRICS_REGION) else ()
+        return (None, GLOBAL_METRICS_REGION, *extra)
 
     def _threshold(self, spec: AlarmSpec) -> float:
         d = self._settings.data

@@ -270,6 +270,24 @@ def test_aurora_lag_alarm_lives_in_the_dr_region_where_aws_publishes_it(resource
     assert not copy_alarm.get("region") and copy_alarm["metricName"] == "NumberOfCopyJobsFailed", copy_alarm
 
 
+def test_a_dr_region_other_than_us_east_1_gets_its_own_alarm_topic_for_the_aurora_lag() -> None:
+    """A CloudWatch alarm notifies an SNS topic of its own region: with drRegion us-west-2 the lag alarm lives there
+    (the secondary's region) and a topic (with its key) is made there; nothing of the default layout is renamed."""
+    res = Resources(build_plan("prod", {f"{NS}drRegion": "us-west-2"})["resources"])
+    lag = res.named("ecommerce-observability-aurora-global-rpo-lag-aurora", METRIC_ALARM)["inputs"]
+    topic = res.named("ecommerce-observability-us-west-2-alarms", "aws:sns/topic:Topic")
+    assert lag["region"] == topic["inputs"]["region"] == "us-west-2", (lag, topic["urn"])
+    assert lag["alarmActions"] == lag["okActions"] == [topic["outputs"]["arn"]], topic["urn"]
+    key = res.named("ecommerce-observability-us-west-2-key", "aws:kms/key:Key")
+    assert (
+        topic["inputs"]["kmsMasterKeyId"] == key["outputs"]["arn"] and key["inputs"]["region"] == "us-west-2"
+    )
+    assert (
+        res.named("ecommerce-observability-global-alarms", "aws:sns/topic:Topic")["inputs"]["region"]
+        == "us-east-1"
+    )
+
+
 def test_backup_restore_watches_the_copies_but_has_no_global_database() -> None:
     plan = build_plan("prod", {f"{NS}dr": {"mode": "backup-restore", "replicationTimeControl": False}})
     names = {r["name"] for r in plan["resources"] if r["type"] == METRIC_ALARM}
