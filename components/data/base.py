@@ -126,7 +126,7 @@ class DataTierBase(pulumi.ComponentResource):
     def _stateful(self, **extra: object) -> pulumi.ResourceOptions:
         return stateful(self._settings, pulumi.ResourceOptions(parent=self, **extra))  # type: ignore[arg-type]
 
-    def _secret_replicas(self) -> list[aws.secretsmanager.SecretReplicaArgsDict]:
+    def _secret_replicas(self) -> list[aws.secretsmanager.SecretReplicaArgsDict] | None:
         """Where a secret the services need is replicated: the DR region under StandbyRegion's `secrets` key, in
         every DR mode (none when `dr.mode` is off).
 
@@ -137,7 +137,7 @@ class DataTierBase(pulumi.ComponentResource):
         here, and Pulumi's own copy of it is encrypted with the state's KMS key in the primary region.
         """
         if self._standby is None:
-            return []
+            return None  # not an empty list: that would be a diff on every secret of a stack without DR
         return [{"region": self._standby.dr_region, "kms_key_id": self._standby.key_arns["secrets"]}]
 
     def _log_group(self, role: str, log_name: str, key: aws.kms.Key) -> aws.cloudwatch.LogGroup:
