@@ -8,6 +8,7 @@ from components.config import load_settings, secret_setting
 from components.data import DataTier
 from components.delivery import CiRunner, Delivery, with_boundary
 from components.dr import DisasterRecovery, DrSources, ReplicatedBucket, ReplicatedTable, standby_region
+from components.dr_aurora import ReplicatedCluster
 from components.edge import CdnEdge
 from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
@@ -57,7 +58,7 @@ standby = standby_region("ecommerce-dr", settings, opts=platform)
 data = DataTier("ecommerce-data", settings, private_subnet_ids=network.private_subnet_ids,
                 database_security_group_id=network.database_security_group_id,
                 stripe_api_key=secret_setting("stripeApiKey"),
-                search_prerequisites=account.opensearch_dependencies, opts=platform)  # fmt: skip
+                search_prerequisites=account.opensearch_dependencies, standby=standby, opts=platform)  # fmt: skip
 
 
 # EKS and the eight services: one IRSA role per service scoped to its stores in the DataTier's contract; the ALB.
@@ -109,7 +110,9 @@ dr = (DisasterRecovery("ecommerce-dr", settings, standby=standby, sources=DrSour
           tables=[ReplicatedTable("products", data.products_table_arn, data.products_table_name),
                   ReplicatedTable("inventory", data.inventory_table_arn, data.inventory_table_name)],
           repository_prefix=settings.delivery.ecr_repository_prefix,
-          site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn), opts=platform)
+          site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn,
+          aurora=ReplicatedCluster(data.aurora_cluster_arn, data.aurora_engine_version,
+                                   data.database_admin.writer_instance_arn)), opts=platform)
       if standby is not None else None)  # fmt: skip
 
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
@@ -150,6 +153,12 @@ observability = Observability(
         replication_rule_id=dr.replication_rule_id,
         bucket_replications={r: (n, dr.replica_bucket_names[r]) for r, n in dr.source_bucket_names.items()},
         replicated_table_names=dr.replicated_table_names,
+        aurora_secondaries={"aurora": dr.aurora_global.secondary_cluster_identifier}
+        if dr.aurora_global
+        else {},
+        backup_copy_vaults=(
+            {"aurora": dr.primary_backup_vault_name} if dr.primary_backup_vault_name is not None else {}
+        ),
     )
     if dr is not None
     else None,

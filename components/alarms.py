@@ -45,6 +45,9 @@ SOURCES: Mapping[str, str] = {
     "s3-replication-metrics": "https://docs.aws.amazon.com/AmazonS3/latest/userguide/repl-metrics.html",
     "dynamodb-global-tables-monitoring": "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
     "V2globaltables_monitoring.html",
+    "aurora-cluster-metrics": "https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/"
+    "Aurora.AuroraMonitoring.Metrics.html#Aurora.AuroraMySQL.Monitoring.Metrics.clusters",
+    "backup-metrics": "https://docs.aws.amazon.com/aws-backup/latest/devguide/cloudwatch.html",
 }
 
 
@@ -91,6 +94,8 @@ class Kind:
     label: str
     global_metrics: bool = False
     """Metrics published in us-east-1 whatever the stack's region (CloudFront, CloudFront's WAF)."""
+    dr_region_metrics: bool = False
+    """Metrics published in the DR region only (an Aurora global database's lag, reported for its secondary)."""
 
 
 KINDS: Mapping[str, Kind] = {
@@ -117,6 +122,14 @@ KINDS: Mapping[str, Kind] = {
     ),
     "dynamodb-replica": Kind(
         "data", "DynamoDB global-table replica in the DR region (TableName, ReceivingRegion)"
+    ),
+    "aurora-secondary": Kind(
+        "data",
+        "Aurora global database secondary cluster in the DR region (DBClusterIdentifier)",
+        dr_region_metrics=True,
+    ),
+    "backup-copy": Kind(
+        "data", "AWS Backup vault whose recovery points are copied to the DR region (BackupVaultName)"
     ),
 }
 
@@ -276,6 +289,17 @@ ALARMS: tuple[AlarmSpec, ...] = (
               "more than a minute to reach the DR replica for 15 minutes: a failover now would lose that much.",
               note="AWS: 'should be fairly constant'; the runbook promises an RPO of seconds, so 60 s sustained "
               "for 15 minutes. Published in the writing region per ReceivingRegion"),
+    AlarmSpec("aurora-global-rpo-lag", "aurora-secondary", "AWS/RDS", "AuroraGlobalDBRPOLag", "Maximum", 60, 5, 5,
+              "GreaterThanThreshold", 30000, "aurora-cluster-metrics", "Committed transactions have taken more than "
+              "30 s to reach the DR region's secondary for 5 minutes: an unplanned failover now loses that much.",
+              note="AWS: the metric for every Aurora PostgreSQL global database (the lag of user transactions), "
+              "'available only in secondary AWS Regions', so the alarm lives in drRegion; lag is typically under "
+              "a second, 30 s sustained breaks the runbook's RPO"),
+    AlarmSpec("backup-copy-failed", "backup-copy", "AWS/Backup", "NumberOfCopyJobsFailed", "Sum", 86400, 1, 1,
+              "GreaterThanThreshold", 0, "backup-metrics", "The day's Aurora snapshot did not reach the DR vault: "
+              "the only DR copy to go back to before a bad write is a day older than it should be.",
+              note="Any failure: one copy a day. Per source vault (BackupVaultName), in the region the copy job "
+              "runs in, the source's; a day's period matches the daily plan"),
 )  # fmt: skip
 
 #: Further metrics a rate alarm's expression reads (`m2`, `m3`, ... in order), besides its own `m1`.
@@ -314,6 +338,8 @@ RESOURCE_DIMENSION: Mapping[str, str] = {
     "glue-job": "JobName",
     "s3-replication": "SourceBucket",
     "dynamodb-replica": "TableName",
+    "aurora-secondary": "DBClusterIdentifier",
+    "backup-copy": "BackupVaultName",
 }
 
 

@@ -39,6 +39,7 @@ from components.buckets import (
 from components.config import Settings
 from components.config.dr import standby_network
 from components.config.shared import REGION_AZS
+from components.dr_aurora import AuroraGlobal, ReplicatedCluster, build_aurora_global
 from components.naming import default_tags, stateful, tags
 from components.network import EcommerceVpc
 
@@ -97,6 +98,8 @@ class DrSources:
     site_distribution_arn: pulumi.Input[str] | None = None
     #: the Aurora cluster AWS Backup snapshots and copies to the DR region (None: no cluster to copy)
     aurora_cluster_arn: pulumi.Input[str] | None = None
+    #: the Aurora cluster that becomes a global database's primary (pilot light and up; None: no global database)
+    aurora: ReplicatedCluster | None = None
 
 
 class StandbyRegion(pulumi.ComponentResource):
@@ -225,6 +228,8 @@ class DisasterRecovery(pulumi.ComponentResource):
     replicated_table_names: dict[str, pulumi.Input[str]]
     replication_role_arn: pulumi.Output[str]
     backup_vault_name: pulumi.Output[str] | None
+    primary_backup_vault_name: pulumi.Output[str] | None
+    aurora_global: AuroraGlobal | None
 
     def __init__(
         self,
@@ -259,7 +264,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         self._bucket_replication(role, keys["objects"], replicas)
         self._registry_replication(keys["images"])
         tables = self._table_replicas(keys["tables"]) if self._dr.live_table_replicas else {}
-        vault = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
+        vaults = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
+        self.aurora_global = self._aurora_global() if self._dr.aurora_global else None
 
         self.key_arns = {k: key.arn for k, key in keys.items()}
         self.replica_bucket_names = {r: b.name for r, b in replicas.items()}
@@ -268,7 +274,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.source_bucket_names = {b.role: b.name for b in sources.buckets}
         self.replicated_table_names = {t.role: t.name for t in sources.tables if t.role in tables}
         self.replication_role_arn = role.arn
-        self.backup_vault_name = vault.name if vault is not None else None
+        self.backup_vault_name = vaults[0].name if vaults is not None else None
+        self.primary_backup_vault_name = vaults[1].name if vaults is not None else None
         self.register_outputs(
             {
                 "dr_region": self.dr_region,
@@ -278,6 +285,9 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "replica_table_arns": self.replica_table_arns,
                 "replication_role_arn": self.replication_role_arn,
                 "backup_vault_name": self.backup_vault_name,
+                "aurora_secondary_cluster_identifier": (
+                    self.aurora_global.secondary_cluster_identifier if self.aurora_global else None
+                ),
             }
         )
 
@@ -509,11 +519,24 @@ class DisasterRecovery(pulumi.ComponentResource):
             for t in self._sources.tables
         }
 
+    # -- Aurora: the global database (pilot light and up) --------------------------------------------------------------
+    def _aurora_global(self) -> AuroraGlobal:
+        """The global database made from the DataTier's cluster and its DR-region secondary (components/dr_aurora.py):
+        headless in pilot light, one instance in warm standby."""
+        source = self._sources.aurora
+        if source is None:
+            raise ValueError(
+                f"{self._name}: dr.mode {self.mode!r} makes Aurora global; DrSources.aurora is missing"
+            )
+        return build_aurora_global(self, self._name, self._settings, self._region, source)
+
     # -- Aurora: AWS Backup snapshots copied to the DR region -------------------------------------------------------
-    def _aurora_copies(self, key: aws.kms.Key) -> aws.backup.Vault:
+    def _aurora_copies(self, key: aws.kms.Key) -> tuple[aws.backup.Vault, aws.backup.Vault]:
         """A daily AWS Backup snapshot of the Aurora cluster, copied to a DR-region vault under the DR key.
 
-        The interim Aurora copy until the global database (docs/disaster-recovery.md, "Not built"): RPO one day.
+        Backup-restore's Aurora copy (RPO one day). Pilot light and warm standby keep it beside the global database:
+        the global database replicates a bad write or a dropped table to the DR region within a second, the copy
+        is the only point in time to go back to once the primary region (and its point-in-time restore) is gone.
         The primary vault holds the local recovery points only; Aurora snapshots keep the cluster's own key there
         (AWS Backup, "Encryption for backups": resources not fully managed by AWS Backup keep their source key),
         and the copy is re-encrypted with the destination vault's key.
@@ -588,4 +611,4 @@ class DisasterRecovery(pulumi.ComponentResource):
             resources=[cast(pulumi.Input[str], self._sources.aurora_cluster_arn)],
             opts=pulumi.ResourceOptions(parent=self, depends_on=[attachment]),
         )
-        return dr_vault
+        return dr_vault, vault

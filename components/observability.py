@@ -128,6 +128,11 @@ class WatchedDr:
     """role -> (source bucket name, DR replica bucket name): `SourceBucket` and `DestinationBucket`."""
     replicated_table_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """role -> the name of a table with a live replica in the DR region (pilot light and up)."""
+    aurora_secondaries: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the identifier of an Aurora global database's secondary cluster in the DR region (pilot light and
+    up): `DBClusterIdentifier` of its lag metric, which AWS publishes in the DR region only."""
+    backup_copy_vaults: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the primary-region vault whose recovery points AWS Backup copies to the DR region."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +143,15 @@ class Target:
     label: str
     value: pulumi.Input[str]
     extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+
+
+def _regional(name: str, region: str | None) -> str:
+    """A per-region child's suffix: `name` in the stack's region, `global-<name>` in us-east-1 (where CloudFront's
+    metrics are), `<region>-<name>` elsewhere (a DR region other than us-east-1)."""
+    if region is None:
+        return name
+    prefix = "global" if region == GLOBAL_METRICS_REGION else region
+    return f"{prefix}-{name}" if name else f"-{prefix}"
 
 
 def _nth(index: int) -> Callable[[Sequence[str]], str]:
@@ -185,6 +199,7 @@ class Observability(pulumi.ComponentResource):
         self._prefix = f"ecommerce-{self._env}"
         self._child = pulumi.ResourceOptions(parent=self)
         self._account, self._partition, self._region = iam.caller(self)
+        self._dr_region = dr.receiving_region if dr is not None else None
         self.control_plane_log_group_name = cluster.control_plane_log_group_name
 
         keys = self._keys(cluster.cluster_name)
@@ -227,7 +242,7 @@ class Observability(pulumi.ComponentResource):
     # -- KMS: one key per region the alarm topics live in --------------------------------------------------------------
     def _keys(self, cluster_name: str) -> dict[str | None, aws.kms.Key]:
         keys: dict[str | None, aws.kms.Key] = {}
-        for region in (None, GLOBAL_METRICS_REGION):
+        for region in self._alarm_regions():
             where = self._region if region is None else region
             statements: list[iam.Statement] = [
                 {
@@ -254,11 +269,11 @@ class Observability(pulumi.ComponentResource):
                         self._log_arn(f"/aws/containerinsights/{cluster_name}/*"),
                     )
                 )
-            suffix = "key" if region is None else "global-key"
+            suffix = _regional("key", region)
             key = iam.customer_key(
                 self,
                 f"{self._name}-{suffix}",
-                description=f"{self._env}: alarm topic{'' if region is None else ' (us-east-1)'} and "
+                description=f"{self._env}: alarm topic{'' if region is None else f' ({region})'} and "
                 "Container Insights logs",
                 account_id=self._account,
                 partition=self._partition,
@@ -270,7 +285,7 @@ class Observability(pulumi.ComponentResource):
             )
             aws.kms.Alias(
                 f"{self._name}-{suffix}",
-                name=f"alias/{self._prefix}-observability{'' if region is None else '-global'}",
+                name=f"alias/{self._prefix}-observability{_regional('', region)}",
                 target_key_id=key.key_id,
                 region=region,
                 opts=self._child,
@@ -283,7 +298,7 @@ class Observability(pulumi.ComponentResource):
         topics: dict[str | None, aws.sns.Topic] = {}
         for region, key in keys.items():
             where = self._region if region is None else region
-            suffix = "alarms" if region is None else "global-alarms"
+            suffix = _regional("alarms", region)
             topic = aws.sns.Topic(
                 f"{self._name}-{suffix}",
                 name=f"{self._prefix}-{suffix}",
@@ -601,7 +616,25 @@ class Observability(pulumi.ComponentResource):
                 Target("dynamodb-replica", r, v, {"ReceivingRegion": dr.receiving_region})
                 for r, v in dr.replicated_table_names.items()
             ]
+            # AuroraGlobalDBRPOLag exists only in the secondary's region (Aurora user guide, cluster-level metrics):
+            # that alarm lives in the DR region (`_metrics_region`). Copy jobs run, and count, in the source region.
+            targets += [Target("aurora-secondary", r, v) for r, v in dr.aurora_secondaries.items()]
+            targets += [Target("backup-copy", r, v) for r, v in dr.backup_copy_vaults.items()]
         return targets
+
+    def _metrics_region(self, kind: str) -> str | None:
+        """The region a kind's metrics are published in: us-east-1 for CloudFront's, the DR region for an Aurora
+        secondary's, else the stack's (None: the provider's)."""
+        k = catalogue.KINDS[kind]
+        if k.global_metrics:
+            return GLOBAL_METRICS_REGION
+        return self._dr_region if k.dr_region_metrics else None
+
+    def _alarm_regions(self) -> tuple[str | None, ...]:
+        """Where alarms live, so where a topic (and its key) must be: an alarm notifies a topic of its own region.
+        The stack's region, us-east-1 (CloudFront's metrics) and the DR region when it is another."""
+        extra = (self._dr_region,) if self._dr_region not in (None, GLOBAL_METRICS_REGION) else ()
+        return (None, GLOBAL_METRICS_REGION, *extra)
 
     def _threshold(self, spec: AlarmSpec) -> float:
         d = self._settings.data
@@ -634,7 +667,7 @@ class Observability(pulumi.ComponentResource):
     ) -> dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]]:
         built: dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]] = {}
         for target in targets:
-            region = GLOBAL_METRICS_REGION if catalogue.KINDS[target.kind].global_metrics else None
+            region = self._metrics_region(target.kind)
             actions = [topics[region].arn]
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
@@ -713,7 +746,7 @@ class Observability(pulumi.ComponentResource):
         widgets: dict[str, list[object]] = {"overview": []}
         for target in targets:
             kind = catalogue.KINDS[target.kind]
-            region = GLOBAL_METRICS_REGION if kind.global_metrics else self._region
+            region = self._metrics_region(target.kind) or self._region
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
                     continue
@@ -739,7 +772,7 @@ class Observability(pulumi.ComponentResource):
                                                  "eks-node-cpu", "eks-node-memory", "cloudfront-5xx-rate"):  # fmt: skip
                     widgets["overview"].append(widget)
         for target in targets:
-            region = GLOBAL_METRICS_REGION if catalogue.KINDS[target.kind].global_metrics else self._region
+            region = self._metrics_region(target.kind) or self._region
             dim = catalogue.RESOURCE_DIMENSION[target.kind]
             for ctx_kind, namespace, metric, stat, fixed in catalogue.OVERVIEW_CONTEXT:
                 if ctx_kind == target.kind:

@@ -226,7 +226,7 @@ def test_provisioned_mode_scales_table_and_indexes(build: Callable[..., Resource
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_aurora_private_encrypted_iam_auth_tls(stack: str, res: Callable[[str], Resources]) -> None:
-    r = res(stack)
+    r = res(stack).primary()  # prod's DR secondary: tests/test_dr.py
     c = one(r, "aws:rds/cluster:Cluster")
     i, u = c["inputs"], c["urn"]
     db_sg = r.named("ecommerce-vpc-database-sg")["id"]
@@ -234,8 +234,9 @@ def test_aurora_private_encrypted_iam_auth_tls(stack: str, res: Callable[[str], 
     assert i["vpcSecurityGroupIds"] == [db_sg], f"{u}: only the Database SG"
     assert set(one(r, "aws:rds/subnetGroup:SubnetGroup")["inputs"]["subnetIds"]) == private, f"{u}: private"
     assert i["storageEncrypted"] and i["kmsKeyId"] == key_arn(r, "aurora"), f"{u}: storage with the CMK"
-    assert i["manageMasterUserPassword"] and i["masterUserSecretKmsKeyId"] == key_arn(r, "secrets"), u
-    assert "masterPassword" not in i, f"{u}: no master password in config or state"
+    if stack == "dev":  # dr.mode off: RDS manages the master password (prod's global database: see below)
+        assert i["manageMasterUserPassword"] and i["masterUserSecretKmsKeyId"] == key_arn(r, "secrets"), u
+        assert "masterPassword" not in i, f"{u}: no master password in config or state"
     assert i["iamDatabaseAuthenticationEnabled"] is True, f"{u}: IAM auth"
     assert i["enabledCloudwatchLogsExports"] == ["postgresql"], u
     params = {p["name"]: p["value"] for p in one(r, "aws:rds/clusterParameterGroup:ClusterParameterGroup")
@@ -377,7 +378,7 @@ def test_cognito_pool_and_public_pkce_client(stack: str, res: Callable[[str], Re
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_data_logs_encrypted_with_retention(stack: str, res: Callable[[str], Resources]) -> None:
-    r = res(stack)
+    r = res(stack).primary()
     groups = [g for g in data_of(r) if g["type"] == "aws:cloudwatch/logGroup:LogGroup"]
     assert len(groups) == 5, f"aurora, redis and three OpenSearch groups: {[g['urn'] for g in groups]}"
     for g in groups:
@@ -404,7 +405,12 @@ def test_no_secret_value_appears_unmasked(prod_with_stripe: dict[str, Any]) -> N
     token = next(x for x in plan["resources"] if x["type"] == "random:index/randomPassword:RandomPassword")
     assert _alnum(token["id"], 64) not in text, f"{token['urn']}: the Redis AUTH token appears in plain text"
     versions = [x for x in plan["resources"] if x["type"] == "aws:secretsmanager/secretVersion:SecretVersion"]
-    assert {v["name"] for v in versions} == {"ecommerce-data-stripe", "ecommerce-data-redis-auth"}
+    # prod's Aurora is a global database's primary: its master credential is ours (test_global_primary_*).
+    assert {v["name"] for v in versions} == {
+        "ecommerce-data-stripe",
+        "ecommerce-data-redis-auth",
+        "ecommerce-data-aurora-master",
+    }
     for v in versions:
         assert v["inputs"]["secretString"] == SECRET, f"{v['urn']}: secret string must be a secret"
 
@@ -569,7 +575,7 @@ def test_dlq_outlives_its_source_queue_because_sqs_keeps_the_enqueue_timestamp(
 @pytest.mark.parametrize("stack", STACKS)
 def test_aurora_lets_aws_upgrade_minor_versions(stack: str, res: Callable[[str], Resources]) -> None:
     """AWS applies Aurora minor upgrades itself (auto minor version upgrade); a refresh must not try to go back."""
-    r = res(stack)
+    r = res(stack).primary()
     (cluster,) = r.of_type("aws:rds/cluster:Cluster")
     assert "engineVersion" in cluster["ignoreChanges"], cluster["urn"]
     assert cluster["inputs"]["engineVersion"] == "16.13", f"{cluster['urn']}: a minor AWS still offers"
@@ -613,7 +619,10 @@ def test_database_admin_reaches_the_writer_with_the_master_secret_and_its_key(
     secrets_key = r.named("ecommerce-data-secrets-key", "aws:kms/key:Key")
     assert _resolve(admin.master_secret_key_arn) == secrets_key["outputs"]["arn"], secrets_key["urn"]
     cluster = r.named("ecommerce-data-aurora", "aws:rds/cluster:Cluster")
-    assert cluster["inputs"]["masterUserSecretKmsKeyId"] == secrets_key["outputs"]["arn"], cluster["urn"]
+    # prod (pilot light) is a global database: the master secret is ours, under the same secrets key.
+    secret = r.named("ecommerce-data-aurora-master", "aws:secretsmanager/secret:Secret")
+    assert secret["inputs"]["kmsKeyId"] == secrets_key["outputs"]["arn"], secret["urn"]
+    assert _resolve(admin.master_secret_arn) == secret["outputs"]["arn"], secret["urn"]
     assert (admin.master_username, admin.port) == (cluster["inputs"]["masterUsername"], 5432), cluster["urn"]
     assert _resolve(admin.endpoint) == cluster["outputs"]["endpoint"], cluster["urn"]
 
@@ -632,3 +641,62 @@ def test_every_builder_is_short_and_every_module_under_a_thousand_lines() -> Non
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 length = (node.end_lineno or node.lineno) - node.lineno + 1
                 assert length <= 120, f"{path}:{node.lineno} {node.name} is {length} lines"
+
+
+# -- the master credential of a global database's primary (prod: dr.mode pilot-light) -----------------------------
+
+
+def test_global_primary_keeps_its_own_master_secret_rds_cannot_manage(
+    res: Callable[[str], Resources],
+) -> None:
+    """AWS: "Managing master user passwords with Secrets Manager isn't supported for DB clusters that are part of an
+    Aurora global database" (Aurora user guide, rds-secrets-manager). So prod's cluster takes a generated password
+    (a Pulumi secret) with RDS's management off, and the DataTier keeps it in its own secret under the secrets key,
+    as `{"username", "password"}` like RDS's; the cluster ignores `globalClusterIdentifier`, which the
+    GlobalCluster made from it sets (pulumi-aws GlobalCluster docstring, "New Global Cluster From Existing DB
+    Cluster")."""
+    r = res("prod")
+    cluster = r.named("ecommerce-data-aurora", "aws:rds/cluster:Cluster")
+    i, u = cluster["inputs"], cluster["urn"]
+    assert i["manageMasterUserPassword"] is False and i["masterPassword"] == SECRET, (
+        f"{u}: our password, masked"
+    )
+    assert "masterUserSecretKmsKeyId" not in i, f"{u}: no RDS-managed secret key with our password"
+    assert {"globalClusterIdentifier", "engineVersion"} <= set(cluster["ignoreChanges"]), cluster[
+        "ignoreChanges"
+    ]
+    password = r.named("ecommerce-data-aurora-master", "random:index/randomPassword:RandomPassword")
+    p = password["inputs"]
+    # CreateDBCluster MasterUserPassword: 8-41 characters, printable ASCII except "/", '"' and "@" (and no space).
+    assert 8 <= p["length"] <= 41 and p["special"] is True, f"{password['urn']}: {p}"
+    assert not set(p["overrideSpecial"]) & set('/"@ '), f"{password['urn']}: {p['overrideSpecial']!r}"
+    secret = r.named("ecommerce-data-aurora-master", "aws:secretsmanager/secret:Secret")
+    assert secret["inputs"]["kmsKeyId"] == key_arn(r, "secrets"), f"{secret['urn']}: the secrets key"
+    assert secret["inputs"]["name"].startswith("ecommerce/prod/"), (
+        f"{secret['urn']}: inside the boundary's prefix"
+    )
+    assert secret["protect"], f"{secret['urn']}: the only copy of the master password is protected in prod"
+    version = r.named("ecommerce-data-aurora-master", "aws:secretsmanager/secretVersion:SecretVersion")
+    assert version["inputs"]["secretString"] == SECRET, f"{version['urn']}: the value is a Pulumi secret"
+    assert version["inputs"]["secretId"] == secret["outputs"]["id"], version["urn"]
+
+
+def test_global_primary_secret_json_has_the_keys_the_bootstrap_job_reads() -> None:
+    """The bootstrap Job's `.pgpass` writer reads `"password"` from the secret's JSON (k8s/dbboot.py PGPASS_AWK) and
+    logs in as `master_username`: the own secret carries RDS's keys, with our username, and stays a Pulumi secret."""
+    from components.data.aurora import master_secret_string
+    from components.data.base import MASTER_USERNAME
+
+    value = master_secret_string('p:a\\ss"w{rd')
+    assert _sync_await(value.is_secret()), "the master secret's value must be a Pulumi secret"
+    doc = json.loads(_resolve(value))
+    assert doc == {"username": MASTER_USERNAME, "password": 'p:a\\ss"w{rd'}, doc
+
+
+def test_dev_without_a_global_database_keeps_the_rds_managed_secret(res: Callable[[str], Resources]) -> None:
+    r = res("dev")
+    cluster = r.named("ecommerce-data-aurora", "aws:rds/cluster:Cluster")
+    assert cluster["inputs"]["manageMasterUserPassword"] is True, cluster["urn"]
+    assert not [x["urn"] for x in r if x["name"] == "ecommerce-data-aurora-master"], (
+        "no own master secret in dev"
+    )

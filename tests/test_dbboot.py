@@ -29,7 +29,7 @@ from k8s.catalogue import NAMESPACE
 from tests.conftest import Resources, settings_for
 from tests.mesh_support import fabricated_contract, listify, policy_doc
 from tests.test_config import network
-from tools.offline.engine import run_in_mocks
+from tools.offline.engine import SECRET_SIG, SPECIAL_SIG, run_in_mocks
 
 MESH = "ecommerce-mesh"
 JOB, CONFIG_MAP = "kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap"
@@ -37,6 +37,7 @@ ROLE, ROLE_POLICY = "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy"
 ACCOUNT, REGION = "123456789012", "us-east-2"
 LOGINS = dbboot.logins({"order": ("orders", "order_service"), "user-auth": ("users", "user_auth_service")})
 STACKS = pytest.mark.parametrize("stack", ["dev", "prod"])
+SECRET = {SPECIAL_SIG: SECRET_SIG, "value": "[secret]"}
 
 
 def _job(res: Resources) -> dict[str, Any]:
@@ -59,6 +60,18 @@ def _writer(res: Resources) -> dict[str, Any]:
 
 def _aurora(res: Resources) -> dict[str, Any]:
     return res.named("ecommerce-data-aurora", "aws:rds/cluster:Cluster")
+
+
+def _master_secret(res: Resources) -> tuple[str, str]:
+    """(ARN, key ARN) of the secret holding the master credential: RDS's (dr.mode off, dev), or the DataTier's own
+    for a global database's primary (prod's pilot light), which RDS cannot manage."""
+    aurora = _aurora(res)
+    if aurora["inputs"]["manageMasterUserPassword"]:
+        return aurora["outputs"]["masterUserSecrets"][0]["secretArn"], aurora["inputs"][
+            "masterUserSecretKmsKeyId"
+        ]
+    own = res.named("ecommerce-data-aurora-master", "aws:secretsmanager/secret:Secret")
+    return own["outputs"]["arn"], own["inputs"]["kmsKeyId"]
 
 
 # --- the SQL ---------------------------------------------------------------------------------------------------
@@ -225,6 +238,21 @@ def test_master_secret_json_becomes_one_pgpass_line(secret: str, line: str) -> N
     assert out.returncode == 0 and out.stdout == line + "\n", (out.stdout, out.stderr)
 
 
+def test_own_master_secret_of_a_global_primary_becomes_the_same_pgpass_line() -> None:
+    """The DataTier's own master secret (a global database's primary, where RDS cannot manage it) goes through the
+    same `.pgpass` step: every special character the password may draw (MASTER_PASSWORD_SPECIALS) survives."""
+    from pulumi.runtime.sync_await import _sync_await
+
+    from components.data.aurora import MASTER_PASSWORD_SPECIALS, master_secret_string
+
+    password = "Ab3" + MASTER_PASSWORD_SPECIALS
+    text = _sync_await(master_secret_string(password).future())
+    assert isinstance(text, str), text
+    out = _pgpass(text)
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    assert out.returncode == 0 and out.stdout == f"*:*:*:*:{escaped}\n", (text, out.stdout, out.stderr)
+
+
 @pytest.mark.parametrize(
     "secret", ['{"username":"x"}', '{"password":""}', '{"password":"a\\u0007"}', "not json"]
 )
@@ -269,9 +297,7 @@ def test_each_login_is_the_user_its_service_may_rds_db_connect_as(resources: Any
 @STACKS
 def test_bootstrap_role_may_read_only_the_master_secret(resources: Any, stack: str) -> None:
     res = resources(stack)
-    aurora = _aurora(res)
-    secret = aurora["outputs"]["masterUserSecrets"][0]["secretArn"]
-    key = aurora["inputs"]["masterUserSecretKmsKeyId"]
+    secret, key = _master_secret(res)
     record = res.named(f"{MESH}-{dbboot.NAME}", ROLE_POLICY)
     statements = policy_doc(record, "policy")["Statement"]
     assert [(s["Effect"], listify(s["Action"]), listify(s["Resource"])) for s in statements] == [
@@ -298,8 +324,13 @@ def test_bootstrap_role_may_read_only_the_master_secret(resources: Any, stack: s
 def test_no_password_in_any_manifest_or_state(resources: Any, stack: str) -> None:
     res = resources(stack)
     aurora = _aurora(res)
-    assert aurora["inputs"]["manageMasterUserPassword"] is True, aurora["urn"]
-    assert "masterPassword" not in aurora["inputs"], f"{aurora['urn']}: a master password in Pulumi state"
+    if (
+        stack == "dev"
+    ):  # RDS manages it; prod's global primary keeps a generated one, only ever a Pulumi secret
+        assert aurora["inputs"]["manageMasterUserPassword"] is True, aurora["urn"]
+        assert "masterPassword" not in aurora["inputs"], f"{aurora['urn']}: a master password in Pulumi state"
+    else:
+        assert aurora["inputs"]["masterPassword"] == SECRET, f"{aurora['urn']}: the master password unmasked"
     assert not res.of_type("kubernetes:core/v1:Secret"), (
         "no Kubernetes Secret: the password is read in the pod"
     )

@@ -21,10 +21,15 @@ DR = "ecommerce:dr:DisasterRecovery"
 STANDBY = "ecommerce:dr:StandbyRegion"
 DR_REGION = "us-east-1"
 
-#: The test stack configs beyond the two stack files: (stack file, dr.* overrides).
-MODES: dict[str, tuple[str, dict[str, Any]]] = {
-    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}),
-    "dev-pilot-light": ("dev", {"mode": "pilot-light", "kmsDeletionWindowDays": 7}),
+#: The test stack configs beyond the two stack files: (stack file, dr.* overrides, data.* overrides).
+MODES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
+    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}, {}),
+    # dev's Aurora pauses at 0 ACUs, which a global database's primary never does (settings refuse it): 0.5.
+    "dev-pilot-light": (
+        "dev",
+        {"mode": "pilot-light", "kmsDeletionWindowDays": 7},
+        {"auroraMinCapacity": 0.5},
+    ),
 }
 _PLANS: dict[str, dict[str, Any]] = {}
 
@@ -35,9 +40,16 @@ def mode_plan(case: str) -> Resources:
 
 def raw_mode_plan(case: str) -> dict[str, Any]:
     if case not in _PLANS:
-        stack, dr = MODES[case]
-        _PLANS[case] = build_plan(stack, {f"{NS}:dr": dr})
+        stack, dr, data = MODES[case]
+        overrides: dict[str, Any] = {f"{NS}:dr": dr}
+        if data:
+            overrides[f"{NS}:data"] = {**stack_data(stack), **data}
+        _PLANS[case] = build_plan(stack, overrides)
     return _PLANS[case]
+
+
+def stack_data(stack: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"])
 
 
 def dr_children(r: Resources) -> list[dict[str, Any]]:
@@ -101,6 +113,47 @@ def test_bad_dr_setting_names_the_key_and_what_is_allowed(stack: str, dr: dict[s
     message = str(err.value)
     assert f"  - {key}:" in message, f"message should name {key!r}:\n{message}"
     assert any(a in message for a in allowed.split("|")), f"message should say {allowed!r}:\n{message}"
+
+
+#: What an Aurora global database (pilot-light, warm-standby) asks of the primary's settings: (case, data.*
+#: overrides, key, what the message says).
+BAD_GLOBAL = [
+    # "An Aurora global database requires DB instance classes that are optimized for memory-intensive applications"
+    # (Aurora user guide, global database configuration requirements): no burstable class.
+    ("burstable-class", {"auroraInstanceClass": "db.t4g.medium"}, "data.auroraInstanceClass",
+     "memory-optimised class"),
+    ("burstable-t3", {"auroraInstanceClass": "db.t3.medium"}, "data.auroraInstanceClass", "dr.mode"),
+    # Aurora never auto-pauses the Serverless v2 writer of a global database's primary (Aurora user guide,
+    # "Situations where Aurora Serverless v2 doesn't auto-pause").
+    ("auto-pause", {"auroraInstanceClass": "db.serverless", "auroraMinCapacity": 0}, "data.auroraMinCapacity",
+     "never pauses"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "key", "says"), [b[1:] for b in BAD_GLOBAL], ids=[b[0] for b in BAD_GLOBAL])
+def test_a_global_database_refuses_what_aurora_global_databases_do_not_support(
+    data: dict[str, Any], key: str, says: str
+) -> None:
+    overrides = {f"{NS}:data": {**stack_data("prod"), **data}}
+    with pytest.raises(SettingsError) as err:
+        settings_for("prod", overrides)
+    message = str(err.value)
+    assert f"  - {key}:" in message and says in message and "dr.mode" in message, message
+
+
+@pytest.mark.parametrize(
+    "klass", ["db.serverless", "db.r7g.large", "db.r6i.xlarge", "db.x2g.large", "db.r8g.large"]
+)
+def test_a_global_database_takes_serverless_v2_and_memory_optimised_classes(klass: str) -> None:
+    data = {**stack_data("prod"), "auroraInstanceClass": klass, "auroraMinCapacity": 0.5}
+    assert settings_for("prod", {f"{NS}:data": data}).data.aurora_instance_class == klass
+
+
+def test_backup_restore_keeps_burstable_classes_and_auto_pause() -> None:
+    """Without a global database nothing changes: dev's burstable or pausing Aurora may copy its backups."""
+    data = {**stack_data("dev"), "auroraInstanceClass": "db.t4g.medium"}
+    s = settings_for("dev", {f"{NS}:dr": {"mode": "backup-restore"}, f"{NS}:data": data})
+    assert (s.dr.aurora_global, s.data.aurora_instance_class) == (False, "db.t4g.medium"), s.dr
 
 
 def test_stack_modes_dev_off_prod_pilot_light_with_rtc() -> None:
@@ -488,3 +541,220 @@ def test_each_mode_config_passes_the_policy_pack(case: str) -> None:
     with PolicySession.for_plan(plan) as session:
         report = session.analyze(plan)
     assert not report.mandatory, "\n".join(f"{d.policy}: {d.urn}: {d.message}" for d in report.mandatory)
+
+
+# -- Aurora: the global database (pilot light and up) -------------------------------------------------------------------
+
+CLUSTER, GLOBAL = "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster"
+INSTANCE, SECRET = "aws:rds/clusterInstance:ClusterInstance", "aws:secretsmanager/secret:Secret"
+
+
+def test_pilot_light_makes_aurora_a_global_database_from_the_existing_cluster(
+    resources: Callable[[str], Resources],
+) -> None:
+    """pulumi-aws `rds.GlobalCluster` docstring, "New Global Cluster From Existing DB Cluster": the global cluster
+    names the existing cluster's ARN as `source_db_cluster_identifier` with `force_destroy`, and the cluster ignores
+    `globalClusterIdentifier`. Managed through the primary's provider (its source is in us-east-2), after the
+    writer exists (AWS adds a region only to a primary with its writer)."""
+    r = resources("prod")
+    primary = one(r, CLUSTER, "ecommerce-data-aurora")
+    (g,) = r.of_type(GLOBAL)
+    i = g["inputs"]
+    assert i["sourceDbClusterIdentifier"] == primary["outputs"]["arn"] and i["forceDestroy"] is True, g["urn"]
+    assert i["globalClusterIdentifier"] == "ecommerce-prod-aurora-global" and i["deletionProtection"], g[
+        "urn"
+    ]
+    assert g["provider"].split("::")[-2] == "aws" and g["protect"], f"{g['urn']}: primary region, protected"
+    writer = one(r, INSTANCE, "ecommerce-data-aurora-1")
+    assert writer["urn"] in g["dependencies"], f"{g['urn']} must wait for {writer['urn']}"
+    assert "globalClusterIdentifier" in primary["ignoreChanges"], primary["urn"]
+
+
+def test_pilot_light_secondary_is_headless_in_us_east_1_with_its_own_key_and_no_credentials(
+    resources: Callable[[str], Resources],
+) -> None:
+    """The secondary (StandbyRegion's child, so the us-east-1 provider): same engine and running version as the
+    primary, no master user, password or database name, `replicationSourceIdentifier` ignored (pulumi-aws
+    GlobalCluster docstring) so an `up` does not detach it, encrypted with the DR `databases` key, in the DR VPC's
+    private subnets behind its Database SG, IAM auth, TLS only, log exports, protected. Pilot light: headless — no
+    instance (Aurora user guide, "Creating a headless Aurora DB cluster in a secondary Region"), storage only."""
+    r = resources("prod")
+    ref = provider_ref(dr_provider(r))
+    primary = one(r, CLUSTER, "ecommerce-data-aurora")
+    s = one(r, CLUSTER, "ecommerce-dr-aurora")
+    i, u = s["inputs"], s["urn"]
+    assert s["provider"] == ref and s["parent"] == r.of_type(STANDBY)[0]["urn"], f"{u}: in us-east-1"
+    assert i["globalClusterIdentifier"] == one(r, GLOBAL, "ecommerce-dr-aurora-global")["outputs"]["id"], u
+    assert (i["engine"], i["engineVersion"]) == (
+        "aurora-postgresql",
+        primary["outputs"]["engineVersionActual"],
+    ), u
+    for absent in ("masterUsername", "masterPassword", "databaseName", "manageMasterUserPassword"):
+        assert absent not in i, f"{u}: a secondary has no {absent} of its own"
+    assert {"replicationSourceIdentifier", "engineVersion"} <= set(s["ignoreChanges"]), s["ignoreChanges"]
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-databases-key")
+    assert i["storageEncrypted"] is True and i["kmsKeyId"] == key["outputs"]["arn"], (
+        f"{u}: the DR databases key"
+    )
+    assert ":us-east-1:" in key["outputs"]["arn"] and key["provider"] == ref, key["urn"]
+    group = one(r, "aws:rds/subnetGroup:SubnetGroup", "ecommerce-dr-aurora")
+    private = {
+        x["id"]
+        for x in r.of_type("aws:ec2/subnet:Subnet")
+        if x["name"].startswith("ecommerce-dr-vpc-private")
+    }
+    assert set(group["inputs"]["subnetIds"]) == private and len(private) == 2, group["urn"]
+    assert i["dbSubnetGroupName"] == group["outputs"]["name"], u
+    assert i["vpcSecurityGroupIds"] == [one(r, "aws:ec2/securityGroup:SecurityGroup",
+                                            "ecommerce-dr-vpc-database-sg")["id"]], u  # fmt: skip
+    params = one(r, "aws:rds/clusterParameterGroup:ClusterParameterGroup", "ecommerce-dr-aurora")
+    assert {p["name"]: p["value"] for p in params["inputs"]["parameters"]}["rds.force_ssl"] == "1", params[
+        "urn"
+    ]
+    assert i["iamDatabaseAuthenticationEnabled"] is True and i["enabledCloudwatchLogsExports"] == [
+        "postgresql"
+    ], u
+    assert (
+        i["deletionProtection"] is True and i["skipFinalSnapshot"] is False and i["finalSnapshotIdentifier"]
+    ), u
+    assert s["protect"] and s["retainOnDelete"], f"{u}: protected like the primary"
+    instances = [
+        x["urn"] for x in r.of_type(INSTANCE) if x["inputs"]["clusterIdentifier"] == i["clusterIdentifier"]
+    ]
+    assert instances == [], f"pilot light: a headless secondary, no instance: {instances}"
+    logs = one(r, "aws:cloudwatch/logGroup:LogGroup", "ecommerce-dr-aurora-logs")
+    assert logs["inputs"]["name"] == f"/aws/rds/cluster/{i['clusterIdentifier']}/postgresql", logs["urn"]
+    assert logs["inputs"]["kmsKeyId"] == key["outputs"]["arn"] and logs["urn"] in s["dependencies"], logs[
+        "urn"
+    ]
+
+
+def test_the_secondary_has_a_cluster_name_unique_across_regions(
+    resources: Callable[[str], Resources],
+) -> None:
+    """Aurora global database naming requirement: cluster names unique across all AWS Regions."""
+    ids = [c["inputs"]["clusterIdentifier"] for c in resources("prod").of_type(CLUSTER)]
+    assert len(ids) == len(set(ids)) == 2, ids
+
+
+def test_secrets_the_services_need_replicate_to_the_dr_region_under_its_secrets_key(
+    resources: Callable[[str], Resources],
+) -> None:
+    """pulumi-aws `secretsmanager.Secret` `replicas` (region, kms_key_id): the Stripe key, the Redis AUTH token and
+    the global primary's own master secret replicate under StandbyRegion's `secrets` key. The key's policy lets the
+    account (IAM) use it: Secrets Manager encrypts a replica with the caller's kms:GenerateDataKey/kms:Encrypt
+    (ReplicateSecretToRegions API reference). The RDS-managed secret (dev) is RDS's and is not replicated."""
+    r = resources("prod")
+    key = one(r, "aws:kms/key:Key", "ecommerce-dr-secrets-key")
+    secrets = {x["name"]: x for x in r.of_type(SECRET)}
+    assert {"ecommerce-data-stripe", "ecommerce-data-redis-auth", "ecommerce-data-aurora-master"} <= set(
+        secrets
+    )
+    for name in ("ecommerce-data-stripe", "ecommerce-data-redis-auth", "ecommerce-data-aurora-master"):
+        x = secrets[name]
+        assert x["inputs"]["replicas"] == [{"region": DR_REGION, "kmsKeyId": key["outputs"]["arn"]}], x["urn"]
+    statements = json.loads(key["inputs"]["policy"])["Statement"]
+    root = next(s for s in statements if s.get("Sid") == "AccountAdministersKeyThroughIam")
+    assert root["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"} and root["Action"] == "kms:*", key[
+        "urn"
+    ]
+
+
+def test_backup_restore_keeps_rds_managed_credentials_and_no_global_database() -> None:
+    """Backup-restore: no global database (the daily copy is its Aurora DR), so RDS keeps managing the master
+    password; the secrets still replicate (the Stripe key cannot be re-issued, and Pulumi's copy of it is
+    encrypted with the state's KMS key in the primary region)."""
+    r = mode_plan("prod-backup-restore")
+    assert not r.of_type(GLOBAL) and [c["name"] for c in r.of_type(CLUSTER)] == ["ecommerce-data-aurora"]
+    cluster = one(r, CLUSTER, "ecommerce-data-aurora")
+    assert cluster["inputs"]["manageMasterUserPassword"] is True, cluster["urn"]
+    assert not [x["urn"] for x in r if x["name"] == "ecommerce-data-aurora-master"], "no own master secret"
+    for x in r.of_type(SECRET):
+        assert [rep["region"] for rep in x["inputs"]["replicas"]] == [DR_REGION], x["urn"]
+    assert one(r, "aws:backup/plan:Plan", "ecommerce-dr-aurora")["inputs"]["rules"][0]["copyActions"], (
+        "daily copy"
+    )
+
+
+def test_dev_off_replicates_no_secret_and_has_no_global_database(
+    resources: Callable[[str], Resources],
+) -> None:
+    r = resources("dev")
+    assert not r.of_type(GLOBAL), [x["urn"] for x in r.of_type(GLOBAL)]
+    for x in r.of_type(SECRET):
+        # Absent, not an empty list: `replicas: []` would be an update of every secret of a stack without DR.
+        assert "replicas" not in x["inputs"], f"{x['urn']}: dr.mode off replicates nothing"
+
+
+def test_dev_pilot_light_secondary_follows_dev_unprotected() -> None:
+    """dev with pilot light: the same headless secondary, free to tear down (protectData false), and the daily
+    copy kept beside it (a global database replicates a bad write; the copy is the point in time to go back to)."""
+    r = mode_plan("dev-pilot-light")
+    s = one(r, CLUSTER, "ecommerce-dr-aurora")
+    assert s["inputs"]["deletionProtection"] is False and s["inputs"]["skipFinalSnapshot"] is True, s["urn"]
+    assert not s["protect"], s["urn"]
+    assert one(r, GLOBAL, "ecommerce-dr-aurora-global")["inputs"]["deletionProtection"] is False
+    assert not [x for x in r.of_type(INSTANCE) if x["name"].startswith("ecommerce-dr-")], "headless"
+    assert r.of_type("aws:backup/plan:Plan"), "the daily copy stays in pilot light"
+    # Serverless v2 on the secondary: never 0 ACUs (a secondary's instances never auto-pause).
+    assert s["inputs"]["serverlessv2ScalingConfiguration"]["minCapacity"] >= 0.5, s["urn"]
+
+
+@pytest.mark.parametrize(
+    ("mode", "instances"), [("backup-restore", 0), ("pilot-light", 0), ("warm-standby", 1)]
+)
+def test_secondary_instance_count_by_mode(mode: str, instances: int) -> None:
+    """Pilot light runs a headless secondary, warm standby one instance of the primary's class."""
+    from components.config.dr import DrSettings
+
+    assert DrSettings(mode=mode).aurora_secondary_instances == instances  # type: ignore[arg-type]
+
+
+def test_warm_standby_builder_gives_the_secondary_one_instance_of_the_primarys_class() -> None:
+    """Warm standby is still refused by the settings on this branch: the builder is run directly with prod's
+    settings in that mode, under a real StandbyRegion (its DR VPC included)."""
+    import dataclasses
+
+    import pulumi
+
+    from components.dr import standby_region
+    from components.dr_aurora import ReplicatedCluster, build_aurora_global
+    from tools.offline.engine import run_in_mocks
+
+    s = settings_for("prod")
+    warm = dataclasses.replace(s, dr=dataclasses.replace(s.dr, mode="warm-standby"))
+
+    def program() -> None:
+        standby = standby_region("ecommerce-dr", warm, opts=pulumi.ResourceOptions())
+        assert standby is not None
+        owner = pulumi.ComponentResource("ecommerce:dr:DisasterRecovery", "ecommerce-dr")
+        source = ReplicatedCluster("arn:aws:rds:us-east-2:123456789012:cluster:ecommerce-prod-aurora", "16.13",
+                                   "arn:aws:rds:us-east-2:123456789012:db:ecommerce-prod-aurora-1")  # fmt: skip
+        built = build_aurora_global(owner, "ecommerce-dr", warm, standby, source)
+        assert built.secondary_instance_count == 1
+
+    monitor, _, _ = run_in_mocks(program, stack="prod")
+    r = Resources(monitor.records)
+    (instance,) = [x for x in r.of_type(INSTANCE) if x["name"].startswith("ecommerce-dr-aurora")]
+    i = instance["inputs"]
+    assert i["instanceClass"] == s.data.aurora_instance_class == "db.r7g.large", instance["urn"]
+    assert i["clusterIdentifier"] == "ecommerce-prod-aurora-us-east-1" and i["publiclyAccessible"] is False
+    assert ":us-east-1:" in i["performanceInsightsKmsKeyId"], f"{instance['urn']}: the DR key"
+    assert instance["protect"], instance["urn"]
+
+
+def test_warm_standby_plan_holds_one_secondary_instance_once_the_mode_is_built() -> None:
+    """The integrator's switch: when the settings accept warm-standby (branch `standby`), its plan holds the global
+    database with a one-instance secondary and the secret replicas."""
+    from components.config.dr import BUILT_DR_MODES
+
+    if "warm-standby" not in BUILT_DR_MODES:
+        pytest.skip(
+            "dr.mode warm-standby is refused by the settings on this branch (built on branch `standby`)"
+        )
+    plan = build_plan("prod", {f"{NS}:dr": {"mode": "warm-standby"}})
+    r = Resources(plan["resources"])
+    assert len(r.of_type(GLOBAL)) == 1
+    secondary = [x for x in r.of_type(INSTANCE) if x["inputs"]["clusterIdentifier"].endswith("-us-east-1")]
+    assert len(secondary) == 1, [x["urn"] for x in secondary]
+    assert all(x["inputs"].get("replicas") for x in r.of_type(SECRET)), "secret replicas"

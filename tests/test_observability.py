@@ -69,10 +69,25 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], st
                 dims.append(("s3-replication", {"SourceBucket": i["bucket"],
                                                 "DestinationBucket": rule["destination"]["bucket"].split(":::")[-1],
                                                 "RuleId": rule["id"]}, u))  # fmt: skip
+        elif (
+            t == "aws:rds/cluster:Cluster"
+            and i.get("globalClusterIdentifier")
+            and not i.get("masterUsername")
+        ):
+            # A global database's secondary (no master user of its own): its lag, AuroraGlobalDBRPOLag, is a
+            # cluster-level metric published for the secondary in its own region (Aurora user guide).
+            dims.append(("aurora-secondary", {"DBClusterIdentifier": i["clusterIdentifier"]}, u))
         elif t == "aws:rds/cluster:Cluster":
+            mine = [x for x in instances if x["inputs"]["clusterIdentifier"] == i["clusterIdentifier"]]
             out.append(("aurora-writer", i["clusterIdentifier"], u))
-            if len(instances) > 1:
+            if len(mine) > 1:
                 out.append(("aurora-reader", i["clusterIdentifier"], u))
+        elif t == "aws:backup/plan:Plan":
+            # NumberOfCopyJobsFailed per vault (AWS Backup developer guide, CloudWatch metrics): the source vault
+            # of every rule that copies.
+            for rule in i["rules"]:
+                if rule.get("copyActions"):
+                    dims.append(("backup-copy", {"BackupVaultName": rule["targetVaultName"]}, u))
         elif t == "aws:elasticache/replicationGroup:ReplicationGroup":
             out += [("redis-node", m, u) for m in o["memberClusters"]]
         elif t == "aws:opensearch/domain:Domain":
@@ -163,6 +178,8 @@ def test_every_store_and_entry_point_has_its_recommended_alarms(stack: str, reso
             "eks-cluster",
             "s3-replication",
             "dynamodb-replica",
+            "aurora-secondary",
+            "backup-copy",
         }
     assert expected <= kinds, f"{stack}: covered kinds missing from the plan: {sorted(expected - kinds)}"
     gaps = coverage_gaps(res.records)
@@ -195,7 +212,9 @@ def test_a_store_without_alarms_fails_the_coverage_check(plan: Callable[[str], d
 
 @pytest.mark.parametrize(
     ("kind", "alarm"), [("dynamodb-replica", "dynamodb-replication-latency-products"),
-                        ("s3-replication", "s3-replication-failed-site")],
+                        ("s3-replication", "s3-replication-failed-site"),
+                        ("aurora-secondary", "aurora-global-rpo-lag-aurora"),
+                        ("backup-copy", "backup-copy-failed-aurora")],
 )  # fmt: skip
 def test_a_replicated_store_without_its_lag_alarm_fails_the_coverage_check(
     plan: Callable[[str], dict[str, Any]], kind: str, alarm: str
@@ -207,9 +226,8 @@ def test_a_replicated_store_without_its_lag_alarm_fails_the_coverage_check(
     gaps = coverage_gaps(records)
     assert len(gaps) == 1 and alarm.rsplit("-", 1)[0] in gaps[0], gaps
     # An alarm on the right metric but another replica's dimensions does not cover it either.
-    records.append(victim | {"inputs": victim["inputs"] | {"dimensions": {**victim["inputs"]["dimensions"],
-                                                                           "ReceivingRegion": "eu-west-1",
-                                                                           "RuleId": "other"}}})  # fmt: skip
+    wrong = dict.fromkeys(victim["inputs"]["dimensions"], "other")
+    records.append(victim | {"inputs": victim["inputs"] | {"dimensions": wrong}})
     assert len(coverage_gaps(records)) == 1, f"{victim['urn']}: wrong dimensions must not count"
 
 
@@ -227,10 +245,62 @@ def test_replication_alarms_stay_in_the_source_region_where_aws_publishes_them(r
     assert lag["dimensions"] == {"TableName": "ecommerce-prod-products", "ReceivingRegion": "us-east-1"}, lag
 
 
+def test_aurora_lag_alarm_lives_in_the_dr_region_where_aws_publishes_it(resources: Any) -> None:
+    """AuroraGlobalDBRPOLag: "available only in secondary AWS Regions" (Aurora user guide, cluster-level metrics),
+    per DBClusterIdentifier of the secondary; for Aurora PostgreSQL the metric to watch before a switchover or
+    failover (Aurora user guide, "Using switchover or failover"). The alarm is in us-east-1 and notifies the topic
+    there; the backup copy alarm counts copy jobs per source vault, in the primary region where they run."""
+    res: Resources = resources("prod")
+    secondary = res.named("ecommerce-dr-aurora", "aws:rds/cluster:Cluster")
+    lag = res.named("ecommerce-observability-aurora-global-rpo-lag-aurora", METRIC_ALARM)
+    i = lag["inputs"]
+    assert (i["namespace"], i["metricName"], i["region"]) == (
+        "AWS/RDS",
+        "AuroraGlobalDBRPOLag",
+        "us-east-1",
+    ), i
+    assert i["dimensions"] == {"DBClusterIdentifier": secondary["inputs"]["clusterIdentifier"]}, lag["urn"]
+    topic = res.named("ecommerce-observability-global-alarms", "aws:sns/topic:Topic")
+    assert i["alarmActions"] == [topic["outputs"]["arn"]], (
+        f"{lag['urn']}: a us-east-1 alarm, a us-east-1 topic"
+    )
+    copy_alarm = res.named("ecommerce-observability-backup-copy-failed-aurora", METRIC_ALARM)["inputs"]
+    vault = res.named("ecommerce-dr-primary-backups", "aws:backup/vault:Vault")
+    assert copy_alarm["dimensions"] == {"BackupVaultName": vault["inputs"]["name"]}, copy_alarm
+    assert not copy_alarm.get("region") and copy_alarm["metricName"] == "NumberOfCopyJobsFailed", copy_alarm
+
+
+def test_a_dr_region_other_than_us_east_1_gets_its_own_alarm_topic_for_the_aurora_lag() -> None:
+    """A CloudWatch alarm notifies an SNS topic of its own region: with drRegion us-west-2 the lag alarm lives there
+    (the secondary's region) and a topic (with its key) is made there; nothing of the default layout is renamed."""
+    res = Resources(build_plan("prod", {f"{NS}drRegion": "us-west-2"})["resources"])
+    lag = res.named("ecommerce-observability-aurora-global-rpo-lag-aurora", METRIC_ALARM)["inputs"]
+    topic = res.named("ecommerce-observability-us-west-2-alarms", "aws:sns/topic:Topic")
+    assert lag["region"] == topic["inputs"]["region"] == "us-west-2", (lag, topic["urn"])
+    assert lag["alarmActions"] == lag["okActions"] == [topic["outputs"]["arn"]], topic["urn"]
+    key = res.named("ecommerce-observability-us-west-2-key", "aws:kms/key:Key")
+    assert (
+        topic["inputs"]["kmsMasterKeyId"] == key["outputs"]["arn"] and key["inputs"]["region"] == "us-west-2"
+    )
+    assert (
+        res.named("ecommerce-observability-global-alarms", "aws:sns/topic:Topic")["inputs"]["region"]
+        == "us-east-1"
+    )
+
+
+def test_backup_restore_watches_the_copies_but_has_no_global_database() -> None:
+    plan = build_plan("prod", {f"{NS}dr": {"mode": "backup-restore", "replicationTimeControl": False}})
+    names = {r["name"] for r in plan["resources"] if r["type"] == METRIC_ALARM}
+    assert "ecommerce-observability-backup-copy-failed-aurora" in names, sorted(names)
+    assert not [n for n in names if "rpo-lag" in n], sorted(names)
+    assert not coverage_gaps(plan["resources"]), coverage_gaps(plan["resources"])
+
+
 def test_dev_without_dr_has_no_replication_alarms(resources: Any) -> None:
     res: Resources = resources("dev")
     found = [a["urn"] for a in res.of_type(METRIC_ALARM)
-             if a["inputs"].get("metricName") in ("OperationsFailedReplication", "ReplicationLatency")]  # fmt: skip
+             if a["inputs"].get("metricName") in ("OperationsFailedReplication", "ReplicationLatency",
+                                                  "AuroraGlobalDBRPOLag", "NumberOfCopyJobsFailed")]  # fmt: skip
     assert not found, f"dr.mode off: {found}"
 
 
@@ -260,6 +330,9 @@ def test_cloudfront_and_waf_alarms_live_in_us_east_1(stack: str, resources: Any)
     for a in resources(stack).of_type(METRIC_ALARM):
         ns = a["inputs"].get("namespace")
         if ns in ("AWS/CloudFront", "AWS/WAFV2"):
+            assert a["inputs"].get("region") == "us-east-1", a["urn"]
+        elif a["inputs"].get("metricName") == "AuroraGlobalDBRPOLag":
+            # published for the global database's secondary, in the DR region only (test above)
             assert a["inputs"].get("region") == "us-east-1", a["urn"]
         elif ns:
             assert "region" not in a["inputs"], f"{a['urn']}: regional metric alarm pinned to another region"

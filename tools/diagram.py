@@ -103,13 +103,22 @@ class Picture:
             cur = self.by_urn.get(cur.get("parent") or "")
         return cur
 
+    def region_of(self, r: Mapping[str, Any]) -> str | None:
+        """A resource's region: its `region` input, or the DR region for a child of StandbyRegion (whose provider
+        places it there without the input)."""
+        region = (r.get("inputs") or {}).get("region")
+        if region:
+            return str(region)
+        comp = self.component(r)
+        return self.dr_region if comp is not None and comp["type"] == "ecommerce:dr:StandbyRegion" else None
+
     def of_type(self, type_: str) -> list[Mapping[str, Any]]:
         return [r for r in self.resources if r["type"] == type_]
 
     def add(self, r: Mapping[str, Any], label: str) -> str:
         comp = self.component(r)
         nid = node_id(r["name"])
-        region = (r.get("inputs") or {}).get("region")
+        region = self.region_of(r)
         if region == self.dr_region and comp is not None and comp["type"] != "ecommerce:edge:CdnEdge":
             label += f"<br/>({region})"
         self.nodes[nid] = (comp["name"] if comp else "", label)
@@ -123,7 +132,13 @@ class Picture:
         for r in self.resources:
             if r["type"] in MAIN:
                 self.add(r, MAIN[r["type"]](r))
-        buckets = {str((b.get("inputs") or {}).get("bucket") or b["name"]): b for b in self.of_type(BUCKET)}
+        # By the bucket's name: its input, else the name AWS (here the engine) gave it.
+        buckets = {
+            str(
+                (b.get("inputs") or {}).get("bucket") or (b.get("outputs") or {}).get("bucket") or b["name"]
+            ): b
+            for b in self.of_type(BUCKET)
+        }
         for b in self.of_type(BUCKET):
             self.add(b, f"S3<br/>{b['name'].removeprefix('ecommerce-')}")
         interface = [
@@ -188,9 +203,7 @@ class Picture:
         for type_ in ("aws:rds/cluster:Cluster", "aws:elasticache/replicationGroup:ReplicationGroup",
                       "aws:opensearch/domain:Domain", "aws:dynamodb/table:Table", "aws:cognito/userPool:UserPool"):  # fmt: skip
             for r in self.of_type(type_):
-                if (r.get("inputs") or {}).get("region") in (None, "") or r["inputs"].get(
-                    "region"
-                ) != self.dr_region:
+                if self.region_of(r) != self.dr_region:
                     self.edge(nodes, node_id(r["name"]))
         for t in self.of_type("aws:sns/topic:Topic"):
             if "alarm" not in str(_name(t)):
@@ -239,16 +252,30 @@ class Picture:
         self.edge(self._first("aws:synthetics/canary:Canary"), "viewer", "probes the shop")
         # Copies in the DR region: each from the primary store of the same type.
         for r in self.resources:
-            if r["type"] in REPLICATED and (r.get("inputs") or {}).get("region") == self.dr_region:
+            # A bucket's replica is named by its replication configuration (below), not guessed by type.
+            if r["type"] in REPLICATED and r["type"] != BUCKET and self.region_of(r) == self.dr_region:
                 comp = self.component(r)
                 # CloudFront-scoped resources live in us-east-1 by AWS's rule, not as DR copies.
                 if comp is None or comp["type"] == "ecommerce:edge:CdnEdge":
                     continue
-                primary = next((p for p in self.of_type(r["type"])
-                                if (p.get("inputs") or {}).get("region") != self.dr_region), None)  # fmt: skip
+                primary = next(
+                    (p for p in self.of_type(r["type"]) if self.region_of(p) != self.dr_region), None
+                )
                 if primary is not None:
                     self.edge(
                         node_id(primary["name"]), node_id(r["name"]), f"replication to {self.dr_region}"
+                    )
+
+        for c in self.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
+            i = c.get("inputs") or {}
+            for rule in i.get("rules") or []:
+                source, replica = (
+                    buckets.get(str(i.get("bucket"))),
+                    buckets.get(_last(get_in(rule, "destination", "bucket"))),
+                )
+                if source is not None and replica is not None:
+                    self.edge(
+                        node_id(source["name"]), node_id(replica["name"]), f"replication to {self.dr_region}"
                     )
 
     def render(self) -> str:

@@ -21,6 +21,9 @@ DR_MODES = ("off", "backup-restore", "pilot-light", "warm-standby")
 BUILT_DR_MODES = ("off", "backup-restore", "pilot-light")
 #: Days the daily Aurora copies are kept: at least one; five weeks, like Aurora's own backup retention maximum.
 BACKUP_RETENTION_RANGE = (1, 35)
+#: Instance class families (the letter after `db.`) an Aurora global database accepts besides db.serverless: the
+#: memory-optimised ones (`aurora_global_class_allowed`).
+GLOBAL_DB_CLASS_FAMILIES = ("r", "x")
 #: A KMS key's pending-deletion window is 7 to 30 days (KMS `ScheduleKeyDeletion`, PendingWindowInDays).
 KMS_DELETION_WINDOW_RANGE = (7, 30)
 
@@ -32,8 +35,9 @@ class DrSettings:
     """What the stack keeps in the DR region (`drRegion`) and how its stores replicate there (`DisasterRecovery`)."""
 
     mode: DrMode = setting(
-        "mode", "DR strategy: off, backup-restore (data and images copied to drRegion), pilot-light (also live "
-        "DynamoDB replicas and a DR VPC), warm-standby (not built yet). See docs/disaster-recovery.md.", "off",
+        "mode", "DR strategy: off, backup-restore (data, images and secrets copied to drRegion), pilot-light (also "
+        "live DynamoDB replicas, an Aurora global database with a headless secondary, and a DR VPC), warm-standby "
+        "(not built yet). See docs/disaster-recovery.md.", "off",
     )  # fmt: skip
     replication_time_control: bool = setting(
         "replicationTimeControl", "S3 Replication Time Control on the bucket replication rules (99.99% of objects "
@@ -65,6 +69,18 @@ class DrSettings:
     def live_table_replicas(self) -> bool:
         """DynamoDB replicas in the DR region: the pilot light's always-on data (backup-restore copies objects only)."""
         return self.mode in ("pilot-light", "warm-standby")
+
+    @property
+    def aurora_global(self) -> bool:
+        """Aurora as a global database with a secondary cluster in the DR region (pilot light: headless, storage
+        only; warm standby: one instance). Backup-restore keeps the daily snapshot copy alone."""
+        return self.mode in ("pilot-light", "warm-standby")
+
+    @property
+    def aurora_secondary_instances(self) -> int:
+        """Instances of the DR-region secondary: none in pilot light (a headless cluster, storage replication only,
+        no compute billed), one of the primary's class in warm standby (it serves reads and is promoted at once)."""
+        return 1 if self.mode == "warm-standby" else 0
 
 
 class Context(Stack, Protocol):
@@ -101,6 +117,36 @@ def dr_rules(s: Context, problems: list[str]) -> None:
     )
     in_range(problems, f"{k}.backupRetentionDays", d.backup_retention_days, *BACKUP_RETENTION_RANGE, " days")
     _vpc_cidr_rules(s, problems)
+    _aurora_global_rules(s, problems)
+
+
+def aurora_global_class_allowed(instance_class: str) -> bool:
+    """An instance class an Aurora global database accepts: Serverless v2, or a memory-optimised class (db.r*,
+    db.x*). Aurora user guide, "Configuration requirements of an Amazon Aurora global database": a global database
+    "requires DB instance classes that are optimized for memory-intensive applications" (db.r5 or higher
+    recommended), which leaves out the burstable db.t* classes; Serverless v2 is supported (the same page gives its
+    minimum recommended capacity)."""
+    family = instance_class.removeprefix("db.").split(".")[0]
+    return instance_class == "db.serverless" or family[:1] in GLOBAL_DB_CLASS_FAMILIES
+
+
+def _aurora_global_rules(s: Context, problems: list[str]) -> None:
+    """What an Aurora global database (dr.mode pilot-light or warm-standby) asks of the primary cluster's settings."""
+    d, data = s.dr, s.data
+    if not d.aurora_global:
+        return
+    if not aurora_global_class_allowed(data.aurora_instance_class):
+        problems.append(f"data.auroraInstanceClass: {data.aurora_instance_class!r} with dr.mode {d.mode!r}, which "
+                        "makes Aurora a global database; a global database needs a memory-optimised class (db.r5 "
+                        "or newer, db.r6g, db.r7g, db.r8g, db.x2g) or db.serverless, not a burstable db.t* class. "
+                        "Change the class or set dr.mode to backup-restore")  # fmt: skip
+    if data.aurora_instance_class == "db.serverless" and data.aurora_min_capacity == 0:
+        # Not an API error: AWS silently never pauses the writer of a global database's primary cluster (Aurora user
+        # guide, "Scaling to Zero ACUs ...", "Situations where Aurora Serverless v2 doesn't auto-pause"), so the
+        # setting would only mislead the cost estimate.
+        problems.append(f"data.auroraMinCapacity: 0 (auto-pause) with dr.mode {d.mode!r}; Aurora never pauses the "
+                        "writer of a global database's primary cluster. Set auroraMinCapacity to 0.5 or more (AWS "
+                        "recommends 8 ACUs for a global primary) or dr.mode to backup-restore")  # fmt: skip
 
 
 def _vpc_cidr_rules(s: Context, problems: list[str]) -> None:

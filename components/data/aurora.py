@@ -1,20 +1,43 @@
-"""Aurora PostgreSQL: the cluster, its parameter groups, monitoring role and instances."""
+"""Aurora PostgreSQL: the cluster, its parameter groups, monitoring role and instances, and its master credential.
+
+The master credential: RDS manages it in Secrets Manager (`manage_master_user_password`, rotated by RDS every 7 days)
+unless the cluster is the primary of an Aurora global database (`dr.mode` pilot-light or warm-standby), which RDS
+refuses that for (Aurora user guide, "Password management with Amazon Aurora and AWS Secrets Manager", limitations:
+"DB clusters that are part of an Aurora global database"). Then this component generates the password itself and
+keeps it in its own secret with the same JSON keys (`username`, `password`) as RDS's, so the database bootstrap Job
+(k8s/dbboot.py) reads either alike. docs/data-tier.md, "The master credential", says what replaces RDS's rotation.
+"""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components import iam
 from components.data.base import COMPONENT, MASTER_USERNAME, ORDERS_DATABASE, POSTGRES_PORT, DataTierBase
 from components.naming import tags
 
+#: The characters the generated master password draws its specials from: pulumi-random's default set without `@`.
+#: RDS takes any printable ASCII for an Aurora master password except `/`, `"` and `@` (RDS API, CreateDBCluster,
+#: MasterUserPassword constraints), and no space; the bootstrap Job's `.pgpass` writer escapes `:` (k8s/dbboot.py).
+MASTER_PASSWORD_SPECIALS = "!#$%&*()-_=+[]{}<>:?"
+#: Its length: an Aurora master password has 8 to 41 characters (RDS API, CreateDBCluster, same constraints).
+MASTER_PASSWORD_LENGTH = 40
+
+
+def master_secret_string(password: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The own master secret's value: the JSON keys of the RDS-managed secret (`username`, `password`), which the
+    database bootstrap Job reads (k8s/dbboot.py), kept a Pulumi secret."""
+    return pulumi.Output.secret(pulumi.Output.json_dumps({"username": MASTER_USERNAME, "password": password}))
+
 
 class AuroraMixin(DataTierBase):
     def _aurora(
         self, key: aws.kms.Key, secrets_key: aws.kms.Key, logs_key: aws.kms.Key
-    ) -> tuple[aws.rds.Cluster, aws.rds.ClusterInstance]:
-        """The cluster (with its subnet group, TLS-only parameters and log group), then its instances."""
+    ) -> tuple[aws.rds.Cluster, aws.rds.ClusterInstance, pulumi.Output[str]]:
+        """The cluster (with its subnet group, TLS-only parameters and log group), then its instances; returns them
+        and the ARN of the secret that holds the master credential (RDS's, or our own for a global database)."""
         d, n = self._d, self._name
         major = d.aurora_engine_version.split(".")[0]
         cluster_id = f"{self._base}-aurora"
@@ -43,6 +66,8 @@ class AuroraMixin(DataTierBase):
         # Created before the cluster so RDS writes into an encrypted group with retention, not one of its own.
         log_group = self._log_group("aurora", f"/aws/rds/cluster/{cluster_id}/postgresql", logs_key)
         serverless = d.aurora_instance_class == "db.serverless"
+        own = self._settings.dr.aurora_global
+        master = self._aurora_master_secret(secrets_key) if own else None
         cluster = aws.rds.Cluster(
             f"{n}-aurora",
             cluster_identifier=cluster_id,
@@ -51,8 +76,11 @@ class AuroraMixin(DataTierBase):
             engine_version=d.aurora_engine_version,
             database_name=ORDERS_DATABASE,
             master_username=MASTER_USERNAME,
-            manage_master_user_password=True,
-            master_user_secret_kms_key_id=secrets_key.arn,
+            # Explicitly false with a password when ours: turning RDS's management off needs both in one
+            # ModifyDBCluster call (RDS API: MasterUserPassword is required when ManageMasterUserPassword goes off).
+            manage_master_user_password=not own,
+            master_password=master[1] if master is not None else None,
+            master_user_secret_kms_key_id=None if own else secrets_key.arn,
             iam_database_authentication_enabled=True,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[self._sg],
@@ -84,12 +112,56 @@ class AuroraMixin(DataTierBase):
             # The version is what the cluster is created with; AWS then applies minor upgrades itself (auto minor
             # version upgrade on every instance) and a refresh must not try to take the cluster back to it. So a later
             # change of the setting does nothing by itself: a major upgrade is a planned migration (docs/data-tier.md).
-            opts=self._stateful(depends_on=[log_group], ignore_changes=["engineVersion"]),
+            # globalClusterIdentifier: DisasterRecovery makes this cluster a global database's primary from outside
+            # (`rds.GlobalCluster` with `source_db_cluster_identifier`); the pulumi-aws docstring of GlobalCluster,
+            # "New Global Cluster From Existing DB Cluster", has the cluster ignore it, or the next `up` detaches it.
+            opts=self._stateful(
+                depends_on=[log_group], ignore_changes=["engineVersion", "globalClusterIdentifier"]
+            ),
         )
         writer = self._aurora_instances(
             cluster, key, subnet_group, cluster_id, self._aurora_monitoring_role()
         )
-        return cluster, writer
+        if master is not None:
+            return cluster, writer, master[0].arn
+        managed = cluster.master_user_secrets.apply(lambda s: (s[0].secret_arn or "") if s else "")
+        return cluster, writer, managed
+
+    def _aurora_master_secret(
+        self, secrets_key: aws.kms.Key
+    ) -> tuple[aws.secretsmanager.Secret, pulumi.Output[str]]:
+        """The master credential of a global database's primary: a generated password (a Pulumi secret) kept in a
+        secret under the secrets key, as `{"username", "password"}` like the RDS-managed secret."""
+        n, env = self._name, self._settings.environment
+        password = random.RandomPassword(
+            f"{n}-aurora-master",
+            length=MASTER_PASSWORD_LENGTH,
+            special=True,
+            override_special=MASTER_PASSWORD_SPECIALS,
+            min_special=2,
+            min_numeric=2,
+            opts=self._child,
+        )
+        secret = aws.secretsmanager.Secret(
+            f"{n}-aurora-master",
+            name=f"ecommerce/{env}/orders/aurora-master",
+            description="Aurora master credential (username, password) of the global database's primary cluster. "
+            "RDS cannot manage it in a global database; rotated by replacing the ecommerce-data-aurora-master "
+            "RandomPassword in a pulumi up (docs/data-tier.md, 'The master credential'). Read only by the "
+            "database bootstrap Job.",
+            kms_key_id=secrets_key.arn,
+            recovery_window_in_days=self._d.secret_recovery_window_days,
+            replicas=self._secret_replicas(),
+            tags=tags(COMPONENT, f"{n}-aurora-master"),
+            opts=self._stateful(),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{n}-aurora-master",
+            secret_id=secret.id,
+            secret_string=master_secret_string(password.result),
+            opts=self._child,
+        )
+        return secret, pulumi.Output.secret(password.result)
 
     def _aurora_monitoring_role(self) -> pulumi.Output[str] | None:
         """The role RDS Enhanced Monitoring publishes as; none when `data.auroraMonitoringInterval` is 0."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
@@ -15,6 +16,9 @@ from components.contracts import (
     DataContract,
 )
 from components.naming import stateful, tags
+
+if TYPE_CHECKING:
+    from components.dr import StandbyRegion
 
 COMPONENT = "data"
 #: Inputs Application Auto Scaling changes behind Pulumi's back in provisioned mode: the table's capacities and every
@@ -77,6 +81,7 @@ class DataTierBase(pulumi.ComponentResource):
     aurora_cluster_identifier: pulumi.Output[str]
     aurora_cluster_arn: pulumi.Output[str]
     aurora_cluster_resource_id: pulumi.Output[str]
+    aurora_engine_version: pulumi.Output[str]
     aurora_endpoint: pulumi.Output[str]
     aurora_reader_endpoint: pulumi.Output[str]
     aurora_master_secret_arn: pulumi.Output[str]
@@ -112,6 +117,7 @@ class DataTierBase(pulumi.ComponentResource):
     _subnets: list[pulumi.Input[str]]
     _sg: pulumi.Input[str]
     _search_prerequisites: list[pulumi.Resource]
+    _standby: StandbyRegion | None
     _account: pulumi.Output[str]
     _partition: pulumi.Output[str]
     _region: pulumi.Output[str]
@@ -119,6 +125,20 @@ class DataTierBase(pulumi.ComponentResource):
     # -- helpers ---------------------------------------------------------------------------------------------------
     def _stateful(self, **extra: object) -> pulumi.ResourceOptions:
         return stateful(self._settings, pulumi.ResourceOptions(parent=self, **extra))  # type: ignore[arg-type]
+
+    def _secret_replicas(self) -> list[aws.secretsmanager.SecretReplicaArgsDict] | None:
+        """Where a secret the services need is replicated: the DR region under StandbyRegion's `secrets` key, in
+        every DR mode (none when `dr.mode` is off).
+
+        A replica is an argument of the secret itself (pulumi-aws `secretsmanager.Secret` `replicas`: region and
+        `kms_key_id`); Secrets Manager re-encrypts it with that key using the caller's rights (ReplicateSecretToRegions:
+        kms:Decrypt on the primary key, kms:GenerateDataKey and kms:Encrypt on the replica's), which the DR key's
+        account statement delegates to IAM. Backup-restore replicates too: the Stripe key cannot be re-issued from
+        here, and Pulumi's own copy of it is encrypted with the state's KMS key in the primary region.
+        """
+        if self._standby is None:
+            return None  # not an empty list: that would be a diff on every secret of a stack without DR
+        return [{"region": self._standby.dr_region, "kms_key_id": self._standby.key_arns["secrets"]}]
 
     def _log_group(self, role: str, log_name: str, key: aws.kms.Key) -> aws.cloudwatch.LogGroup:
         return aws.cloudwatch.LogGroup(

@@ -34,6 +34,7 @@ class CacheSearchMixin(DataTierBase):
             description="AUTH token of the carts Redis replication group (cart service)",
             kms_key_id=secrets_key.arn,
             recovery_window_in_days=d.secret_recovery_window_days,
+            replicas=self._secret_replicas(),
             tags=tags(COMPONENT, f"{n}-redis-auth"),
             opts=self._stateful(),
         )

@@ -12,6 +12,7 @@ create IAM roles for the services (the ServiceMesh derives those from the contra
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
@@ -29,6 +30,9 @@ from components.data.identities import IdentitiesMixin
 from components.data.messaging import MessagingMixin
 from components.data.tables import TablesMixin
 
+if TYPE_CHECKING:
+    from components.dr import StandbyRegion
+
 
 class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, IdentitiesMixin, ContractMixin):
     """The data stores and their keys, secrets and logs. Children are named `{name}-<store>[-<role>]`."""
@@ -42,6 +46,7 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
         database_security_group_id: pulumi.Input[str],
         stripe_api_key: pulumi.Output[str] | None = None,
         search_prerequisites: Sequence[pulumi.Resource] = (),
+        standby: StandbyRegion | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -52,6 +57,8 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
             (put it with `aws secretsmanager put-secret-value`, see the README).
         :param search_prerequisites: what the VPC OpenSearch domain must be created after: the account's OpenSearch
             service-linked role in the stack that owns it (`ServiceLinkedRoles`); empty where it was looked up.
+        :param standby: the DR region (`components.dr.standby_region`; None when `dr.mode` is off): the secrets the
+            services need replicate there under its `secrets` key.
 
         The OpenSearch domain gets no resource policy here: its only principal, the search service's role, is
         created by the ServiceMesh from this component's contract, which sets the domain policy
@@ -67,12 +74,15 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
         self._subnets = list(private_subnet_ids)
         self._sg = database_security_group_id
         self._search_prerequisites = list(search_prerequisites)
+        self._standby = standby
         self._account, self._partition, self._region = iam.caller(self)
 
         keys = self._keys()
         self.kms_key_arns = {role: key.arn for role, key in keys.items()}
         products, inventory = self._tables(keys["tables"])
-        cluster, aurora_writer = self._aurora(keys["aurora"], keys["secrets"], keys["logs"])
+        cluster, aurora_writer, master_secret_arn = self._aurora(
+            keys["aurora"], keys["secrets"], keys["logs"]
+        )
         redis, redis_secret = self._redis(keys["cache"], keys["secrets"], keys["logs"])
         domain = self._search(keys["search"], keys["logs"])
         topics, queues, dlqs = self._messaging(keys["messaging"])
@@ -88,9 +98,8 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
         self.aurora_cluster_resource_id = cluster.cluster_resource_id
         self.aurora_endpoint = cluster.endpoint
         self.aurora_reader_endpoint = cluster.reader_endpoint
-        self.aurora_master_secret_arn = cluster.master_user_secrets.apply(
-            lambda s: (s[0].secret_arn or "") if s else ""
-        )
+        self.aurora_engine_version = cluster.engine_version_actual
+        self.aurora_master_secret_arn = master_secret_arn
         self.database_admin = self._database_admin(cluster, aurora_writer)
         self.redis_endpoint = redis.primary_endpoint_address
         self.redis_port = REDIS_PORT

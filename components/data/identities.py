@@ -84,6 +84,7 @@ class IdentitiesMixin(DataTierBase):
             description="Stripe API key of the payment service",
             kms_key_id=key.arn,
             recovery_window_in_days=self._d.secret_recovery_window_days,
+            replicas=self._secret_replicas(),
             tags=tags(COMPONENT, f"{n}-stripe"),
             opts=self._stateful(),
         )

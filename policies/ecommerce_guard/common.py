@@ -300,6 +300,8 @@ class Res:
     provider_props: dict[str, Any] | None = None
     dependencies: list[str] = field(default_factory=list)
     property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    #: the resource option `ignore_changes` (input property paths the engine leaves as they are in AWS)
+    ignore_changes: list[str] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -325,6 +327,7 @@ def resource_from_args(args: ResourceValidationArgs) -> Res:
         props=plain(args.props),
         protect=bool(args.opts.protect) if args.opts is not None else False,
         provider_props=provider_props,
+        ignore_changes=list(args.opts.ignore_changes or []) if args.opts is not None else [],
     )
 
 
@@ -345,6 +348,7 @@ class Stack:
                 provider_props=plain(r.provider.props) if r.provider is not None else None,
                 dependencies=[d.urn for d in r.dependencies],
                 property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                ignore_changes=list(r.opts.ignore_changes or []) if r.opts is not None else [],
             )
             if r.parent is not None:
                 parents[r.urn] = r.parent.urn

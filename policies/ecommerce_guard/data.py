@@ -65,6 +65,13 @@ def _cluster_instances(stack: Stack, cluster: Res) -> list[Res]:
     )
 
 
+def _global_secondary(cluster: Res) -> bool:
+    """A global database's secondary cluster: it joins a global cluster without a master user of its own (AWS
+    refuses one on a secondary). Its instances are the DR plan's business: a headless secondary (no instance) is a
+    configuration AWS documents for a pilot light ("Creating a headless Aurora DB cluster in a secondary Region")."""
+    return is_set(cluster.p("globalClusterIdentifier")) and not is_set(cluster.p("masterUsername"))
+
+
 def _aurora_resilience(stack: Stack, ctx: Context) -> None:
     mins = ctx.config.get("minBackupRetentionDays") or {}
     minimum = int(mins.get(ctx.env, mins.get("prod", 7)))
@@ -99,7 +106,7 @@ def _aurora_resilience(stack: Stack, ctx: Context) -> None:
                     },
                     "set skipFinalSnapshot false and a finalSnapshotIdentifier so deletion leaves a snapshot.",
                 )
-        if ctx.prod:
+        if ctx.prod and not _global_secondary(cluster):
             instances = _cluster_instances(stack, cluster)
             azs = {i.p("availabilityZone") for i in instances if isinstance(i.p("availabilityZone"), str)}
             explicit = [i for i in instances if isinstance(i.p("availabilityZone"), str)]

@@ -6,7 +6,14 @@
   region (S3 needs one to replicate SSE-KMS objects, S3 User Guide "Replicating encrypted objects") and its
   destination bucket is protected; an ECR repository creation template applied for REPLICATION encrypts with KMS
   and a key (the repositories ECR creates by replication get AES256 otherwise); a backup vault a plan copies
-  into (the DR region's Aurora copies) has a customer-managed key.
+  into (the DR region's Aurora copies) has a customer-managed key; an Aurora global database's secondary cluster
+  (a cluster in a global cluster without a master user of its own) is encrypted with a customer key of its region
+  (a cross-region secondary of an encrypted primary needs one), deletion-protected, `protect`ed, and ignores
+  `replicationSourceIdentifier` (AWS sets it on a secondary; pulumi-aws's GlobalCluster docstring has the
+  secondary ignore it, or the next `up` detaches it); a Secrets Manager replica names a customer key (without one
+  it gets the region's `aws/secretsmanager`). What a policy cannot see: that the secondary runs the primary's
+  exact version after AWS's upgrades, that the global cluster still has it as a member after a switchover, or
+  how far behind it is (the AuroraGlobalDBRPOLag alarm's job).
 - `dr-replication-covers-data-buckets`: with DR on (a DisasterRecovery, a table replica or a replication
   configuration in the stack), every bucket tagged `DataClass` (other than `logs`) is the
   source of an enabled replication rule over all of it, SSE-KMS objects selected and delete markers replicated.
@@ -29,6 +36,7 @@ from .common import (
     as_list,
     cmk_problem,
     get,
+    is_set,
     is_true,
     parse_json,
     provider_default_tags,
@@ -40,6 +48,8 @@ REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 ECR_REPLICATION = "aws:ecr/replicationConfiguration:ReplicationConfiguration"
 ECR_TEMPLATE = "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate"
 BUCKET = "aws:s3/bucket:Bucket"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+SECRET = "aws:secretsmanager/secret:Secret"
 BACKUP_PLAN = "aws:backup/plan:Plan"
 VAULT = "aws:backup/vault:Vault"
 PROVIDER = "pulumi:providers:aws"
@@ -126,10 +136,47 @@ def _copy_vaults(stack: Stack, ctx: Context) -> None:
                                   "with a customer-managed key of its region.")  # fmt: skip
 
 
+def _aurora_secondary(res: Res, ctx: Context) -> None:
+    """A global database's secondary: joins a global cluster without a master user (AWS refuses one on it)."""
+    if not is_set(res.p("globalClusterIdentifier")) or is_set(res.p("masterUsername")):
+        return
+    encrypted = res.p("storageEncrypted")
+    if encrypted is not UNKNOWN and not is_true(encrypted):
+        ctx.violation(res, "storageEncrypted", encrypted, "encrypt the secondary (storageEncrypted true).")
+    problem = cmk_problem(res.p("kmsKeyId"))
+    if problem:
+        ctx.violation(res, "kmsKeyId", Raw(problem), "give the secondary a customer-managed key of its own region "
+                      "(StandbyRegion's databases key): an encrypted primary's secondary needs one there.")  # fmt: skip
+    protection = res.p("deletionProtection")
+    if protection is not UNKNOWN and not is_true(protection):
+        ctx.violation(res, "deletionProtection", protection, "turn it on: the secondary is the copy a regional "
+                      "outage leaves, and the cluster a failover promotes.")  # fmt: skip
+    if not res.protect:
+        ctx.violation(
+            res, "protect", False, "create it with ResourceOptions(protect=True, retain_on_delete=True)."
+        )
+    if "replicationSourceIdentifier" not in res.ignore_changes:
+        ctx.violation(res, "ignoreChanges", Raw(f"{res.ignore_changes} lacks replicationSourceIdentifier"),
+                      "ignore it: AWS sets it on a secondary, and the next `up` would detach the cluster from its "
+                      "global database (pulumi-aws rds.GlobalCluster docstring).")  # fmt: skip
+
+
+def _secret_replicas(res: Res, ctx: Context) -> None:
+    for i, replica in enumerate(as_list(res.p("replicas"))):
+        problem = cmk_problem(get(replica, "kmsKeyId"))
+        if problem:
+            ctx.violation(res, f"replicas[{i}].kmsKeyId", Raw(problem), "encrypt the replica with a "
+                          "customer-managed key of its region (StandbyRegion's secrets key).")  # fmt: skip
+
+
 def _replicas(stack: Stack, ctx: Context) -> None:
     if not ctx.prod:
         return
     _copy_vaults(stack, ctx)
+    for res in stack.of_type(RDS_CLUSTER):
+        _aurora_secondary(res, ctx)
+    for res in stack.of_type(SECRET):
+        _secret_replicas(res, ctx)
     for res in stack.of_type(TABLE_REPLICA):
         _table_replica(res, ctx)
     for res in stack.of_type(REPLICATION):
@@ -190,7 +237,8 @@ def _provider_tags(stack: Stack, ctx: Context) -> None:
 POLICIES = [
     stack_policy(
         "dr-replica-encrypted-protected",
-        "In prod, DR replicas (DynamoDB, S3, ECR) use a customer-managed key and are protected.",
+        "In prod, DR replicas (DynamoDB, S3, ECR, backup copies, the Aurora secondary, secret replicas) use a "
+        "customer-managed key and are protected.",
         MANDATORY,
         ["DynamoDB.2", "S3.7"],
         _replicas,

@@ -126,7 +126,7 @@ def _props(raw: Mapping[str, Any]) -> Any:
 def _opts(resource: Mapping[str, Any]) -> PolicyResourceOptions:
     return PolicyResourceOptions(
         protect=bool(resource.get("protect")),
-        ignore_changes=[],
+        ignore_changes=list(resource.get("ignoreChanges") or []),
         delete_before_replace=None,
         aliases=[],
         custom_timeouts=PolicyCustomTimeouts(0, 0, 0),

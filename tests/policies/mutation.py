@@ -72,6 +72,15 @@ def _drop(*keys: str) -> Callable[[Plan, Resource], None]:
     return change
 
 
+def _forget_ignore_changes(*paths: str) -> Callable[[Plan, Resource], None]:
+    """Drop paths from the resource option `ignore_changes` (the engine sends it to the pack with the resource)."""
+
+    def change(_: Plan, r: Resource) -> None:
+        r["ignoreChanges"] = [p for p in r.get("ignoreChanges") or [] if p not in paths]
+
+    return change
+
+
 def _both(*changes: Callable[[Plan, Resource], None]) -> Callable[[Plan, Resource], None]:
     def change(plan: Plan, r: Resource) -> None:
         for c in changes:
@@ -1262,6 +1271,33 @@ MUTANTS: list[Mutant] = [
         "aws:backup/vault:Vault",
         "ecommerce-dr-backups",
         _drop("kmsKeyArn"),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
+        "dr-aurora-secondary-default-key",
+        "dr",
+        "the Aurora global database's secondary in the DR region loses its customer key",
+        "aws:rds/cluster:Cluster",
+        "ecommerce-dr-aurora",
+        _drop("kmsKeyId"),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
+        "dr-aurora-secondary-detachable",
+        "dr",
+        "the Aurora secondary stops ignoring replicationSourceIdentifier: the next up detaches it",
+        "aws:rds/cluster:Cluster",
+        "ecommerce-dr-aurora",
+        _forget_ignore_changes("replicationSourceIdentifier"),
+        "dr-replica-encrypted-protected",
+    ),
+    Mutant(
+        "dr-secret-replica-default-key",
+        "dr",
+        "the Stripe key's DR replica falls back to the region's aws/secretsmanager key",
+        "aws:secretsmanager/secret:Secret",
+        "ecommerce-data-stripe",
+        _set("replicas", value=[{"region": "us-east-1"}]),
         "dr-replica-encrypted-protected",
     ),
     Mutant(

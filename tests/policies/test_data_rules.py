@@ -205,6 +205,27 @@ CASES = [
         "cluster instances",
     ),
     Case("aurora-resilience", "compliant", aurora(), False),
+    # A global database's secondary (no master user of its own) may be headless: AWS documents it for a pilot light.
+    Case(
+        "aurora-resilience",
+        "headless global secondary in prod",
+        aurora(c=cluster(globalClusterIdentifier="ecommerce-prod-aurora-global"), azs=()),
+        False,
+    ),
+    Case(
+        "aurora-resilience",
+        "a global primary still needs two AZs",
+        aurora(c=cluster(globalClusterIdentifier="g", masterUsername="admin"), azs=("us-east-2a",)),
+        True,
+        "cluster instances",
+    ),
+    Case(
+        "aurora-resilience",
+        "headless secondary still keeps its backups",
+        aurora(c=cluster(globalClusterIdentifier="g", backupRetentionPeriod=1), azs=()),
+        True,
+        "backupRetentionPeriod",
+    ),
     Case(
         "aurora-resilience",
         "dev: one day, no protection, one instance",

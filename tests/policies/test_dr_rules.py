@@ -91,6 +91,24 @@ def backup(dr_key: str | None) -> list[dict[str, Any]]:
     ]
 
 
+GOOD_SECONDARY = {"clusterIdentifier": "ecommerce-prod-aurora-us-east-1", "engine": "aurora-postgresql",
+                  "globalClusterIdentifier": "ecommerce-prod-aurora-global", "storageEncrypted": True,
+                  "kmsKeyId": KEY, "deletionProtection": True}  # fmt: skip
+
+
+def secondary(protect: bool = True, ignore: tuple[str, ...] = ("replicationSourceIdentifier",),
+              **changes: Any) -> dict[str, Any]:  # fmt: skip
+    inputs = {k: v for k, v in {**GOOD_SECONDARY, **changes}.items() if v is not None}
+    record = R("aws:rds/cluster:Cluster", "ecommerce-dr-aurora", inputs, protect=protect)
+    record["ignoreChanges"] = list(ignore)
+    return record
+
+
+def secret(*replicas: dict[str, Any]) -> dict[str, Any]:
+    return R("aws:secretsmanager/secret:Secret", "stripe", {"name": "ecommerce/prod/payment/stripe-api-key",
+             "kmsKeyId": "arn:aws:kms:us-east-2:123456789012:key/abcd", "replicas": list(replicas)})  # fmt: skip
+
+
 DR_COMPONENT = R("ecommerce:dr:DisasterRecovery", "ecommerce-dr", {}, custom=False)
 SITE, REPLICA_BUCKET = bucket("site"), bucket("site-replica", data=False)
 REPLICA_UNPROTECTED = bucket("site-replica", data=False, protect=False)
@@ -123,6 +141,30 @@ CASES: list[Case] = [
     Case("dr-replica-encrypted-protected", "compliant ECR template", [P, template()], False),
     Case("dr-replica-encrypted-protected", "copy vault key missing", [P, *backup(None)], True, "kmsKeyArn"),
     Case("dr-replica-encrypted-protected", "copy vault with its own key", [P, *backup(KEY)], False),
+    Case("dr-replica-encrypted-protected", "Aurora secondary without its own key", [P, secondary(kmsKeyId=None)],
+         True, "kmsKeyId"),
+    Case("dr-replica-encrypted-protected", "Aurora secondary with the AWS-managed key",
+         [P, secondary(kmsKeyId="alias/aws/rds")], True, "kmsKeyId"),
+    Case("dr-replica-encrypted-protected", "Aurora secondary unencrypted", [P, secondary(storageEncrypted=False)],
+         True, "storageEncrypted"),
+    Case("dr-replica-encrypted-protected", "Aurora secondary, deletion protection missing",
+         [P, secondary(deletionProtection=None)], True, "deletionProtection"),
+    Case("dr-replica-encrypted-protected", "Aurora secondary not protect=True", [P, secondary(protect=False)],
+         True, "protect"),
+    Case("dr-replica-encrypted-protected", "Aurora secondary that a later up would detach", [P, secondary(ignore=())],
+         True, "replicationSourceIdentifier"),
+    Case("dr-replica-encrypted-protected", "compliant Aurora secondary", [P, secondary()], False),
+    Case("dr-replica-encrypted-protected", "a global primary is not a secondary",
+         [P, secondary(masterUsername="admin", kmsKeyId=None, ignore=())], False),
+    Case("dr-replica-encrypted-protected", "dev: the secondary rule is prod's",
+         [D, secondary(kmsKeyId=None, deletionProtection=False, protect=False)], False),
+    Case("dr-replica-encrypted-protected", "secret replica with the default key", [P, secret({"region": "us-east-1"})],
+         True, "replicas[0].kmsKeyId"),
+    Case("dr-replica-encrypted-protected", "secret replica with aws/secretsmanager",
+         [P, secret({"region": "us-east-1", "kmsKeyId": "alias/aws/secretsmanager"})], True, "replicas[0].kmsKeyId"),
+    Case("dr-replica-encrypted-protected", "compliant secret replica", [P, secret({"region": "us-east-1",
+         "kmsKeyId": KEY})], False),
+    Case("dr-replica-encrypted-protected", "a secret without replicas", [P, secret()], False),
     # -- dr-replication-covers-data-buckets -----------------------------------------------------------------------
     Case("dr-replication-covers-data-buckets", "DR on, data bucket not replicated", [P, DR_COMPONENT, SITE], True,
          "replication"),

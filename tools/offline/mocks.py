@@ -65,6 +65,7 @@ UPPER_ID_PREFIX = {
 #: formatted like `ARN_FORMAT` plus `{seed}` (a stable hex string) and `{alnum}` (a stable base-62 string).
 ID_FORMAT = {
     "aws:rds/cluster:Cluster": "{i[clusterIdentifier]}",
+    "aws:rds/globalCluster:GlobalCluster": "{i[globalClusterIdentifier]}",
     "aws:rds/clusterInstance:ClusterInstance": "{i[identifier]}",
     "aws:rds/subnetGroup:SubnetGroup": "{i[name]}",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": "{i[name]}",
@@ -133,6 +134,8 @@ ARN_FORMAT = {
     "aws:cloudwatch/logDelivery:LogDelivery": "logs:{region}:{account}:delivery:{id}",
     "aws:dynamodb/table:Table": "dynamodb:{region}:{account}:table/{i[name]}",
     "aws:rds/cluster:Cluster": "rds:{region}:{account}:cluster:{id}",
+    # A global cluster's ARN names no region (RDS API, GlobalCluster.GlobalClusterArn).
+    "aws:rds/globalCluster:GlobalCluster": "rds::{account}:global-cluster:{id}",
     "aws:rds/clusterInstance:ClusterInstance": "rds:{region}:{account}:db:{id}",
     "aws:rds/subnetGroup:SubnetGroup": "rds:{region}:{account}:subgrp:{id}",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": "rds:{region}:{account}:cluster-pg:{id}",
@@ -252,6 +255,9 @@ def _rds_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -
         "clusterResourceId": f"cluster-{_alnum(rid, 26).upper()}",
         "port": args.inputs.get("port") or 5432,
         "hostedZoneId": "Z2XHWR1WZ565X2",
+        # The version the cluster runs: the one it was created with until AWS upgrades a minor (a secondary of a
+        # global database is created with its global cluster's).
+        "engineVersionActual": args.inputs.get("engineVersion") or "16.13",
     }
     if args.inputs.get("manageMasterUserPassword"):
         uuid = f"{_hex(rid, 's', length=8)}-{_hex(rid, 't', length=4)}-4{_hex(rid, 'u', length=3)}-a{_hex(rid, 'v', length=3)}-{_hex(rid, 'w', length=12)}"
@@ -261,6 +267,15 @@ def _rds_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -
             "secretStatus": "active",
         }]  # fmt: skip
     return out
+
+
+def _global_cluster(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    # Made from an existing cluster it takes that cluster's engine; its writer endpoint follows the primary.
+    return {
+        "engine": args.inputs.get("engine") or "aurora-postgresql",
+        "globalClusterResourceId": f"cluster-{_alnum(rid, 26).upper()}",
+        "endpoint": f"{rid}.global-{_alnum(rid, 10).lower()}.global.rds.amazonaws.com",
+    }
 
 
 def _rds_instance(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
@@ -471,6 +486,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:dynamodb/table:Table": _table,
     "aws:rds/cluster:Cluster": _rds_cluster,
     "aws:rds/clusterInstance:ClusterInstance": _rds_instance,
+    "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:opensearch/domain:Domain": _opensearch_domain,
     "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
