@@ -21,6 +21,7 @@ from components.observability import (
     WatchedEdge,
     WatchedLake,
 )
+from components.standby import warm_standby
 
 settings = load_settings()
 
@@ -75,6 +76,8 @@ mesh = ServiceMesh(
     deployer_role_arns=[delivery.deploy_role_arn],
     viewer_role_arns=[delivery.preview_role_arn],
     database_admin=data.database_admin,
+    # In warm standby origin.<domain> is a failover pair between this ALB and the DR one (ApiFailover, below).
+    route_origin=not settings.dr.standby_compute,
     opts=platform,
 )
 
@@ -155,6 +158,15 @@ observability = Observability(
     else None,
     opts=platform,
 )
+
+# Warm standby: the same catalogue on a small EKS cluster in the DR region, on the replicated images, tables and
+# secrets, and origin.<domain> failing over to its ALB when the primary's target groups have no healthy target.
+standby_mesh = (warm_standby("ecommerce-dr-mesh", settings, standby=standby, primary=mesh,
+                             primary_mesh_name="ecommerce-mesh", primary_stores=data.contract,
+                             primary_keys=data.kms_key_arns, deployer_role_arns=[delivery.deploy_role_arn],
+                             viewer_role_arns=[delivery.preview_role_arn],
+                             alarm_topic_arn=observability.alarm_topic_arn, opts=platform)
+                if standby is not None and settings.dr.standby_compute else None)  # fmt: skip
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -256,5 +268,15 @@ if standby is not None and dr is not None:
             "keyArns": standby.key_arns,
             "vpcId": standby.network.vpc_id if standby.network else None,
             "privateSubnetIds": standby.network.private_subnet_ids if standby.network else [],
+            # warm standby: the DR cluster, its ALB and the health check that moves origin.<domain> to it
+            **(
+                {
+                    "clusterName": standby_mesh.mesh.cluster_name,
+                    "albDnsName": standby_mesh.mesh.alb_dns_name,
+                    "failoverHealthCheckId": standby_mesh.failover.health_check_id,
+                }
+                if standby_mesh is not None
+                else {}
+            ),
         },
     )

@@ -1,0 +1,379 @@
+"""The warm standby (`dr.mode` warm-standby): what the DR region's ServiceMesh runs against, and the API's DNS
+failover to it.
+
+- `standby_contract`: the DR services' stores, derived from the primary's contract. Replicated stores keep their
+  names and change region: the DynamoDB replicas (global tables share the table name) under the DR tables key, the
+  Secrets Manager replicas (a replica's ARN is the primary's with the DR region: Secrets Manager user guide,
+  "Replicate secrets across Regions") under the DR secrets key, and the Aurora global database's secondary
+  (`StandbyDatabase`, given by the data tier once it has one). What is not replicated, and why:
+  * Redis (carts): none at rest. Carts are short-lived session state; the standby starts with empty carts at
+    failover, and the cart service in the DR cluster has no cache until the runbook creates one (listed in
+    docs/disaster-recovery.md, "Not built").
+  * OpenSearch: none at rest; at failover the index is rebuilt from the products replica, which the DR search
+    service may read (the domain is created by the runbook; not built here).
+  * SNS/SQS and Cognito: the primary region's. They are regional services outside the VPC, reached through the DR
+    VPC's NAT; the standby takes no traffic until DNS moves, and a failover caused by the primary's cluster or ALB
+    (the common case) leaves them serving. A whole-region loss takes them with it (docs/disaster-recovery.md).
+- `ApiFailover`: Route 53 failover records for `origin.<domain>` (PRIMARY: the primary ALB, SECONDARY: the DR ALB)
+  decided by a health check on the primary's target groups. CloudFront's origin groups fail over only GET, HEAD and
+  OPTIONS, and a cache behaviour that allows POST cannot use one (CloudFront developer guide, "Optimize high
+  availability with CloudFront origin failover"; the API's error "AllowedMethods cannot include POST, PUT, PATCH,
+  or DELETE for a cached behavior associated with an origin group"), so the API's writes move with DNS.
+
+What it must not do: give a DR service any store its primary counterpart does not have, or point the DR services at
+the primary's VPC-internal endpoints (Redis, OpenSearch, Aurora's writer), which the DR VPC cannot reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import pulumi
+import pulumi_aws as aws
+
+from components import iam
+from components.config import Settings
+from components.config.dr import standby_settings
+from components.config.shared import REGION_AZS
+from components.contracts import DatabaseAccess, DataContract, SecretAccess, ServiceStores, TableAccess
+from components.delivery import ecr_repository_name
+from components.dr import StandbyRegion
+from components.mesh import MeshNetwork, ServiceMesh, StandbyRole, published_tag
+from components.naming import tags
+from k8s.catalogue import BY_NAME, CATALOGUE
+
+COMPONENT = "dr"
+#: The environment keys a store's connection puts in a service's ConfigMap (the DataTier's contract): dropped or
+#: replaced in the DR contract with their store.
+DATABASE_ENV = ("DB_HOST", "DB_READER_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DB_SSLMODE")
+CACHE_ENV = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS")
+SEARCH_ENV = ("OPENSEARCH_ENDPOINT", "PRODUCTS_STREAM_ARN")
+#: Minutes without a healthy target before the primary counts as down: three one-minute periods, so one missed
+#: health-check round during a rolling deploy does not move the shop to the other region.
+UNHEALTHY_MINUTES = 3
+
+
+def in_region(arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
+    """`arn` with its region field (the fourth) set to `region`: a global table's replica or a secret's replica."""
+
+    def swap(a: str) -> str:
+        parts = a.split(":", 5)
+        if len(parts) < 6:
+            raise ValueError(f"not an ARN: {a!r}")
+        parts[3] = region
+        return ":".join(parts)
+
+    return pulumi.Output.from_input(arn).apply(swap)
+
+
+def replicated_repository_urls(
+    prefix: str, account_id: pulumi.Input[str], dr_region: str
+) -> dict[str, pulumi.Output[str]]:
+    """Each service's repository in the DR region: ECR registry replication creates it with the source's name
+    (`<prefix>/<service>`) in the same account (ECR user guide, "Private image replication")."""
+    return {
+        svc.name: pulumi.Output.format(
+            "{0}.dkr.ecr.{1}.amazonaws.com/{2}", account_id, dr_region, ecr_repository_name(prefix, svc.name)
+        )
+        for svc in CATALOGUE
+    }
+
+
+@dataclass(frozen=True)
+class StandbyDatabase:
+    """The Aurora global database's DR-region secondary, as the DR services reach it (read-only until promoted)."""
+
+    endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    cluster_resource_id: pulumi.Output[str]
+    """The secondary's own resource id: `rds-db:connect` names it (each cluster of a global database has one)."""
+
+
+@dataclass(frozen=True)
+class StandbyStores:
+    """What the DR contract is derived from, beside the primary's contract."""
+
+    primary_region: str
+    dr_region: str
+    #: the primary's data keys by role (`DataTier.kms_key_arns`) and the DR region's (`StandbyRegion.key_arns`)
+    primary_keys: Mapping[str, pulumi.Output[str]]
+    dr_keys: Mapping[str, pulumi.Output[str]]
+    #: the Aurora secondary; None until the data tier builds the global database (the DR services get no database)
+    database: StandbyDatabase | None = None
+
+
+#: The primary's key roles whose stores have DR-region replicas under the DR key of the same role.
+REPLICATED_KEY_ROLES = ("tables", "secrets")
+
+
+def standby_contract(primary: DataContract, stores: StandbyStores) -> DataContract:
+    """The DR cluster's contract: each service's primary stores mapped to their DR-region counterparts."""
+    dr = stores.dr_region
+    keys = {
+        id(stores.primary_keys[role]): stores.dr_keys[role]
+        for role in REPLICATED_KEY_ROLES
+        if role in stores.primary_keys and role in stores.dr_keys
+    }
+    return {name: _standby_service(own, dr, keys, stores.database) for name, own in primary.items()}
+
+
+def _standby_service(
+    own: ServiceStores,
+    dr: str,
+    keys: Mapping[int, pulumi.Output[str]],
+    database: StandbyDatabase | None,
+) -> ServiceStores:
+    secrets = tuple(SecretAccess(in_region(s.arn, dr), s.env_var) for s in own.secrets)
+    secret_env = {s.env_var: s.arn for s in secrets}
+    db = _database(own.database, database)
+    dropped = set(CACHE_ENV) | set(SEARCH_ENV) | (set(DATABASE_ENV) if db is None else set())
+    env: dict[str, pulumi.Input[str]] = {k: v for k, v in own.env.items() if k not in dropped}
+    env.update({k: v for k, v in secret_env.items() if k in env})
+    if db is not None:
+        env.update({"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint})
+    return replace(
+        own,
+        # The replica shares the table's name; its stream is its own (not read at rest: no DR index to feed).
+        tables=tuple(TableAccess(t.name, in_region(t.arn, dr), t.write) for t in own.tables),
+        secrets=secrets,
+        database=db,
+        cache=None,
+        search=None,
+        kms_key_arns=tuple(keys.get(id(k), k) for k in own.kms_key_arns),
+        env=env,
+    )
+
+
+def _database(own: DatabaseAccess | None, secondary: StandbyDatabase | None) -> DatabaseAccess | None:
+    if own is None or secondary is None:
+        return None
+    return replace(
+        own,
+        endpoint=secondary.endpoint,
+        reader_endpoint=secondary.reader_endpoint,
+        cluster_resource_id=secondary.cluster_resource_id,
+    )
+
+
+@dataclass(frozen=True)
+class FailoverTarget:
+    """An ALB `origin.<domain>` may resolve to."""
+
+    #: the mesh that owns it (the primary's record was its child before the failover pair: the alias keeps its URN)
+    mesh: pulumi.Resource
+    mesh_name: str
+    dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+
+
+@dataclass(frozen=True)
+class PrimaryHealth:
+    """What says the primary region serves: its ALB and the target groups of the published public services."""
+
+    alb_arn_suffix: pulumi.Output[str]
+    target_group_arn_suffixes: Mapping[str, pulumi.Output[str]]
+    services: Sequence[str]
+    """The public services with a published image (`cluster.imageTags`): an unpublished one runs no pod anywhere."""
+
+
+class ApiFailover(pulumi.ComponentResource):
+    """`origin.<domain>` as a Route 53 failover pair, and the health check that decides between them.
+
+    The health check is CLOUDWATCH_METRIC on one alarm per published public service (its target group's
+    HealthyHostCount below one for `UNHEALTHY_MINUTES`), combined by a CALCULATED check that is healthy only while
+    every one is. Not the observability canary: it loads the shop through CloudFront and `origin.<domain>`, so once
+    DNS has moved it measures the standby, turns healthy and would move DNS back to the broken primary (flapping).
+    The ALB admits only CloudFront with the secret header, so a Route 53 HTTPS check could not pass either.
+    """
+
+    health_check_id: pulumi.Output[str] | None
+    record_names: list[pulumi.Output[str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        domain_name: str,
+        origin_host: str,
+        primary: FailoverTarget,
+        secondary: FailoverTarget,
+        health: PrimaryHealth,
+        primary_region: str,
+        environment: str,
+        alarm_topic_arn: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("ecommerce:dr:ApiFailover", name, None, opts)
+        self._name, self._base, self._topic = name, f"ecommerce-{environment}", alarm_topic_arn
+        child = pulumi.ResourceOptions(parent=self)
+        zone = aws.route53.get_zone_output(
+            name=domain_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        check = self._health_check(health, primary_region) if health.services else None
+        self.health_check_id = check.id if check is not None else None
+        records = []
+        for role, target, check_id in (
+            ("primary", primary, self.health_check_id),
+            ("secondary", secondary, None),
+        ):
+            # The primary's record was the mesh's simple alias record: the alias keeps it one resource, and the
+            # set identifier makes it a replacement, deleted first (Route 53 refuses a failover record set beside
+            # a simple one of the same name and type).
+            was = (
+                [pulumi.Alias(name=f"{target.mesh_name}-origin", parent=target.mesh)]
+                if role == "primary"
+                else []
+            )
+            records.append(
+                aws.route53.Record(
+                    f"{name}-{role}",
+                    zone_id=zone.zone_id,
+                    name=origin_host,
+                    type="A",
+                    set_identifier=role,
+                    failover_routing_policies=[
+                        aws.route53.RecordFailoverRoutingPolicyArgs(type=role.upper())
+                    ],
+                    health_check_id=check_id,
+                    aliases=[
+                        aws.route53.RecordAliasArgs(
+                            name=target.dns_name, zone_id=target.zone_id, evaluate_target_health=True
+                        )
+                    ],
+                    opts=pulumi.ResourceOptions.merge(
+                        child, pulumi.ResourceOptions(aliases=was, delete_before_replace=True)
+                    ),
+                )
+            )
+        self.record_names = [r.name for r in records]
+        self.register_outputs({"health_check_id": self.health_check_id, "record_names": self.record_names})
+
+    def _health_check(self, health: PrimaryHealth, region: str) -> aws.route53.HealthCheck:
+        child = pulumi.ResourceOptions(parent=self)
+        children = []
+        for svc in health.services:
+            alarm = aws.cloudwatch.MetricAlarm(
+                f"{self._name}-{svc}-healthy-hosts",
+                name=f"{self._base}-api-failover-{svc}-no-healthy-targets",
+                alarm_description=f"The primary region's {svc} target group has no healthy target: Route 53 moves "
+                "origin.<domain> to the DR ALB while this is in ALARM",
+                namespace="AWS/ApplicationELB",
+                metric_name="HealthyHostCount",
+                # Route 53 reads standard-resolution alarms with a plain statistic only (Route 53 API reference,
+                # "AlarmIdentifier").
+                statistic="Minimum",
+                period=60,
+                evaluation_periods=UNHEALTHY_MINUTES,
+                datapoints_to_alarm=UNHEALTHY_MINUTES,
+                threshold=1,
+                comparison_operator="LessThanThreshold",
+                dimensions={
+                    "LoadBalancer": health.alb_arn_suffix,
+                    "TargetGroup": health.target_group_arn_suffixes[svc],
+                },
+                # No datapoints: no ALB answering in the region, the very case to fail over for.
+                treat_missing_data="breaching",
+                # On-call hears that the API is moving region, and when it may move back.
+                alarm_actions=[self._topic],
+                ok_actions=[self._topic],
+                tags=tags(COMPONENT, f"{self._name}-{svc}-healthy-hosts"),
+                opts=child,
+            )
+            children.append(
+                aws.route53.HealthCheck(
+                    f"{self._name}-{svc}",
+                    type="CLOUDWATCH_METRIC",
+                    cloudwatch_alarm_name=alarm.name,
+                    cloudwatch_alarm_region=region,
+                    # A region that stops reporting (CloudWatch itself down with it) counts as down.
+                    insufficient_data_health_status="Unhealthy",
+                    tags=tags(COMPONENT, f"{self._name}-{svc}"),
+                    opts=child,
+                )
+            )
+        # One record serves every /api path, so the API moves as a whole: healthy only while every service is.
+        return aws.route53.HealthCheck(
+            f"{self._name}-primary",
+            type="CALCULATED",
+            child_healthchecks=[c.id for c in children],
+            child_health_threshold=len(children),
+            tags=tags(COMPONENT, f"{self._name}-primary"),
+            opts=child,
+        )
+
+
+@dataclass(frozen=True)
+class WarmStandby:
+    """The DR cluster and the API's failover to it."""
+
+    mesh: ServiceMesh
+    failover: ApiFailover
+
+
+def warm_standby(
+    name: str,
+    settings: Settings,
+    *,
+    standby: StandbyRegion,
+    primary: ServiceMesh,
+    primary_mesh_name: str,
+    primary_stores: DataContract,
+    primary_keys: Mapping[str, pulumi.Output[str]],
+    deployer_role_arns: Sequence[pulumi.Input[str]] = (),
+    viewer_role_arns: Sequence[pulumi.Input[str]] = (),
+    alarm_topic_arn: pulumi.Input[str],
+    database: StandbyDatabase | None = None,
+    opts: pulumi.ResourceOptions | None = None,
+) -> WarmStandby:
+    """The ServiceMesh `name` in the DR region (under `standby`, on its VPC, scaled down by `standby_settings`) and
+    the `origin.<domain>` failover pair between `primary`'s ALB and its own.
+
+    `opts` are the primary region's (the failover's alarms live beside the metrics they read; Route 53 is global).
+    """
+    s = settings
+    if not s.dr.standby_compute or standby.network is None:
+        raise ValueError(f"{name}: dr.mode is {s.dr.mode!r}; only warm-standby runs a DR cluster")
+    vpc = standby.network
+    account_id, _, _ = iam.caller(standby)
+    mesh = ServiceMesh(
+        name,
+        standby_settings(s, REGION_AZS[s.dr_region]),
+        network=MeshNetwork(
+            vpc_id=vpc.vpc_id,
+            public_subnet_ids=vpc.public_subnet_ids,
+            private_subnet_ids=vpc.private_subnet_ids,
+            alb_security_group_id=vpc.alb_security_group_id,
+            nodes_security_group_id=vpc.nodes_security_group_id,
+        ),
+        stores=standby_contract(
+            primary_stores,
+            StandbyStores(s.region, s.dr_region, primary_keys, standby.key_arns, database),
+        ),
+        deployer_role_arns=deployer_role_arns,
+        viewer_role_arns=viewer_role_arns,
+        standby=StandbyRole(
+            repository_urls=replicated_repository_urls(
+                s.delivery.ecr_repository_prefix, account_id, s.dr_region
+            ),
+            certificate_validation_fqdn=primary.origin_validation_fqdn,
+            origin_verify_value=primary.alb_origin.verify_header_value,
+        ),
+        route_origin=False,
+        opts=standby.options(),
+    )
+    tags_ = dict(s.cluster.image_tags)
+    published = [svc for svc in BY_NAME if BY_NAME[svc].public and published_tag(svc, tags_) is not None]
+    failover = ApiFailover(
+        f"{name.removesuffix('-mesh')}-api-failover",
+        domain_name=s.edge.domain_name,
+        origin_host=s.edge.origin_host,
+        primary=FailoverTarget(primary, primary_mesh_name, primary.alb_dns_name, primary.alb_zone_id),
+        secondary=FailoverTarget(mesh, name, mesh.alb_dns_name, mesh.alb_zone_id),
+        health=PrimaryHealth(primary.alb_arn_suffix, primary.target_group_arn_suffixes, published),
+        primary_region=s.region,
+        environment=s.environment,
+        alarm_topic_arn=alarm_topic_arn,
+        opts=opts,
+    )
+    return WarmStandby(mesh, failover)
