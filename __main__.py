@@ -164,6 +164,7 @@ observability = Observability(
 standby_mesh = (warm_standby("ecommerce-dr-mesh", settings, standby=standby, primary=mesh,
                              primary_mesh_name="ecommerce-mesh", primary_stores=data.contract,
                              primary_keys=data.kms_key_arns, deployer_role_arns=[delivery.deploy_role_arn],
+                             ci_egress_ips=network.nat_public_ips if runner is not None else [],
                              viewer_role_arns=[delivery.preview_role_arn],
                              alarm_topic_arn=observability.alarm_topic_arn, opts=platform)
                 if standby is not None and settings.dr.standby_compute else None)  # fmt: skip

@@ -320,6 +320,7 @@ def warm_standby(
     primary_mesh_name: str,
     primary_stores: DataContract,
     primary_keys: Mapping[str, pulumi.Output[str]],
+    ci_egress_ips: Sequence[pulumi.Output[str]] = (),
     deployer_role_arns: Sequence[pulumi.Input[str]] = (),
     viewer_role_arns: Sequence[pulumi.Input[str]] = (),
     alarm_topic_arn: pulumi.Input[str],
@@ -330,6 +331,7 @@ def warm_standby(
     the `origin.<domain>` failover pair between `primary`'s ALB and its own.
 
     `opts` are the primary region's (the failover's alarms live beside the metrics they read; Route 53 is global).
+    `ci_egress_ips`: the primary NAT addresses CI's in-VPC runners leave from, admitted to the DR cluster's API.
     """
     s = settings
     if not s.dr.standby_compute or standby.network is None:
@@ -357,6 +359,7 @@ def warm_standby(
                 s.delivery.ecr_repository_prefix, account_id, s.dr_region
             ),
             certificate_validation_fqdn=primary.origin_validation_fqdn,
+            api_access_cidrs=[ip.apply(lambda a: f"{a}/32") for ip in ci_egress_ips],
             origin_verify_value=primary.alb_origin.verify_header_value,
         ),
         route_origin=False,

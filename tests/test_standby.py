@@ -133,12 +133,21 @@ def test_dr_cluster_runs_in_the_dr_region_under_standby_region(ws: Resources) ->
         assert given.startswith(dr_provider + "::"), f"{remote['urn']}: aws provider {given!r}"
 
 
-def test_dr_cluster_is_small_named_dr_and_private(ws: Resources) -> None:
+def test_dr_cluster_is_small_named_dr_and_its_api_open_only_to_the_primary_nat(ws: Resources) -> None:
+    """CI's CodeBuild runners sit in the primary VPC's private subnets: a private endpoint in another region's VPC
+    is out of their reach (no peering), so the DR API's public endpoint admits exactly the primary NAT addresses."""
     inside = under(ws, dr_mesh(ws)["urn"])
     cluster = next(x for x in inside if x["type"] == "eks:index:Cluster")
     nodes = next(x for x in inside if x["type"] == "eks:index:ManagedNodeGroup")
     assert cluster["inputs"]["name"] == "ecommerce-prod-dr", cluster["urn"]
-    assert cluster["inputs"]["endpointPublicAccess"] is False, cluster["urn"]
+    nat_ips = sorted(f"{n['outputs']['publicIp']}/32" for n in ws.of_type("aws:ec2/natGateway:NatGateway")
+                     if region_of(ws, n) == PRIMARY_REGION)  # fmt: skip
+    assert len(nat_ips) == 2, nat_ips
+    assert cluster["inputs"]["endpointPrivateAccess"] is True, cluster["urn"]
+    assert cluster["inputs"]["endpointPublicAccess"] is True, cluster["urn"]
+    assert sorted(cluster["inputs"]["publicAccessCidrs"]) == nat_ips, cluster["urn"]
+    primary = ws.named("ecommerce-mesh-cluster", "eks:index:Cluster")
+    assert primary["inputs"]["endpointPublicAccess"] is False, primary["urn"]
     scaling = nodes["inputs"]["scalingConfig"]
     assert (scaling["minSize"], scaling["desiredSize"], scaling["maxSize"]) == (1, 1, 6), nodes["urn"]
     assert nodes["inputs"]["instanceTypes"] == ["t3.medium"], nodes["urn"]

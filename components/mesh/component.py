@@ -106,6 +106,7 @@ class ServiceMesh(pulumi.ComponentResource):
             logs=logs,
             deployer_role_arns=deployer_role_arns,
             viewer_role_arns=viewer_role_arns,
+            ci_access_cidrs=standby.api_access_cidrs if standby is not None else (),
         )
         node_group = cluster.nodes(scope, network, key_arn=key_arn, roles=roles, cluster=eks_cluster)
         coredns = cluster.add_ons(scope, eks_cluster, node_group)

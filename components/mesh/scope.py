@@ -47,6 +47,10 @@ class StandbyRole:
     """The primary mesh's ACM validation record for `origin.<domain>`: ACM's DNS validation token is the same in
     every region for one account and name (ACM user guide, "DNS validation"), so the DR certificate validates with
     it; a second record resource would manage the same record twice. None without a domain."""
+    api_access_cidrs: Sequence[pulumi.Input[str]]
+    """Where CI reaches this cluster's API from: the primary VPC's NAT addresses (`/32`), since the CodeBuild
+    runners sit in the primary's private subnets and cannot reach a private endpoint in another region's VPC (no
+    peering); the public endpoint opens to exactly those (and `cluster.publicAccessCidrs`). Empty: private only."""
     origin_verify_value: pulumi.Input[str]
     """The primary ALB's secret origin header value: CloudFront sends one value to whichever ALB `origin.<domain>`
     resolves to, so the standby's listener rules must require the same one."""
