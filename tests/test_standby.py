@@ -369,3 +369,26 @@ def test_other_modes_hold_no_dr_cluster_and_no_failover_pair(
     if stack == "prod":
         simple = r.named("ecommerce-mesh-origin", "aws:route53/record:Record")
         assert "setIdentifier" not in simple["inputs"], simple["urn"]
+
+
+def test_readme_states_the_warm_standby_cost_the_cost_engine_computes(
+    ws: Resources, plan: Callable[[str], dict[str, Any]]
+) -> None:
+    """The README's DR table prices warm standby from the plans (`make cost` on the warm-standby test config)."""
+    from policies.ecommerce_guard import pricing
+    from tests.test_dr import raw_mode_plan
+    from tools.offline.engine import ROOT
+
+    def dr_total(p: dict[str, Any]) -> float:
+        cost = pricing.estimate_plan(p)
+        assert not cost["unpriced"], cost["unpriced"]
+        return float(sum(v for k, v in cost["components"].items() if k.startswith("ecommerce-dr")))
+
+    standby, pilot = dr_total(raw_mode_plan(CASE)), dr_total(plan("prod"))
+    row = next(
+        line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith("| `warm-standby`")
+    )
+    assert f"≈ ${standby:.0f} " in row, f"README warm-standby row should say ≈ ${standby:.0f}: {row}"
+    assert f"pilot light's ${pilot:.0f} " in row, (
+        f"README warm-standby row should say pilot light's ${pilot:.0f}"
+    )
