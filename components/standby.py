@@ -6,9 +6,11 @@ failover to it.
   Secrets Manager replicas (a replica's ARN is the primary's with the DR region: Secrets Manager user guide,
   "Replicate secrets across Regions") under the DR secrets key, and the Aurora global database's secondary
   (`StandbyDatabase`, given by the data tier once it has one). What is not replicated, and why:
-  * Redis (carts): none at rest. Carts are short-lived session state; the standby starts with empty carts at
-    failover, and the cart service in the DR cluster has no cache until the runbook creates one (listed in
-    docs/disaster-recovery.md, "Not built").
+  * Redis (carts): a small DR cache of its own (`StandbyCarts`: two cache.t4g.small nodes, the prod rules' minimum
+    for failover), empty at failover. Carts are short-lived session state, and replicating them would need a Global
+    Datastore, whose clusters must be large-or-bigger M/R/C7gn nodes of one type on both sides (ElastiCache user
+    guide, "Prerequisites and limitations" of global datastores): prod's primary is cache.t4g.medium. Its own
+    AUTH token and secret (named `...-dr`, beside the primary secret's replica in the DR region).
   * OpenSearch: none at rest; at failover the index is rebuilt from the products replica, which the DR search
     service may read (the domain is created by the runbook; not built here).
   * SNS/SQS and Cognito: the primary region's. They are regional services outside the VPC, reached through the DR
@@ -31,16 +33,24 @@ from dataclasses import dataclass, replace
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components import iam
 from components.config import Settings
 from components.config.dr import standby_settings
 from components.config.shared import REGION_AZS
-from components.contracts import DatabaseAccess, DataContract, SecretAccess, ServiceStores, TableAccess
+from components.contracts import (
+    CacheAccess,
+    DatabaseAccess,
+    DataContract,
+    SecretAccess,
+    ServiceStores,
+    TableAccess,
+)
 from components.delivery import ecr_repository_name
 from components.dr import StandbyRegion
 from components.mesh import MeshNetwork, ServiceMesh, StandbyRole, published_tag
-from components.naming import tags
+from components.naming import stateful, tags
 from k8s.catalogue import BY_NAME, CATALOGUE
 
 COMPONENT = "dr"
@@ -49,6 +59,9 @@ COMPONENT = "dr"
 DATABASE_ENV = ("DB_HOST", "DB_READER_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_IAM_AUTH", "DB_SSLMODE")
 CACHE_ENV = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS")
 SEARCH_ENV = ("OPENSEARCH_ENDPOINT", "PRODUCTS_STREAM_ARN")
+#: The DR carts cache: the smallest node type the pack allows in prod (cache.t4g.small), two of them (the prod
+#: rules' minimum for automatic failover). Redis's port is the data tier's.
+STANDBY_CACHE_NODE_TYPE, STANDBY_CACHE_NODES, REDIS_PORT = "cache.t4g.small", 2, 6379
 #: Minutes without a healthy target before the primary counts as down: three one-minute periods, so one missed
 #: health-check round during a rolling deploy does not move the shop to the other region.
 UNHEALTHY_MINUTES = 3
@@ -101,6 +114,8 @@ class StandbyStores:
     dr_keys: Mapping[str, pulumi.Output[str]]
     #: the Aurora secondary; None until the data tier builds the global database (the DR services get no database)
     database: StandbyDatabase | None = None
+    #: the DR carts cache and its AUTH secret (`StandbyCarts`); None: the DR cart service has no cache
+    cache: tuple[CacheAccess, SecretAccess] | None = None
 
 
 #: The primary's key roles whose stores have DR-region replicas under the DR key of the same role.
@@ -115,30 +130,39 @@ def standby_contract(primary: DataContract, stores: StandbyStores) -> DataContra
         for role in REPLICATED_KEY_ROLES
         if role in stores.primary_keys and role in stores.dr_keys
     }
-    return {name: _standby_service(own, dr, keys, stores.database) for name, own in primary.items()}
+    return {name: _standby_service(own, dr, keys, stores) for name, own in primary.items()}
 
 
 def _standby_service(
-    own: ServiceStores,
-    dr: str,
-    keys: Mapping[int, pulumi.Output[str]],
-    database: StandbyDatabase | None,
+    own: ServiceStores, dr: str, keys: Mapping[int, pulumi.Output[str]], stores: StandbyStores
 ) -> ServiceStores:
-    secrets = tuple(SecretAccess(in_region(s.arn, dr), s.env_var) for s in own.secrets)
+    cache = stores.cache if own.cache is not None else None
+    own_auth = {cache[1].env_var} if cache is not None else set()
+    secrets = tuple(
+        SecretAccess(in_region(s.arn, dr), s.env_var) for s in own.secrets if s.env_var not in own_auth
+    )
+    if cache is not None:
+        secrets += (cache[1],)
     secret_env = {s.env_var: s.arn for s in secrets}
-    db = _database(own.database, database)
-    dropped = set(CACHE_ENV) | set(SEARCH_ENV) | (set(DATABASE_ENV) if db is None else set())
+    db = _database(own.database, stores.database)
+    dropped = (
+        set(SEARCH_ENV)
+        | (set(CACHE_ENV) if cache is None else set())
+        | (set(DATABASE_ENV) if db is None else set())
+    )
     env: dict[str, pulumi.Input[str]] = {k: v for k, v in own.env.items() if k not in dropped}
     env.update({k: v for k, v in secret_env.items() if k in env})
     if db is not None:
         env.update({"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint})
+    if cache is not None:
+        env["REDIS_HOST"] = cache[0].endpoint
     return replace(
         own,
         # The replica shares the table's name; its stream is its own (not read at rest: no DR index to feed).
         tables=tuple(TableAccess(t.name, in_region(t.arn, dr), t.write) for t in own.tables),
         secrets=secrets,
         database=db,
-        cache=None,
+        cache=cache[0] if cache is not None else None,
         search=None,
         kms_key_arns=tuple(keys.get(id(k), k) for k in own.kms_key_arns),
         env=env,
@@ -154,6 +178,104 @@ def _database(own: DatabaseAccess | None, secondary: StandbyDatabase | None) -> 
         reader_endpoint=secondary.reader_endpoint,
         cluster_resource_id=secondary.cluster_resource_id,
     )
+
+
+class StandbyCarts(pulumi.ComponentResource):
+    """The warm standby's carts cache in the DR VPC: empty at failover (customers re-add items), encrypted with a
+    DR key, TLS and an AUTH token of its own, in the DR VPC's private subnets behind its Database SG."""
+
+    access: CacheAccess
+    auth: SecretAccess
+
+    def __init__(self, name: str, settings: Settings, *, standby: StandbyRegion,
+                 opts: pulumi.ResourceOptions | None = None) -> None:  # fmt: skip
+        super().__init__("ecommerce:dr:StandbyCarts", name, None, opts)
+        s, vpc = settings, standby.network
+        if vpc is None:
+            raise ValueError(f"{name}: the DR region has no VPC (dr.mode {s.dr.mode!r})")
+        child = pulumi.ResourceOptions(parent=self)
+        group_id, env = f"ecommerce-{s.environment}-dr-carts", s.environment
+        slow_log_name = f"/ecommerce/{env}/dr/redis-slow-log"
+        account, partition, region = iam.caller(self)
+        key = standby.customer_key(
+            "carts",
+            "the warm standby's carts cache and its slow log",
+            service_statements=[
+                iam.logs_may_use_key(
+                    "CloudWatchLogsUsesKeyForTheSlowLog", region, "ArnEquals",
+                    pulumi.Output.format("arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account,
+                                         slow_log_name),
+                )
+            ],
+        )  # fmt: skip
+        subnets = aws.elasticache.SubnetGroup(
+            f"{name}-subnets",
+            name=group_id,
+            description="The warm standby's carts cache: the DR VPC's private subnets",
+            subnet_ids=vpc.private_subnet_ids,
+            tags=tags(COMPONENT, f"{name}-subnets"),
+            opts=child,
+        )
+        # Redis AUTH accepts printable ASCII except @ " / and space; letters and digits are always safe.
+        token = random.RandomPassword(f"{name}-auth", length=64, special=False, opts=child)
+        # Not the primary's secret name: its replica (the data tier's) holds that name in the DR region.
+        secret = aws.secretsmanager.Secret(
+            f"{name}-auth",
+            name=f"ecommerce/{env}/cart/redis-auth-token-dr",
+            description="AUTH token of the warm standby's carts cache (DR cart service)",
+            kms_key_id=standby.key_arns["secrets"],
+            recovery_window_in_days=s.data.secret_recovery_window_days,
+            tags=tags(COMPONENT, f"{name}-auth"),
+            opts=stateful(s, child),
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth", secret_id=secret.id, secret_string=token.result, opts=child
+        )
+        slow_log = aws.cloudwatch.LogGroup(
+            f"{name}-slow-log",
+            name=slow_log_name,
+            kms_key_id=key.arn,
+            retention_in_days=s.data.log_retention_days,
+            tags=tags(COMPONENT, f"{name}-slow-log"),
+            opts=child,
+        )
+        major = s.data.redis_engine_version.split(".")[0]
+        azs = list(standby_settings(s, REGION_AZS[s.dr_region]).network.availability_zones)
+        group = aws.elasticache.ReplicationGroup(
+            f"{name}-redis",
+            replication_group_id=group_id,
+            description="Shopping carts of the warm standby (DR cart service); empty until failover",
+            engine="redis",
+            engine_version=s.data.redis_engine_version,
+            parameter_group_name="default.redis6.x" if major == "6" else f"default.redis{major}",
+            node_type=STANDBY_CACHE_NODE_TYPE,
+            num_cache_clusters=STANDBY_CACHE_NODES,
+            preferred_cache_cluster_azs=[azs[i % len(azs)] for i in range(STANDBY_CACHE_NODES)],
+            automatic_failover_enabled=True,
+            multi_az_enabled=True,
+            subnet_group_name=subnets.name,
+            security_group_ids=[vpc.database_security_group_id],
+            port=REDIS_PORT,
+            at_rest_encryption_enabled=True,
+            kms_key_id=key.arn,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            auth_token=token.result,
+            # One day: carts are disposable, and the rules want automatic snapshots.
+            snapshot_retention_limit=1,
+            snapshot_window="06:00-07:00",
+            maintenance_window="sun:09:30-sun:10:30",
+            auto_minor_version_upgrade=True,
+            log_delivery_configurations=[
+                {"destination": slow_log.name, "destination_type": "cloudwatch-logs", "log_format": "json",
+                 "log_type": "slow-log"}
+            ],
+            tags=tags(COMPONENT, group_id),
+            opts=child,
+        )  # fmt: skip
+        self.access = CacheAccess(group.primary_endpoint_address, REDIS_PORT)
+        self.auth = SecretAccess(secret.arn, "REDIS_AUTH_SECRET_ARN")
+        self.register_outputs({"endpoint": self.access.endpoint, "auth_secret_arn": self.auth.arn})
 
 
 @dataclass(frozen=True)
@@ -305,9 +427,10 @@ class ApiFailover(pulumi.ComponentResource):
 
 @dataclass(frozen=True)
 class WarmStandby:
-    """The DR cluster and the API's failover to it."""
+    """The DR cluster, its carts cache and the API's failover to it."""
 
     mesh: ServiceMesh
+    carts: StandbyCarts
     failover: ApiFailover
 
 
@@ -338,6 +461,7 @@ def warm_standby(
         raise ValueError(f"{name}: dr.mode is {s.dr.mode!r}; only warm-standby runs a DR cluster")
     vpc = standby.network
     account_id, _, _ = iam.caller(standby)
+    carts = StandbyCarts(f"{name.removesuffix('-mesh')}-carts", s, standby=standby, opts=standby.options())
     mesh = ServiceMesh(
         name,
         standby_settings(s, REGION_AZS[s.dr_region]),
@@ -350,7 +474,14 @@ def warm_standby(
         ),
         stores=standby_contract(
             primary_stores,
-            StandbyStores(s.region, s.dr_region, primary_keys, standby.key_arns, database),
+            StandbyStores(
+                s.region,
+                s.dr_region,
+                primary_keys,
+                standby.key_arns,
+                database,
+                cache=(carts.access, carts.auth),
+            ),
         ),
         deployer_role_arns=deployer_role_arns,
         viewer_role_arns=viewer_role_arns,
@@ -379,4 +510,4 @@ def warm_standby(
         alarm_topic_arn=alarm_topic_arn,
         opts=opts,
     )
-    return WarmStandby(mesh, failover)
+    return WarmStandby(mesh, carts, failover)

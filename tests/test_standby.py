@@ -195,6 +195,31 @@ def test_dr_services_reach_the_dr_replicas_under_the_dr_keys(ws: Resources) -> N
     assert not policies, policies
 
 
+def test_dr_cart_service_uses_the_standby_carts_cache_and_its_own_auth_secret(ws: Resources) -> None:
+    """Carts are not replicated (a Global Datastore needs large M/R nodes on both sides): the DR cart service gets
+    the DR VPC's own cache, empty at failover, and that cache's AUTH secret (not the primary token's replica)."""
+    group = ws.named("ecommerce-dr-carts-redis", "aws:elasticache/replicationGroup:ReplicationGroup")
+    i = group["inputs"]
+    assert region_of(ws, group) == DR_REGION, group["urn"]
+    assert (i["nodeType"], i["numCacheClusters"], i["automaticFailoverEnabled"], i["multiAzEnabled"]) == (
+        "cache.t4g.small", 2, True, True), group["urn"]  # fmt: skip
+    dr_db_sg = ws.named("ecommerce-dr-vpc-database-sg", "aws:ec2/securityGroup:SecurityGroup")
+    assert i["securityGroupIds"] == [dr_db_sg["outputs"]["id"]], group["urn"]
+    assert i["transitEncryptionEnabled"] is True and i["atRestEncryptionEnabled"] is True, group["urn"]
+    secret = ws.named("ecommerce-dr-carts-auth", "aws:secretsmanager/secret:Secret")
+    primary_secret = ws.named("ecommerce-data-redis-auth", "aws:secretsmanager/secret:Secret")
+    assert secret["inputs"]["name"] != primary_secret["inputs"]["name"], secret["urn"]
+    config = ws.named("ecommerce-dr-mesh-cart-config", "kubernetes:core/v1:ConfigMap")
+    data = config["inputs"]["data"]
+    assert data["REDIS_HOST"] == group["outputs"]["primaryEndpointAddress"], config["urn"]
+    assert data["REDIS_AUTH_SECRET_ARN"] == secret["outputs"]["arn"], config["urn"]
+    policy = json.loads(
+        ws.named("ecommerce-dr-mesh-svc-cart", "aws:iam/rolePolicy:RolePolicy")["inputs"]["policy"]
+    )
+    read = next(st for st in policy["Statement"] if st["Sid"] == "ReadOwnSecrets")
+    assert read["Resource"] == secret["outputs"]["arn"], policy
+
+
 def test_no_account_or_region_name_collides_between_the_primary_and_the_standby(ws: Resources) -> None:
     """IAM names are global to the account; clusters, ALBs, target groups, key aliases and alarm names are global
     to a region. Two resources with one name would fail the second create (or fight over one object)."""
@@ -212,6 +237,8 @@ def test_no_account_or_region_name_collides_between_the_primary_and_the_standby(
         "aws:cloudwatch/metricAlarm:MetricAlarm": "name",
         "aws:cloudwatch/logGroup:LogGroup": "name",
         "aws:acm/certificate:Certificate": "domainName",
+        "aws:secretsmanager/secret:Secret": "name",
+        "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
     }
     clashes = []
     for typ, field in global_names.items():
