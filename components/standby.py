@@ -340,8 +340,9 @@ class ApiFailover(pulumi.ComponentResource):
             ("secondary", secondary, None),
         ):
             # The primary's record was the mesh's simple alias record: the alias keeps it one resource, and the
-            # set identifier makes it a replacement, deleted first (Route 53 refuses a failover record set beside
-            # a simple one of the same name and type).
+            # new set identifier makes it a replacement, deleted first: Route 53 keeps one routing policy per name
+            # and type, so the failover record cannot be created beside the simple one (a few seconds without
+            # origin.<domain>, once, when the mode is switched on).
             was = (
                 [pulumi.Alias(name=f"{target.mesh_name}-origin", parent=target.mesh)]
                 if role == "primary"

@@ -383,19 +383,30 @@ def test_the_api_behaviour_keeps_one_origin_because_origin_groups_refuse_post(ws
     assert api["domainName"] == "origin.shop.example.com", cdn["urn"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("case", ["dev", "prod", "prod-backup-restore", "dev-pilot-light"])
 def test_other_modes_hold_no_dr_cluster_and_no_failover_pair(
-    stack: str, resources: Callable[[str], Resources]
+    case: str, resources: Callable[[str], Resources]
 ) -> None:
-    r = resources(stack)
+    r = resources(case) if case in ("dev", "prod") else mode_plan(case)
     assert len(r.of_type("eks:index:Cluster")) == 1, [x["urn"] for x in r.of_type("eks:index:Cluster")]
-    assert not r.of_type(FAILOVER), [x["urn"] for x in r.of_type(FAILOVER)]
-    assert not r.of_type("aws:route53/healthCheck:HealthCheck"), stack
+    for typ in (FAILOVER, "ecommerce:dr:StandbyCarts", "aws:route53/healthCheck:HealthCheck"):
+        assert not r.of_type(typ), [x["urn"] for x in r.of_type(typ)]
     failover = [x["urn"] for x in r.of_type("aws:route53/record:Record") if x["inputs"].get("setIdentifier")]
     assert not failover, failover
-    if stack == "prod":
+    nats = [x["urn"] for x in r.of_type("aws:ec2/natGateway:NatGateway") if "ecommerce-dr-vpc" in x["urn"]]
+    assert not nats, f"{case}: the DR VPC has a NAT outside warm standby: {nats}"
+    if case == "prod":
         simple = r.named("ecommerce-mesh-origin", "aws:route53/record:Record")
         assert "setIdentifier" not in simple["inputs"], simple["urn"]
+
+
+def test_every_dr_cluster_role_carries_the_pipeline_boundary(ws: Resources) -> None:
+    """The deploy role may create only roles with the permissions boundary: the StandbyRegion's children inherit the
+    platform's transformation like the primary's roles."""
+    roles = [x for x in under(ws, dr_mesh(ws)["urn"]) if x["type"] == "aws:iam/role:Role"]
+    assert len(roles) == 12, [x["urn"] for x in roles]
+    missing = [x["urn"] for x in roles if not x["inputs"].get("permissionsBoundary")]
+    assert not missing, missing
 
 
 def test_readme_states_the_warm_standby_cost_the_cost_engine_computes(
