@@ -58,7 +58,7 @@ class DrSettings:
         "kmsDeletionWindowDays", "Days a DR-region KMS key waits before deletion once scheduled (7-30).", 30
     )
     vpc_cidr: str = setting(
-        "vpcCidr", "IPv4 CIDR of the DR-region VPC (pilot-light): private, the prefix length of network.vpcCidr, "
+        "vpcCidr", "IPv4 CIDR of the DR-region VPC (pilot-light, warm-standby): private, the prefix length of network.vpcCidr, "
         "not overlapping it (the two VPCs must be routable to each other for fail-back copies).", "10.1.0.0/16",
     )  # fmt: skip
 
