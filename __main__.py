@@ -21,7 +21,7 @@ from components.observability import (
     WatchedEdge,
     WatchedLake,
 )
-from components.standby import warm_standby
+from components.standby import origin_record_aliases, warm_standby
 
 settings = load_settings()
 
@@ -77,7 +77,7 @@ mesh = ServiceMesh(
     viewer_role_arns=[delivery.preview_role_arn],
     database_admin=data.database_admin,
     # In warm standby origin.<domain> is a failover pair between this ALB and the DR one (ApiFailover, below).
-    route_origin=not settings.dr.standby_compute,
+    route_origin=origin_record_aliases(settings),
     opts=platform,
 )
 

@@ -62,6 +62,8 @@ SEARCH_ENV = ("OPENSEARCH_ENDPOINT", "PRODUCTS_STREAM_ARN")
 #: The DR carts cache: the smallest node type the pack allows in prod (cache.t4g.small), two of them (the prod
 #: rules' minimum for automatic failover). Redis's port is the data tier's.
 STANDBY_CACHE_NODE_TYPE, STANDBY_CACHE_NODES, REDIS_PORT = "cache.t4g.small", 2, 6379
+#: The failover pair's component (`ApiFailover`): the primary mesh's record aliases its primary record's URN.
+API_FAILOVER = "ecommerce-dr-api-failover"
 #: Minutes without a healthy target before the primary counts as down: three one-minute periods, so one missed
 #: health-check round during a rolling deploy does not move the shop to the other region.
 UNHEALTHY_MINUTES = 3
@@ -426,6 +428,21 @@ class ApiFailover(pulumi.ComponentResource):
         )
 
 
+def origin_record_aliases(settings: Settings) -> bool | list[pulumi.Alias]:
+    """What the primary mesh does with `origin.<domain>` (`ServiceMesh(route_origin=...)`): nothing in warm standby
+    (`ApiFailover` owns the failover pair); else it writes the simple record, which was the pair's primary when the
+    stack leaves warm standby (the alias keeps it one resource; its secondary must go first, docs runbook W5)."""
+    if settings.dr.standby_compute:
+        return False
+    if not settings.edge.domain_name:
+        return True
+    return [
+        pulumi.Alias(
+            name=f"{API_FAILOVER}-primary", parent=pulumi.create_urn(API_FAILOVER, "ecommerce:dr:ApiFailover")
+        )
+    ]
+
+
 @dataclass(frozen=True)
 class WarmStandby:
     """The DR cluster, its carts cache and the API's failover to it."""
@@ -500,7 +517,7 @@ def warm_standby(
     tags_ = dict(s.cluster.image_tags)
     published = [svc for svc in BY_NAME if BY_NAME[svc].public and published_tag(svc, tags_) is not None]
     failover = ApiFailover(
-        f"{name.removesuffix('-mesh')}-api-failover",
+        API_FAILOVER,
         domain_name=s.edge.domain_name,
         origin_host=s.edge.origin_host,
         primary=FailoverTarget(primary, primary_mesh_name, primary.alb_dns_name, primary.alb_zone_id),

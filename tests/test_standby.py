@@ -396,8 +396,14 @@ def test_other_modes_hold_no_dr_cluster_and_no_failover_pair(
     nats = [x["urn"] for x in r.of_type("aws:ec2/natGateway:NatGateway") if "ecommerce-dr-vpc" in x["urn"]]
     assert not nats, f"{case}: the DR VPC has a NAT outside warm standby: {nats}"
     if case == "prod":
+        # Leaving warm standby, the pair's primary becomes the mesh's simple record again (alias, deleted first).
         simple = r.named("ecommerce-mesh-origin", "aws:route53/record:Record")
         assert "setIdentifier" not in simple["inputs"], simple["urn"]
+        was = "urn:pulumi:prod::ecommerce-platform::ecommerce:dr:ApiFailover::ecommerce-dr-api-failover"
+        assert simple["aliases"] == [
+            {"spec": {"name": "ecommerce-dr-api-failover-primary", "parentUrn": was}}
+        ], (simple["urn"], simple["aliases"])
+        assert simple["deleteBeforeReplace"] is True, simple["urn"]
 
 
 def test_every_dr_cluster_role_carries_the_pipeline_boundary(ws: Resources) -> None:

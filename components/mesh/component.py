@@ -67,7 +67,7 @@ class ServiceMesh(pulumi.ComponentResource):
         viewer_role_arns: Sequence[pulumi.Input[str]] = (),
         database_admin: DatabaseAdminAccess | None = None,
         standby: StandbyRole | None = None,
-        route_origin: bool = True,
+        route_origin: bool | Sequence[pulumi.Alias] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -81,7 +81,8 @@ class ServiceMesh(pulumi.ComponentResource):
         :param database_admin: the DataTier's Aurora master access; when given, a Job creates each service's
             database and IAM login (`bootstrap.database_bootstrap`).
         :param standby: given, this mesh is the DR region's warm standby (`StandbyRole`), under the StandbyRegion.
-        :param route_origin: False: `origin.<domain>` is a failover pair `components/standby.py` owns.
+        :param route_origin: False: `origin.<domain>` is a failover pair `components/standby.py` owns; aliases: this
+            mesh writes the record, which may have been the pair's primary (`standby.origin_record_aliases`).
         """
         super().__init__("ecommerce:compute:ServiceMesh", name, None, opts)
         self._check_catalogue(settings, stores)

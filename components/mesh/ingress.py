@@ -8,7 +8,7 @@ origin header when CloudFront fronts the ALB, or serve TLS older than `ALB_SSL_P
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -59,7 +59,7 @@ def ingress(
     scope: Scope,
     network: MeshNetwork,
     *,
-    route_origin: bool = True,
+    route_origin: bool | Sequence[pulumi.Alias] = True,
     standby: StandbyRole | None = None,
 ) -> Ingress:
     """The ALB, its logs, listeners, target groups and path rules."""
@@ -172,7 +172,7 @@ def _listeners(
     scope: Scope,
     alb: aws.lb.LoadBalancer,
     *,
-    route_origin: bool,
+    route_origin: bool | Sequence[pulumi.Alias],
     validation_fqdn: pulumi.Input[str] | None,
 ) -> _Serving:
     """The listener the rules go on: HTTPS (and an HTTP redirect) with a domain, HTTP without; default 403.
@@ -253,7 +253,8 @@ def _listeners(
         tags=tags(COMPONENT, f"{name}-http"),
         opts=scope.child,
     )
-    if route_origin:
+    if route_origin is not False:
+        was = [] if route_origin is True else list(route_origin)
         aws.route53.Record(
             f"{name}-origin",
             zone_id=zone.zone_id,
@@ -264,7 +265,11 @@ def _listeners(
                     name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
                 )
             ],
-            opts=scope.child,
+            # Back from a failover pair (warm standby off): the pair's primary becomes this record again, replaced
+            # and deleted first, as Route 53 keeps one routing policy per name and type.
+            opts=pulumi.ResourceOptions.merge(
+                scope.child, pulumi.ResourceOptions(aliases=was, delete_before_replace=bool(was))
+            ),
         )
     return _Serving(serving.arn, pulumi.Output.from_input(edge.origin_host), "https-only", written)
 
