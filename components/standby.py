@@ -11,8 +11,8 @@ failover to it.
     Datastore, whose clusters must be large-or-bigger M/R/C7gn nodes of one type on both sides (ElastiCache user
     guide, "Prerequisites and limitations" of global datastores): prod's primary is cache.t4g.medium. Its own
     AUTH token and secret (named `...-dr`, beside the primary secret's replica in the DR region).
-  * OpenSearch: none at rest; at failover the index is rebuilt from the products replica, which the DR search
-    service may read (the domain is created by the runbook; not built here).
+  * OpenSearch: none at rest; the DR search service keeps read access to the products replica, from which the
+    index is rebuilt at failover into a domain that is not built here (docs/disaster-recovery.md, "Not built").
   * SNS/SQS and Cognito: the primary region's. They are regional services outside the VPC, reached through the DR
     VPC's NAT; the standby takes no traffic until DNS moves, and a failover caused by the primary's cluster or ALB
     (the common case) leaves them serving. A whole-region loss takes them with it (docs/disaster-recovery.md).
@@ -109,7 +109,6 @@ class StandbyDatabase:
 class StandbyStores:
     """What the DR contract is derived from, beside the primary's contract."""
 
-    primary_region: str
     dr_region: str
     #: the primary's data keys by role (`DataTier.kms_key_arns`) and the DR region's (`StandbyRegion.key_arns`)
     primary_keys: Mapping[str, pulumi.Output[str]]
@@ -127,6 +126,8 @@ REPLICATED_KEY_ROLES = ("tables", "secrets")
 def standby_contract(primary: DataContract, stores: StandbyStores) -> DataContract:
     """The DR cluster's contract: each service's primary stores mapped to their DR-region counterparts."""
     dr = stores.dr_region
+    # By identity: the contract carries the DataTier's own key Outputs (`kms_key_arns[role]`), whose values are
+    # unknown until deployed; keys of stores that are not replicated (messaging) stay the primary's.
     keys = {
         id(stores.primary_keys[role]): stores.dr_keys[role]
         for role in REPLICATED_KEY_ROLES

@@ -436,3 +436,34 @@ def test_readme_states_the_warm_standby_cost_the_cost_engine_computes(
     assert f"pilot light's ${pilot:.0f} " in row, (
         f"README warm-standby row should say pilot light's ${pilot:.0f}"
     )
+
+
+def test_standby_contract_points_the_database_services_at_the_aurora_secondary() -> None:
+    """The seam the data tier's global database fills: the secondary's endpoints and its own resource id (an
+    `rds-db:connect` ARN names the cluster it connects to); without one the DR services get no database."""
+    from components.standby import StandbyDatabase, StandbyStores, standby_contract
+    from tests.mesh_support import fabricated_contract, resolved
+
+    secondary = StandbyDatabase(
+        endpoint=pulumi_output("aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"),
+        reader_endpoint=pulumi_output("aurora-dr.cluster-ro-x.us-east-1.rds.amazonaws.com"),
+        cluster_resource_id=pulumi_output("cluster-DRRES"),
+    )
+    primary = fabricated_contract()
+    with_db = standby_contract(primary, StandbyStores(DR_REGION, {}, {}, secondary))
+    without = standby_contract(primary, StandbyStores(DR_REGION, {}, {}))
+    order = with_db["order"].database
+    assert order is not None and primary["order"].database is not None
+    assert resolved(order.endpoint) == "aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"
+    assert resolved(order.cluster_resource_id) == "cluster-DRRES"
+    assert order.db_user == primary["order"].database.db_user
+    assert resolved(with_db["order"].env["DB_HOST"]) == "aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"
+    assert without["order"].database is None and "DB_HOST" not in without["order"].env, without["order"].env
+    tables = [resolved(t.arn) for t in with_db["product"].tables]
+    assert tables and all(a.split(":")[3] == DR_REGION for a in tables), tables
+
+
+def pulumi_output(value: str) -> Any:
+    import pulumi
+
+    return pulumi.Output.from_input(value)
