@@ -494,7 +494,6 @@ def warm_standby(
         stores=standby_contract(
             primary_stores,
             StandbyStores(
-                s.region,
                 s.dr_region,
                 primary_keys,
                 standby.key_arns,

@@ -444,8 +444,9 @@ def test_standby_contract_points_the_database_services_at_the_aurora_secondary()
     from components.standby import StandbyDatabase, StandbyStores, standby_contract
     from tests.mesh_support import fabricated_contract, resolved
 
+    secondary_host = "aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"
     secondary = StandbyDatabase(
-        endpoint=pulumi_output("aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"),
+        endpoint=pulumi_output(secondary_host),
         reader_endpoint=pulumi_output("aurora-dr.cluster-ro-x.us-east-1.rds.amazonaws.com"),
         cluster_resource_id=pulumi_output("cluster-DRRES"),
     )
@@ -457,13 +458,13 @@ def test_standby_contract_points_the_database_services_at_the_aurora_secondary()
     assert resolved(order.endpoint) == "aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"
     assert resolved(order.cluster_resource_id) == "cluster-DRRES"
     assert order.db_user == primary["order"].database.db_user
-    assert resolved(with_db["order"].env["DB_HOST"]) == "aurora-dr.cluster-x.us-east-1.rds.amazonaws.com"
+    assert resolved(pulumi_output(with_db["order"].env["DB_HOST"])) == secondary_host
     assert without["order"].database is None and "DB_HOST" not in without["order"].env, without["order"].env
     tables = [resolved(t.arn) for t in with_db["product"].tables]
     assert tables and all(a.split(":")[3] == DR_REGION for a in tables), tables
 
 
-def pulumi_output(value: str) -> Any:
+def pulumi_output(value: Any) -> Any:
     import pulumi
 
     return pulumi.Output.from_input(value)
