@@ -22,6 +22,7 @@ from components.observability import (
     WatchedEdge,
     WatchedLake,
 )
+from components.standby import origin_record_aliases, standby_database, warm_standby
 
 settings = load_settings()
 
@@ -76,6 +77,8 @@ mesh = ServiceMesh(
     deployer_role_arns=[delivery.deploy_role_arn],
     viewer_role_arns=[delivery.preview_role_arn],
     database_admin=data.database_admin,
+    # In warm standby origin.<domain> is a failover pair between this ALB and the DR one (ApiFailover, below).
+    route_origin=origin_record_aliases(settings),
     opts=platform,
 )
 
@@ -112,7 +115,8 @@ dr = (DisasterRecovery("ecommerce-dr", settings, standby=standby, sources=DrSour
           repository_prefix=settings.delivery.ecr_repository_prefix,
           site_distribution_arn=edge.distribution_arn, aurora_cluster_arn=data.aurora_cluster_arn,
           aurora=ReplicatedCluster(data.aurora_cluster_arn, data.aurora_engine_version,
-                                   data.database_admin.writer_instance_arn)), opts=platform)
+                                   data.database_admin.writer_instance_arn, data.aurora_monitoring_role_arn)),
+      opts=platform)
       if standby is not None else None)  # fmt: skip
 
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
@@ -164,6 +168,17 @@ observability = Observability(
     else None,
     opts=platform,
 )
+
+# Warm standby: the same catalogue on a small EKS cluster in the DR region, on the replicated images, tables and
+# secrets, and origin.<domain> failing over to its ALB when the primary's target groups have no healthy target.
+standby_mesh = (warm_standby("ecommerce-dr-mesh", settings, standby=standby, primary=mesh,
+                             primary_mesh_name="ecommerce-mesh", primary_stores=data.contract,
+                             primary_keys=data.kms_key_arns, deployer_role_arns=[delivery.deploy_role_arn],
+                             ci_egress_ips=network.nat_public_ips if runner is not None else [],
+                             viewer_role_arns=[delivery.preview_role_arn],
+                             alarm_topic_arn=observability.alarm_topic_arn,
+                             database=standby_database(dr), opts=platform)
+                if standby is not None and settings.dr.standby_compute else None)  # fmt: skip
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
@@ -265,5 +280,15 @@ if standby is not None and dr is not None:
             "keyArns": standby.key_arns,
             "vpcId": standby.network.vpc_id if standby.network else None,
             "privateSubnetIds": standby.network.private_subnet_ids if standby.network else [],
+            # warm standby: the DR cluster, its ALB and the health check that moves origin.<domain> to it
+            **(
+                {
+                    "clusterName": standby_mesh.mesh.cluster_name,
+                    "albDnsName": standby_mesh.mesh.alb_dns_name,
+                    "failoverHealthCheckId": standby_mesh.failover.health_check_id,
+                }
+                if standby_mesh is not None
+                else {}
+            ),
         },
     )

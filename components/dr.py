@@ -4,11 +4,13 @@
   on both sides, the replica key, delete markers, Replication Time Control where set), the service images (ECR
   registry replication into repositories encrypted with the DR key), and the site replica as CloudFront's failover
   origin (CdnEdge's origin group; this component lets that distribution read it), and a daily AWS Backup copy of
-  the Aurora cluster in a DR-region vault (until the global database). The rest is rebuilt at failover.
+  the Aurora cluster in a DR-region vault, and replicas of the services' secrets. The rest is rebuilt at failover.
 - `pilot-light`: the above plus live DynamoDB replicas of the products and inventory tables (global tables version
   2019.11.21), each with its own key, point-in-time recovery and deletion protection, and the DR VPC (EcommerceVpc
-  in `dr.vpcCidr`: the primary's subnets, endpoints and security groups, no NAT). Compute is created at failover.
-- `warm-standby` is refused by the settings until its DR cluster exists; `off` builds no DisasterRecovery.
+  in `dr.vpcCidr`: the primary's subnets, endpoints and security groups, no NAT), and the Aurora global database
+  with a headless secondary (`components/dr_aurora.py`). Compute is created at failover.
+- `warm-standby`: the above with one instance on the Aurora secondary; its DR cluster, carts cache and the API's DNS
+  failover are `components/standby.py`'s. `off` builds no DisasterRecovery.
 
 Region: `standby_region` builds the DR region's provider (the stack's default tags) and `StandbyRegion`, before the
 stores; every DR-region resource is a child of that component, whose only provider the DR region's is, so none can

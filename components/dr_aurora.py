@@ -62,6 +62,9 @@ class ReplicatedCluster:
     #: its writer instance's ARN: AWS adds a region only to a primary whose writer is available (the pulumi-aws
     #: example creates the secondary after the primary's instance); the global cluster waits for it
     writer_arn: pulumi.Input[str]
+    #: the Enhanced Monitoring role of its instances (None: monitoring off); a role is global, so the secondary's
+    #: instances publish as the same one
+    monitoring_role_arn: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,11 @@ class AuroraGlobal:
     secondary_cluster_identifier: pulumi.Output[str]
     secondary_cluster_arn: pulumi.Output[str]
     secondary_instance_count: int
+    #: the secondary's cluster and reader endpoints: read-only until it is promoted, then its writer's
+    secondary_endpoint: pulumi.Output[str]
+    secondary_reader_endpoint: pulumi.Output[str]
+    #: the secondary's own resource id (`rds-db:connect` names the cluster by it; each member has its own)
+    secondary_resource_id: pulumi.Output[str]
 
 
 def build_aurora_global(
@@ -122,6 +130,8 @@ def build_aurora_global(
             performance_insights_enabled=True,
             performance_insights_kms_key_id=key.arn,
             performance_insights_retention_period=settings.data.aurora_performance_insights_days,
+            monitoring_interval=settings.data.aurora_monitoring_interval if source.monitoring_role_arn else 0,
+            monitoring_role_arn=source.monitoring_role_arn,
             tags=tags(COMPONENT, f"{cluster_id}-{i + 1}", Role="reader"),
             opts=standby.stateful_options(ignore_changes=["engineVersion"]),
         )
@@ -130,6 +140,9 @@ def build_aurora_global(
         secondary_cluster_identifier=secondary.cluster_identifier,
         secondary_cluster_arn=secondary.arn,
         secondary_instance_count=count,
+        secondary_endpoint=secondary.endpoint,
+        secondary_reader_endpoint=secondary.reader_endpoint,
+        secondary_resource_id=secondary.cluster_resource_id,
     )
 
 

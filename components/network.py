@@ -109,6 +109,7 @@ class EcommerceVpc(pulumi.ComponentResource):
     public_route_table_id: pulumi.Output[str]
     private_route_table_ids: list[pulumi.Output[str]]
     nat_gateway_ids: list[pulumi.Output[str]]
+    nat_public_ips: list[pulumi.Output[str]]
     alb_security_group_id: pulumi.Output[str]
     nodes_security_group_id: pulumi.Output[str]
     database_security_group_id: pulumi.Output[str]
@@ -153,6 +154,8 @@ class EcommerceVpc(pulumi.ComponentResource):
         self.public_route_table_id = routing.public.id
         self.private_route_table_ids = [rt.id for rt in routing.private]
         self.nat_gateway_ids = [n.id for n in routing.nats.values()]
+        # The private subnets' public egress addresses (CI's runners there reach a DR cluster's API through them).
+        self.nat_public_ips = [n.public_ip for n in routing.nats.values()]
         self.alb_security_group_id = groups.alb.id
         self.nodes_security_group_id = groups.nodes.id
         self.database_security_group_id = groups.database.id

@@ -21,15 +21,20 @@ DR = "ecommerce:dr:DisasterRecovery"
 STANDBY = "ecommerce:dr:StandbyRegion"
 DR_REGION = "us-east-1"
 
-#: The test stack configs beyond the two stack files: (stack file, dr.* overrides, data.* overrides).
-MODES: dict[str, tuple[str, dict[str, Any], dict[str, Any]]] = {
-    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}, {}),
-    # dev's Aurora pauses at 0 ACUs, which a global database's primary never does (settings refuse it): 0.5.
-    "dev-pilot-light": (
-        "dev",
-        {"mode": "pilot-light", "kmsDeletionWindowDays": 7},
-        {"auroraMinCapacity": 0.5},
-    ),
+#: The test stack configs beyond the two stack files: (stack file, dr.* overrides).
+MODES: dict[str, tuple[str, dict[str, Any]]] = {
+    "prod-backup-restore": ("prod", {"mode": "backup-restore", "replicationTimeControl": False}),
+    "dev-pilot-light": ("dev", {"mode": "pilot-light", "kmsDeletionWindowDays": 7}),
+    "prod-warm-standby": ("prod", {"mode": "warm-standby", "replicationTimeControl": True}),
+}
+#: Extra stack config per test case (beyond `dr`), merged into the stack file's area: dev's Aurora pauses at 0 ACUs,
+#: which a global database's primary never does (settings refuse it), so 0.5; the warm standby's plan with published
+#: images, so the failover's health check (one per published public service) is in it.
+EXTRA: dict[str, dict[str, Any]] = {
+    "dev-pilot-light": {"data": {"auroraMinCapacity": 0.5}},
+    "prod-warm-standby": {
+        "cluster": {"imageTags": {"product": "0123abc", "cart": "0123abc", "order": "0123abc"}}
+    },
 }
 _PLANS: dict[str, dict[str, Any]] = {}
 
@@ -40,10 +45,11 @@ def mode_plan(case: str) -> Resources:
 
 def raw_mode_plan(case: str) -> dict[str, Any]:
     if case not in _PLANS:
-        stack, dr, data = MODES[case]
+        stack, dr = MODES[case]
         overrides: dict[str, Any] = {f"{NS}:dr": dr}
-        if data:
-            overrides[f"{NS}:data"] = {**stack_data(stack), **data}
+        for area, values in EXTRA.get(case, {}).items():
+            stack_area = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:{area}"]
+            overrides[f"{NS}:{area}"] = {**stack_area, **values}
         _PLANS[case] = build_plan(stack, overrides)
     return _PLANS[case]
 
@@ -84,7 +90,6 @@ def one(r: Resources, typ: str, name: str) -> dict[str, Any]:
 BAD = [
     ("unknown-mode", "dev", {"mode": "active-active"}, "dr.mode",
      "allowed: off, backup-restore, pilot-light, warm-standby"),
-    ("warm-standby-not-built", "prod", {"mode": "warm-standby"}, "dr.mode", "not built yet"),
     ("rtc-without-dr", "dev", {"mode": "off", "replicationTimeControl": True}, "dr.replicationTimeControl",
      "needs|there is no replication"),
     ("kms-window-too-short", "prod", {"kmsDeletionWindowDays": 3}, "dr.kmsDeletionWindowDays", "7 to 30 days"),
@@ -471,8 +476,9 @@ def test_dev_off_keeps_the_single_site_origin(resources: Callable[[str], Resourc
     assert cdn["inputs"]["defaultCacheBehavior"]["targetOriginId"] == "site-s3", cdn["urn"]
 
 
-def test_the_runbook_names_only_what_the_prod_plan_has(plan: Callable[[str], dict[str, Any]]) -> None:
-    """Every resource name in docs/disaster-recovery.md's commands and steps is in the prod plan (account filled in)."""
+def test_the_runbook_names_only_what_the_plans_have(plan: Callable[[str], dict[str, Any]]) -> None:
+    """Every resource name in docs/disaster-recovery.md's commands and steps is in the prod plan or, for the
+    warm-standby parts, the warm-standby test plan; its "Warm standby" section names only that plan's resources."""
     import re
 
     from tools.offline.engine import ROOT
@@ -480,14 +486,27 @@ def test_the_runbook_names_only_what_the_prod_plan_has(plan: Callable[[str], dic
 
     text = (ROOT / "docs" / "disaster-recovery.md").read_text()
     text = text.replace("$ACCOUNT", ACCOUNT_ID).replace("<account>", ACCOUNT_ID)
-    names = set(
-        re.findall(r"ecommerce-prod-[a-z0-9-]*[a-z0-9]|ecommerce-(?:dr|edge|data)-[a-z0-9-]*[a-z0-9]", text)
-    )
-    names |= set(re.findall(r"`(site-failover|to-us-east-1)`", text))
-    names -= {"ecommerce-prod-dr"}  # the failover stack's own name (step 4), not a resource
-    everything = json.dumps(plan("prod"))
-    missing = sorted(n for n in names if n not in everything)
-    assert len(names) >= 8 and not missing, f"runbook names absent from the prod plan: {missing} (of {names})"
+
+    def names(part: str) -> set[str]:
+        found = set(
+            re.findall(
+                r"ecommerce-prod-[a-z0-9-]*[a-z0-9]|ecommerce-(?:dr|edge|data)-[a-z0-9-]*[a-z0-9]", part
+            )
+        )
+        found |= set(re.findall(r"`(site-failover|to-us-east-1)`", part))
+        return found - {
+            "ecommerce-prod-dr"
+        }  # pilot light's failover stack (step 5), warm standby's cluster name
+
+    standby_section = re.search(r"\n## Warm standby.*?(?=\n## )", text, re.S)
+    assert standby_section, "docs/disaster-recovery.md has no 'Warm standby' section"
+    prod, standby = json.dumps(plan("prod")), json.dumps(raw_mode_plan("prod-warm-standby"))
+    everywhere = names(text)
+    missing = sorted(n for n in everywhere if n not in prod and n not in standby)
+    assert len(everywhere) >= 8 and not missing, f"runbook names in neither plan: {missing} (of {everywhere})"
+    in_standby = names(standby_section.group(0))
+    missing = sorted(n for n in in_standby if n not in standby)
+    assert len(in_standby) >= 5 and not missing, f"warm-standby runbook names absent from its plan: {missing}"
 
 
 def test_aurora_is_snapshotted_daily_and_copied_to_a_dr_vault_under_the_dr_key(
@@ -743,18 +762,24 @@ def test_warm_standby_builder_gives_the_secondary_one_instance_of_the_primarys_c
     assert instance["protect"], instance["urn"]
 
 
-def test_warm_standby_plan_holds_one_secondary_instance_once_the_mode_is_built() -> None:
-    """The integrator's switch: when the settings accept warm-standby (branch `standby`), its plan holds the global
-    database with a one-instance secondary and the secret replicas."""
-    from components.config.dr import BUILT_DR_MODES
-
-    if "warm-standby" not in BUILT_DR_MODES:
-        pytest.skip(
-            "dr.mode warm-standby is refused by the settings on this branch (built on branch `standby`)"
-        )
-    plan = build_plan("prod", {f"{NS}:dr": {"mode": "warm-standby"}})
-    r = Resources(plan["resources"])
+def test_warm_standby_plan_holds_one_secondary_instance_and_the_dr_services_use_it() -> None:
+    """Warm standby: the global database's secondary has one instance, the secrets have replicas, and the DR order
+    and user-auth services connect to the secondary (its endpoint, and rds-db:connect on its own resource id)."""
+    r = mode_plan("prod-warm-standby")
     assert len(r.of_type(GLOBAL)) == 1
     secondary = [x for x in r.of_type(INSTANCE) if x["inputs"]["clusterIdentifier"].endswith("-us-east-1")]
     assert len(secondary) == 1, [x["urn"] for x in secondary]
-    assert all(x["inputs"].get("replicas") for x in r.of_type(SECRET)), "secret replicas"
+    assert all(x["inputs"].get("replicas") for x in r.of_type(SECRET) if "-dr" not in x["name"]), (
+        "secret replicas"
+    )
+    dr_cluster = one(r, "aws:rds/cluster:Cluster", "ecommerce-dr-aurora")
+    for svc in ("order", "user-auth"):
+        config = one(r, "kubernetes:core/v1:ConfigMap", f"ecommerce-dr-mesh-{svc}-config")
+        data = config["inputs"]["data"]
+        assert data.get("DB_HOST") == dr_cluster["outputs"]["endpoint"], (config["urn"], data.get("DB_HOST"))
+        assert data.get("AWS_REGION") == DR_REGION, config["urn"]
+    policies = [p for p in r.of_type("aws:iam/rolePolicy:RolePolicy") if "ecommerce-dr-mesh" in p["urn"]]
+    resource_id = dr_cluster["outputs"]["clusterResourceId"]
+    assert any(
+        resource_id in p["inputs"]["policy"] and "rds-db:connect" in p["inputs"]["policy"] for p in policies
+    ), "a DR service role may connect to the secondary by its own resource id"

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components.config.dr import BUILT_DR_MODES
+from components.config.dr import DR_MODES
 from policies.ecommerce_guard import pricing
 from tools.offline.engine import build_plan, stack_settings, write_plan
 
@@ -186,11 +186,11 @@ def dr_mode_overrides(mode: str) -> dict[str, Any]:
 
 
 def dr_mode_plans(stack_plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """The stack's plan in every built `dr.mode`: its own plan for the mode it runs, a fresh one for each other."""
+    """The stack's plan in every `dr.mode`: its own plan for the mode it runs, a fresh one for each other."""
     own = stack_settings(str(stack_plan["stack"])).dr.mode
     return {
         mode: stack_plan if mode == own else build_plan(str(stack_plan["stack"]), dr_mode_overrides(mode))
-        for mode in BUILT_DR_MODES
+        for mode in DR_MODES
     }
 
 

@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, replace
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
+from components.config.cluster import ClusterSettings, cluster_shape
 from components.config.data import DataSettings
+from components.config.edge import EdgeSettings
 from components.config.machinery import Stack, in_range, setting
 from components.config.network import NetworkSettings
+from k8s.capacity import capacity_problems
 
 #: AWS's four DR strategies, cheapest and slowest first.
 DR_MODES = ("off", "backup-restore", "pilot-light", "warm-standby")
-#: Modes this program builds; the others are refused with a message (no half-built region).
-BUILT_DR_MODES = ("off", "backup-restore", "pilot-light")
+#: The warm standby's node count at rest: the small workload profile (one replica per service, the system pods at
+#: one replica) fits on one node of the primary's type (k8s/capacity.py), and every node more is an idle instance
+#: (a t3.medium is about $30 a month). The autoscaler grows it to cluster.nodeMaxSize at failover.
+STANDBY_NODE_MIN_SIZE = 1
+#: The warm standby's workload profile at rest: one replica per service (catalogue "small"); `standard` at failover.
+STANDBY_WORKLOAD_PROFILE = "small"
 #: Days the daily Aurora copies are kept: at least one; five weeks, like Aurora's own backup retention maximum.
 BACKUP_RETENTION_RANGE = (1, 35)
 #: Instance class families (the letter after `db.`) an Aurora global database accepts besides db.serverless: the
@@ -37,7 +44,8 @@ class DrSettings:
     mode: DrMode = setting(
         "mode", "DR strategy: off, backup-restore (data, images and secrets copied to drRegion), pilot-light (also "
         "live DynamoDB replicas, an Aurora global database with a headless secondary, and a DR VPC), warm-standby "
-        "(not built yet). See docs/disaster-recovery.md.", "off",
+        "(also a small EKS cluster running the catalogue in drRegion, one Aurora secondary instance, DNS failover "
+        "of the API). See docs/disaster-recovery.md.", "off",
     )  # fmt: skip
     replication_time_control: bool = setting(
         "replicationTimeControl", "S3 Replication Time Control on the bucket replication rules (99.99% of objects "
@@ -52,8 +60,17 @@ class DrSettings:
         "kmsDeletionWindowDays", "Days a DR-region KMS key waits before deletion once scheduled (7-30).", 30
     )
     vpc_cidr: str = setting(
-        "vpcCidr", "IPv4 CIDR of the DR-region VPC (pilot-light): private, the prefix length of network.vpcCidr, "
+        "vpcCidr", "IPv4 CIDR of the DR-region VPC (pilot-light, warm-standby): private, the prefix length of network.vpcCidr, "
         "not overlapping it (the two VPCs must be routable to each other for fail-back copies).", "10.1.0.0/16",
+    )  # fmt: skip
+
+    standby_node_min_size: int = setting(
+        "standbyNodeMinSize", "warm-standby: nodes of the DR cluster at rest (its autoscaler may grow it to "
+        "cluster.nodeMaxSize); raise it at failover (docs/disaster-recovery.md).", STANDBY_NODE_MIN_SIZE,
+    )  # fmt: skip
+    standby_workload_profile: Literal["small", "standard"] = setting(
+        "standbyWorkloadProfile", "warm-standby: the DR cluster's workload profile (small: one replica per "
+        "service; standard at failover, the primary's sizing).", STANDBY_WORKLOAD_PROFILE,
     )  # fmt: skip
 
     @property
@@ -82,6 +99,11 @@ class DrSettings:
         no compute billed), one of the primary's class in warm standby (it serves reads and is promoted at once)."""
         return 1 if self.mode == "warm-standby" else 0
 
+    @property
+    def standby_compute(self) -> bool:
+        """A running DR cluster with the catalogue and the API's DNS failover to it (warm standby only)."""
+        return self.mode == "warm-standby"
+
 
 class Context(Stack, Protocol):
     """What the DR rules read: this area and the data tier's billing mode."""
@@ -92,14 +114,15 @@ class Context(Stack, Protocol):
     def data(self) -> DataSettings: ...
     @property
     def network(self) -> NetworkSettings: ...
+    @property
+    def cluster(self) -> ClusterSettings: ...
+    @property
+    def edge(self) -> EdgeSettings: ...
 
 
 def dr_rules(s: Context, problems: list[str]) -> None:
     """Every bad DR combination, named with its key and what is allowed."""
     d, k = s.dr, "dr"
-    if d.mode not in BUILT_DR_MODES:
-        problems.append(f"{k}.mode: {d.mode!r} is not built yet (its DR-region EKS cluster and ALB failover are "
-                        f"missing); allowed: {', '.join(BUILT_DR_MODES)}")  # fmt: skip
     if d.live_table_replicas and s.data.dynamodb_billing_mode == "provisioned":
         # A provisioned global table needs the same write capacity (auto scaling) on every replica (DynamoDB
         # developer guide, "Global tables: capacity"); the DR region's scaling targets are not built.
@@ -107,7 +130,7 @@ def dr_rules(s: Context, problems: list[str]) -> None:
                         "'on-demand' only; set the billing mode to on-demand or dr.mode to backup-restore")  # fmt: skip
     if d.replication_time_control and not d.enabled:
         problems.append(f"{k}.replicationTimeControl: true with dr.mode 'off'; there is no replication to time. "
-                        f"Set dr.mode to one of {', '.join(BUILT_DR_MODES[1:])} or leave it false")  # fmt: skip
+                        f"Set dr.mode to one of {', '.join(DR_MODES[1:])} or leave it false")  # fmt: skip
     in_range(
         problems,
         f"{k}.kmsDeletionWindowDays",
@@ -118,6 +141,7 @@ def dr_rules(s: Context, problems: list[str]) -> None:
     in_range(problems, f"{k}.backupRetentionDays", d.backup_retention_days, *BACKUP_RETENTION_RANGE, " days")
     _vpc_cidr_rules(s, problems)
     _aurora_global_rules(s, problems)
+    _standby_rules(s, problems)
 
 
 def aurora_global_class_allowed(instance_class: str) -> bool:
@@ -149,6 +173,35 @@ def _aurora_global_rules(s: Context, problems: list[str]) -> None:
                         "recommends 8 ACUs for a global primary) or dr.mode to backup-restore")  # fmt: skip
 
 
+def _standby_rules(s: Context, problems: list[str]) -> None:
+    """warm-standby: DNS failover needs the domain's zone, and the DR cluster's shape must hold its pods."""
+    d = s.dr
+    if not d.standby_compute:
+        if (d.standby_node_min_size, d.standby_workload_profile) != (
+            STANDBY_NODE_MIN_SIZE,
+            STANDBY_WORKLOAD_PROFILE,
+        ):
+            problems.append(f"dr.standbyNodeMinSize/dr.standbyWorkloadProfile: set with dr.mode {d.mode!r}; they size "
+                            "the DR cluster, which only warm-standby runs. Remove them or set dr.mode warm-standby")  # fmt: skip
+        return
+    if not s.edge.domain_name:
+        # CloudFront fails over only GET/HEAD/OPTIONS (origin groups), so the API's writes move with DNS: Route 53
+        # failover records for origin.<domain> and a regional certificate on each ALB need the domain's zone.
+        problems.append("dr.mode: 'warm-standby' fails the API over with Route 53 failover records for "
+                        "origin.<edge.domainName>, and edge.domainName is empty; set edge.domainName (a public "
+                        "Route 53 zone in this account) or dr.mode to pilot-light")  # fmt: skip
+    if s.network.alb_ingress != "cloudfront":
+        problems.append(f"dr.mode: 'warm-standby' takes the API's traffic through CloudFront to origin.<domain>, and "
+                        f"network.albIngress is {s.network.alb_ingress!r}; set it to cloudfront")  # fmt: skip
+    if not 1 <= d.standby_node_min_size <= s.cluster.node_max_size:
+        problems.append(f"dr.standbyNodeMinSize: {d.standby_node_min_size} is out of range; allowed: 1 to "
+                        f"cluster.nodeMaxSize ({s.cluster.node_max_size})")  # fmt: skip
+        return
+    for p in capacity_problems(cluster_shape(standby_cluster(s.cluster, d))):
+        problems.append(f"dr.standbyNodeMinSize: the DR cluster ({d.standby_node_min_size} node(s), "
+                        f"dr.standbyWorkloadProfile {d.standby_workload_profile}) does not hold its pods: {p}")  # fmt: skip
+
+
 def _vpc_cidr_rules(s: Context, problems: list[str]) -> None:
     """dr.vpcCidr: a private range of the primary VPC's size that does not overlap it."""
     key = "dr.vpcCidr"
@@ -171,9 +224,26 @@ def _vpc_cidr_rules(s: Context, problems: list[str]) -> None:
                         "network.vpcCidr, whose subnet plan the DR VPC repeats")  # fmt: skip
 
 
+def standby_cluster(cluster: ClusterSettings, dr: DrSettings) -> ClusterSettings:
+    """The warm standby's cluster: the primary's (instance type, version, access, images) scaled down.
+
+    At rest `dr.standbyNodeMinSize` nodes (one by default) run `dr.standbyWorkloadProfile` (one replica per
+    service) with the system pods at one replica; the maximum stays the primary's, so the autoscaler and the HPAs
+    take the failover's load without a deploy. No Container Insights agents: the DR cluster is not watched by the
+    primary's Observability (their DaemonSets would take a node's worth of requests for an idle cluster).
+    """
+    return replace(
+        cluster,
+        node_min_size=dr.standby_node_min_size,
+        node_desired_size=dr.standby_node_min_size,
+        workload_profile=dr.standby_workload_profile,
+        system_replicas=1,
+    )
+
+
 def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str, ...]) -> NetworkSettings:
     """The DR VPC's settings: the primary's shape (subnets at the same offsets, endpoints, ingress) in `dr.vpcCidr`
-    and the DR region's first AZs, with no NAT.
+    and the DR region's first AZs; no NAT in pilot light, one NAT in warm standby.
 
     No NAT until failover: pilot light runs no compute in the DR region, and a NAT gateway is billed by the hour
     (about $33 a month, idle). Nothing in the VPC needs the internet before the runbook creates the compute; the
@@ -182,6 +252,13 @@ def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str,
     endpoints either, for the same reason: each is billed per ENI-hour with no traffic to carry (13 of them cost
     about $95 a month, three times the rest of the pilot light); the gateway endpoints (S3, DynamoDB) are free and
     stay. At failover the compute reaches AWS's APIs through the NAT the runbook adds.
+
+    Warm standby runs the DR cluster all the time: its payment service must reach Stripe and its nodes pull public
+    images (the controllers' charts), so one NAT gateway (about $33 a month, one AZ: a standby's egress may pause
+    with its AZ, the autoscaler's second AZ still has nodes). Still no interface endpoints: the services'
+    NetworkPolicies allow HTTPS to anywhere, so the nodes and pods reach every AWS API through the NAT (as dev's
+    do), and the idle standby's API traffic is a few GB a month (NAT processing, $0.045/GB) against 13 endpoints'
+    $95; the database bootstrap Job, the one workload confined to the VPC, does not run there.
     """
     primary = ipaddress.IPv4Network(network.vpc_cidr)
     base = ipaddress.IPv4Network(dr.vpc_cidr)
@@ -202,7 +279,36 @@ def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str,
         availability_zones=azs,
         public_subnet_cidrs=moved(network.public_subnet_cidrs),
         private_subnet_cidrs=moved(network.private_subnet_cidrs),
-        egress="none",
+        egress="single-nat" if dr.standby_compute else "none",
         interface_endpoints=(),
         interface_endpoint_az_count=1,
+    )
+
+
+class _Regional(Protocol):
+    """A settings aggregate the standby view can be taken of (`Settings`)."""
+
+    @property
+    def region(self) -> str: ...
+    @property
+    def dr_region(self) -> str: ...
+    @property
+    def dr(self) -> DrSettings: ...
+    @property
+    def network(self) -> NetworkSettings: ...
+    @property
+    def cluster(self) -> ClusterSettings: ...
+
+
+S = TypeVar("S", bound=_Regional)
+
+
+def standby_settings(s: S, dr_azs: tuple[str, ...]) -> S:
+    """The settings the warm standby's ServiceMesh is built from: the DR region, the DR VPC's address plan
+    (`standby_network`) and the scaled-down cluster (`standby_cluster`); everything else is the primary's."""
+    return replace(  # type: ignore[type-var]
+        s,
+        region=s.dr_region,
+        network=standby_network(s.network, s.dr, dr_azs),
+        cluster=standby_cluster(s.cluster, s.dr),
     )

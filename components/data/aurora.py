@@ -119,8 +119,9 @@ class AuroraMixin(DataTierBase):
                 depends_on=[log_group], ignore_changes=["engineVersion", "globalClusterIdentifier"]
             ),
         )
+        self.aurora_monitoring_role_arn = self._aurora_monitoring_role()
         writer = self._aurora_instances(
-            cluster, key, subnet_group, cluster_id, self._aurora_monitoring_role()
+            cluster, key, subnet_group, cluster_id, self.aurora_monitoring_role_arn
         )
         if master is not None:
             return cluster, writer, master[0].arn

@@ -82,6 +82,8 @@ class DataTierBase(pulumi.ComponentResource):
     aurora_cluster_arn: pulumi.Output[str]
     aurora_cluster_resource_id: pulumi.Output[str]
     aurora_engine_version: pulumi.Output[str]
+    #: the role RDS Enhanced Monitoring publishes as (IAM is global: the DR secondary's instances use it too)
+    aurora_monitoring_role_arn: pulumi.Output[str] | None
     aurora_endpoint: pulumi.Output[str]
     aurora_reader_endpoint: pulumi.Output[str]
     aurora_master_secret_arn: pulumi.Output[str]

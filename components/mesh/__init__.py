@@ -12,7 +12,7 @@ from components.mesh.controllers import (
 )
 from components.mesh.identities import service_statements
 from components.mesh.ingress import ALB_SSL_POLICY, ELB_LOG_ACCOUNTS
-from components.mesh.scope import COMPONENT, MeshNetwork
+from components.mesh.scope import COMPONENT, MeshNetwork, StandbyRole
 from components.mesh.workloads import (
     POSTGRES_PORT,
     REDIS_PORT,
@@ -34,6 +34,7 @@ __all__ = [
     "UNPUBLISHED_TAG",
     "MeshNetwork",
     "ServiceMesh",
+    "StandbyRole",
     "control_plane_log_group_name",
     "published_tag",
     "service_config",

@@ -220,9 +220,12 @@ def cluster(
     logs: aws.cloudwatch.LogGroup,
     deployer_role_arns: Sequence[pulumi.Input[str]],
     viewer_role_arns: Sequence[pulumi.Input[str]],
+    ci_access_cidrs: Sequence[pulumi.Input[str]] = (),
 ) -> Cluster:
-    """The cluster: private endpoint, public only for listed CIDRs, access entries, encrypted, logged."""
+    """The cluster: private endpoint, public only for listed CIDRs (`cluster.publicAccessCidrs`, and a standby's
+    `ci_access_cidrs`), access entries, encrypted, logged."""
     c, prefix = scope.settings.cluster, scope.prefix
+    public_cidrs: list[pulumi.Input[str]] = [*c.public_access_cidrs, *ci_access_cidrs]
     admins = [*c.admin_role_arns, *deployer_role_arns]
     access_entries = {
         **{
@@ -243,8 +246,8 @@ def cluster(
         private_subnet_ids=list(network.private_subnet_ids),
         node_associate_public_ip_address=False,
         endpoint_private_access=True,
-        endpoint_public_access=bool(c.public_access_cidrs),
-        public_access_cidrs=list(c.public_access_cidrs) or None,
+        endpoint_public_access=bool(public_cidrs),
+        public_access_cidrs=public_cidrs or None,
         authentication_mode=eks.AuthenticationMode.API,
         access_entries=access_entries or None,
         service_role=roles.cluster,

@@ -27,7 +27,7 @@ from components import iam
 from components.config import Settings
 from components.contracts import AlbOrigin, DatabaseAdminAccess, DataContract
 from components.mesh import bootstrap, cluster, controllers, identities, ingress, registry, workloads
-from components.mesh.scope import MeshNetwork, Scope
+from components.mesh.scope import MeshNetwork, Scope, StandbyRole
 from components.naming import cluster_name
 from k8s.catalogue import catalogue_problems
 
@@ -51,6 +51,10 @@ class ServiceMesh(pulumi.ComponentResource):
     control_plane_log_group_name: pulumi.Output[str]
     nodes_ready_cluster_name: pulumi.Output[str]
     """The cluster's name, resolved only once the node group exists: add-ons that need nodes take it."""
+    alb_zone_id: pulumi.Output[str]
+    """The ALB's Route 53 hosted zone: an alias record to it names it."""
+    origin_validation_fqdn: pulumi.Output[str] | None
+    """The ACM validation record of `origin.<domain>` (None without a domain): the standby's certificate uses it."""
 
     def __init__(
         self,
@@ -62,6 +66,8 @@ class ServiceMesh(pulumi.ComponentResource):
         deployer_role_arns: Sequence[pulumi.Input[str]] = (),
         viewer_role_arns: Sequence[pulumi.Input[str]] = (),
         database_admin: DatabaseAdminAccess | None = None,
+        standby: StandbyRole | None = None,
+        route_origin: bool | Sequence[pulumi.Alias] = True,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """
@@ -74,11 +80,19 @@ class ServiceMesh(pulumi.ComponentResource):
         :param viewer_role_arns: roles that only read the cluster (CI's preview role): view access entries.
         :param database_admin: the DataTier's Aurora master access; when given, a Job creates each service's
             database and IAM login (`bootstrap.database_bootstrap`).
+        :param standby: given, this mesh is the DR region's warm standby (`StandbyRole`), under the StandbyRegion.
+        :param route_origin: False: `origin.<domain>` is a failover pair `components/standby.py` owns; aliases: this
+            mesh writes the record, which may have been the pair's primary (`standby.origin_record_aliases`).
         """
         super().__init__("ecommerce:compute:ServiceMesh", name, None, opts)
         self._check_catalogue(settings, stores)
+        if standby is not None and database_admin is not None:
+            raise ValueError(
+                f"{name}: a standby mesh runs no database bootstrap (its Aurora secondary is read-only)"
+            )
         account_id, partition, region = iam.caller(self)
-        self.cluster_name = cluster_name(settings.environment)
+        # IAM names are global to the account: the standby's cluster (and so every role named from it) is `-dr`.
+        self.cluster_name = cluster_name(settings.environment) + ("-dr" if standby is not None else "")
         scope = Scope(self, name, self.cluster_name, settings, account_id, partition, region)
 
         # Cluster and nodes.
@@ -93,6 +107,7 @@ class ServiceMesh(pulumi.ComponentResource):
             logs=logs,
             deployer_role_arns=deployer_role_arns,
             viewer_role_arns=viewer_role_arns,
+            ci_access_cidrs=standby.api_access_cidrs if standby is not None else (),
         )
         node_group = cluster.nodes(scope, network, key_arn=key_arn, roles=roles, cluster=eks_cluster)
         coredns = cluster.add_ons(scope, eks_cluster, node_group)
@@ -110,9 +125,12 @@ class ServiceMesh(pulumi.ComponentResource):
         )
 
         # Registry, identities, ingress.
-        self.repository_urls = registry.repositories(scope)
+        self.repository_urls = (
+            registry.repositories(scope) if standby is None else dict(standby.repository_urls)
+        )
         self.service_role_arns = identities.service_identities(scope, eks_cluster, stores)
-        alb = ingress.ingress(scope, network)
+        alb = ingress.ingress(scope, network, route_origin=route_origin, standby=standby)
+        self.alb_zone_id, self.origin_validation_fqdn = alb.alb_zone_id, alb.validation_fqdn
         self.alb_arn, self.alb_dns_name, self.alb_origin = alb.alb_arn, alb.alb_dns_name, alb.origin
         self.alb_arn_suffix, self.target_group_arn_suffixes = (
             alb.alb_arn_suffix,

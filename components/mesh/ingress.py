@@ -8,7 +8,7 @@ origin header when CloudFront fronts the ALB, or serve TLS older than `ALB_SSL_P
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -19,7 +19,7 @@ import pulumi_random as random
 from components import iam
 from components.buckets import ABORT_INCOMPLETE_DAYS, PrivateBucket, deny_insecure_transport, private_bucket
 from components.contracts import ORIGIN_VERIFY_HEADER, AlbOrigin
-from components.mesh.scope import COMPONENT, MeshNetwork, Scope
+from components.mesh.scope import COMPONENT, MeshNetwork, Scope, StandbyRole
 from components.naming import tags
 from k8s.catalogue import CATALOGUE, READY_PATH
 
@@ -42,7 +42,9 @@ class Ingress:
     """The ALB's CloudWatch dimension (`app/<name>/<id>`)."""
     target_group_arn_suffixes: Mapping[str, pulumi.Output[str]]
     """Each target group's CloudWatch dimension (`targetgroup/<name>/<id>`), by service."""
-    """Public service -> its target group's ARN (the controller registers the service's pods there)."""
+    alb_zone_id: pulumi.Output[str]
+    validation_fqdn: pulumi.Output[str] | None
+    """The `origin.<domain>` certificate's validation record (None without a domain or when given one)."""
 
 
 @dataclass(frozen=True)
@@ -50,9 +52,16 @@ class _Serving:
     listener_arn: pulumi.Output[str]
     origin_domain: pulumi.Output[str]
     protocol: str
+    validation_fqdn: pulumi.Output[str] | None = None
 
 
-def ingress(scope: Scope, network: MeshNetwork) -> Ingress:
+def ingress(
+    scope: Scope,
+    network: MeshNetwork,
+    *,
+    route_origin: bool | Sequence[pulumi.Alias] = True,
+    standby: StandbyRole | None = None,
+) -> Ingress:
     """The ALB, its logs, listeners, target groups and path rules."""
     logs = _log_bucket(scope)
     assert logs.policy is not None, "private_bucket always writes a policy"
@@ -73,9 +82,15 @@ def ingress(scope: Scope, network: MeshNetwork) -> Ingress:
         tags=tags(COMPONENT, f"{prefix}-alb"),
         opts=pulumi.ResourceOptions(parent=scope.owner, depends_on=[logs.policy]),
     )
-    verify = random.RandomPassword(f"{scope.name}-origin-verify", length=48, special=False, opts=scope.child)
-    header_value: pulumi.Output[str] = pulumi.Output.secret(cast(Any, verify.result))
-    serving = _listeners(scope, alb)
+    validation_fqdn = standby.certificate_validation_fqdn if standby is not None else None
+    if standby is None:
+        verify = random.RandomPassword(
+            f"{scope.name}-origin-verify", length=48, special=False, opts=scope.child
+        )
+        header_value: pulumi.Output[str] = pulumi.Output.secret(cast(Any, verify.result))
+    else:
+        header_value = pulumi.Output.secret(standby.origin_verify_value)
+    serving = _listeners(scope, alb, route_origin=route_origin, validation_fqdn=validation_fqdn)
     groups = _routes(scope, network, serving.listener_arn, header_value)
     origin = AlbOrigin(
         domain_name=serving.origin_domain,
@@ -91,6 +106,8 @@ def ingress(scope: Scope, network: MeshNetwork) -> Ingress:
         {svc: tg.arn for svc, tg in groups.items()},
         alb.arn_suffix,
         {svc: tg.arn_suffix for svc, tg in groups.items()},
+        alb.zone_id,
+        serving.validation_fqdn,
     )
 
 
@@ -151,8 +168,18 @@ def _forbidden() -> aws.lb.ListenerDefaultActionArgs:
     )
 
 
-def _listeners(scope: Scope, alb: aws.lb.LoadBalancer) -> _Serving:
-    """The listener the rules go on: HTTPS (and an HTTP redirect) with a domain, HTTP without; default 403."""
+def _listeners(
+    scope: Scope,
+    alb: aws.lb.LoadBalancer,
+    *,
+    route_origin: bool | Sequence[pulumi.Alias],
+    validation_fqdn: pulumi.Input[str] | None,
+) -> _Serving:
+    """The listener the rules go on: HTTPS (and an HTTP redirect) with a domain, HTTP without; default 403.
+
+    With `validation_fqdn` (the standby's certificate for the same name) the certificate validates with that
+    existing record instead of writing it again; without `route_origin` no `origin.<domain>` record is written here.
+    """
     name, edge = scope.name, scope.settings.edge
     if not edge.domain_name:
         serving = aws.lb.Listener(
@@ -175,21 +202,28 @@ def _listeners(scope: Scope, alb: aws.lb.LoadBalancer) -> _Serving:
         tags=tags(COMPONENT, edge.origin_host),
         opts=scope.child,
     )
-    dvo = cert.domain_validation_options[0]
-    validation_record = aws.route53.Record(
-        f"{name}-origin-cert-validation",
-        zone_id=zone.zone_id,
-        name=dvo.resource_record_name,
-        type=dvo.resource_record_type,
-        records=[dvo.resource_record_value],
-        ttl=300,
-        allow_overwrite=True,
-        opts=scope.child,
-    )
+    if validation_fqdn is None:
+        dvo = cert.domain_validation_options[0]
+        validation_record = aws.route53.Record(
+            f"{name}-origin-cert-validation",
+            zone_id=zone.zone_id,
+            name=dvo.resource_record_name,
+            type=dvo.resource_record_type,
+            records=[dvo.resource_record_value],
+            ttl=300,
+            allow_overwrite=True,
+            opts=scope.child,
+        )
+        written: pulumi.Output[str] | None = validation_record.fqdn
+        fqdn: pulumi.Input[str] = validation_record.fqdn
+    else:
+        # ACM's validation token works in every region for this account and name (ACM user guide, "DNS
+        # validation"): the primary's record validates this certificate too.
+        written, fqdn = None, validation_fqdn
     validated = aws.acm.CertificateValidation(
         f"{name}-origin-cert",
         certificate_arn=cert.arn,
-        validation_record_fqdns=[validation_record.fqdn],
+        validation_record_fqdns=[fqdn],
         opts=scope.child,
     )
     serving = aws.lb.Listener(
@@ -219,17 +253,25 @@ def _listeners(scope: Scope, alb: aws.lb.LoadBalancer) -> _Serving:
         tags=tags(COMPONENT, f"{name}-http"),
         opts=scope.child,
     )
-    aws.route53.Record(
-        f"{name}-origin",
-        zone_id=zone.zone_id,
-        name=edge.origin_host,
-        type="A",
-        aliases=[
-            aws.route53.RecordAliasArgs(name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True)
-        ],
-        opts=scope.child,
-    )
-    return _Serving(serving.arn, pulumi.Output.from_input(edge.origin_host), "https-only")
+    if route_origin is not False:
+        was = [] if route_origin is True else list(route_origin)
+        aws.route53.Record(
+            f"{name}-origin",
+            zone_id=zone.zone_id,
+            name=edge.origin_host,
+            type="A",
+            aliases=[
+                aws.route53.RecordAliasArgs(
+                    name=alb.dns_name, zone_id=alb.zone_id, evaluate_target_health=True
+                )
+            ],
+            # Back from a failover pair (warm standby off): the pair's primary becomes this record again, replaced
+            # and deleted first, as Route 53 keeps one routing policy per name and type.
+            opts=pulumi.ResourceOptions.merge(
+                scope.child, pulumi.ResourceOptions(aliases=was, delete_before_replace=bool(was))
+            ),
+        )
+    return _Serving(serving.arn, pulumi.Output.from_input(edge.origin_host), "https-only", written)
 
 
 def _routes(

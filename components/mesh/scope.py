@@ -8,7 +8,7 @@ module a builder lives in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -29,6 +29,31 @@ class MeshNetwork:
     """The seed's ALB SG: the ALB's only group."""
     nodes_security_group_id: pulumi.Input[str]
     """The seed's EKS nodes SG: attached to every node beside the EKS cluster SG."""
+
+
+@dataclass(frozen=True)
+class StandbyRole:
+    """What makes a ServiceMesh the DR region's warm standby (`dr.mode` warm-standby) rather than the primary.
+
+    The standby reuses every builder of the mesh under the DR region's provider, with three differences: its AWS
+    names carry `-dr` (IAM roles are global to the account: the primary's names are taken), it creates no ECR
+    repository (registry replication fills the DR region's copies, `repository_urls`), and no database bootstrap
+    Job (the Aurora secondary is read-only and replicates the primary's databases and logins).
+    """
+
+    repository_urls: Mapping[str, pulumi.Output[str]]
+    """The replicated repositories in the DR region, by service (`<account>.dkr.ecr.<drRegion>...`)."""
+    certificate_validation_fqdn: pulumi.Input[str] | None
+    """The primary mesh's ACM validation record for `origin.<domain>`: ACM's DNS validation token is the same in
+    every region for one account and name (ACM user guide, "DNS validation"), so the DR certificate validates with
+    it; a second record resource would manage the same record twice. None without a domain."""
+    api_access_cidrs: Sequence[pulumi.Input[str]]
+    """Where CI reaches this cluster's API from: the primary VPC's NAT addresses (`/32`), since the CodeBuild
+    runners sit in the primary's private subnets and cannot reach a private endpoint in another region's VPC (no
+    peering); the public endpoint opens to exactly those (and `cluster.publicAccessCidrs`). Empty: private only."""
+    origin_verify_value: pulumi.Input[str]
+    """The primary ALB's secret origin header value: CloudFront sends one value to whichever ALB `origin.<domain>`
+    resolves to, so the standby's listener rules must require the same one."""
 
 
 @dataclass(frozen=True)

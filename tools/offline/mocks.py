@@ -216,6 +216,12 @@ def _eip(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[s
     return {"allocationId": rid, "publicIp": f"3.{n % 200 + 10}.{n % 250}.{n % 240 + 1}"}
 
 
+def _nat_gateway(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
+    """A public NAT gateway reports the public address of its Elastic IP (`public_ip`)."""
+    n = int(_hex(rid, length=4), 16)
+    return {"publicIp": f"18.{n % 200 + 10}.{n % 250}.{n % 240 + 1}"}
+
+
 def _oidc_provider(args: pulumi.runtime.MockResourceArgs, region: str, rid: str) -> dict[str, Any]:
     host = str(args.inputs.get("url", "")).removeprefix("https://")
     return {"arn": f"arn:{PARTITION}:iam::{ACCOUNT_ID}:oidc-provider/{host}"}
@@ -468,6 +474,7 @@ EXTRA_OUTPUTS: dict[str, Callable[[pulumi.runtime.MockResourceArgs, str, str], d
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:kms/key:Key": _kms_key,
     "aws:ec2/eip:Eip": _eip,
+    "aws:ec2/natGateway:NatGateway": _nat_gateway,
     "aws:iam/role:Role": _role,
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
     "aws:ecr/repository:Repository": _ecr_repository,

@@ -647,6 +647,7 @@ PRICERS: Final[dict[str, Pricer]] = {
     ),
     "aws:wafv2/webAcl:WebAcl": _web_acl,
     "aws:route53/zone:Zone": _per_month("route53.hosted-zone-month", "hosted zone"),
+    "aws:route53/healthCheck:HealthCheck": _per_month("route53.health-check-month", "health check"),
     "aws:s3/bucket:Bucket": _bucket,
     "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": _usage(
         "firehose.gb", "ingestedGb", "ingested"
