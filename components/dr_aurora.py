@@ -31,6 +31,7 @@ import pulumi_aws as aws
 
 from components import iam
 from components.config import Settings
+from components.data.aurora import BACKUP_WINDOW, MAINTENANCE_WINDOW, cluster_parameter_group
 from components.naming import tags
 from components.network import EcommerceVpc
 
@@ -192,7 +193,6 @@ def _secondary(
     d, protect = settings.data, settings.protect_data
     network = standby.network
     assert network is not None  # build_aurora_global checked
-    major = d.aurora_engine_version.split(".")[0]
     subnet_group = aws.rds.SubnetGroup(
         f"{name}-aurora",
         name=cluster_id,
@@ -201,18 +201,13 @@ def _secondary(
         tags=tags(COMPONENT, f"{name}-aurora"),
         opts=standby.options(),
     )
-    params = aws.rds.ClusterParameterGroup(
+    params = cluster_parameter_group(
         f"{name}-aurora",
-        name=f"{cluster_id}-pg{major}",
-        family=f"aurora-postgresql{major}",
-        description="Aurora global database secondary: TLS 1.2+ only, like the primary",
-        parameters=[
-            {"name": "rds.force_ssl", "value": "1"},
-            {"name": "ssl_min_protocol_version", "value": "TLSv1.2"},
-            {"name": "log_min_duration_statement", "value": "1000"},
-        ],
-        tags=tags(COMPONENT, f"{name}-aurora"),
-        opts=standby.options(),
+        cluster_id,
+        d.aurora_engine_version,
+        "Aurora global database secondary: TLS 1.2+ only, like the primary",
+        standby.options(),
+        component=COMPONENT,
     )
     serverless = d.aurora_instance_class == "db.serverless"
     return aws.rds.Cluster(
@@ -237,8 +232,8 @@ def _secondary(
             else None
         ),
         backup_retention_period=d.aurora_backup_retention_days,
-        preferred_backup_window="07:00-08:00",
-        preferred_maintenance_window="sun:08:30-sun:09:30",
+        preferred_backup_window=BACKUP_WINDOW,
+        preferred_maintenance_window=MAINTENANCE_WINDOW,
         copy_tags_to_snapshot=True,
         deletion_protection=protect,
         # pulumi-aws removes a member from its global cluster before deleting it, so the final snapshot is

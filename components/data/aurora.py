@@ -18,6 +18,39 @@ from components import iam
 from components.data.base import COMPONENT, MASTER_USERNAME, ORDERS_DATABASE, POSTGRES_PORT, DataTierBase
 from components.naming import tags
 
+#: What every Aurora cluster of the platform runs with, the primary and a global database's secondary alike (a
+#: secondary promoted at failover must behave as the primary did): TLS 1.2+ only, statements over a second logged.
+CLUSTER_PARAMETERS = (
+    ("rds.force_ssl", "1"),
+    ("ssl_min_protocol_version", "TLSv1.2"),
+    ("log_min_duration_statement", "1000"),
+)
+#: Backups, then maintenance, in the shop's quiet hours (UTC), in this order so they never overlap.
+BACKUP_WINDOW = "07:00-08:00"
+MAINTENANCE_WINDOW = "sun:08:30-sun:09:30"
+
+
+def cluster_parameter_group(
+    resource_name: str,
+    cluster_id: str,
+    engine_version: str,
+    description: str,
+    opts: pulumi.ResourceOptions,
+    component: str = COMPONENT,
+) -> aws.rds.ClusterParameterGroup:
+    """The cluster parameter group `<cluster_id>-pg<major>` with `CLUSTER_PARAMETERS`, tagged for `component`."""
+    major = engine_version.split(".")[0]
+    return aws.rds.ClusterParameterGroup(
+        resource_name,
+        name=f"{cluster_id}-pg{major}",
+        family=f"aurora-postgresql{major}",
+        description=description,
+        parameters=[{"name": k, "value": v} for k, v in CLUSTER_PARAMETERS],
+        tags=tags(component, resource_name),
+        opts=opts,
+    )
+
+
 #: The characters the generated master password draws its specials from: pulumi-random's default set without `@`.
 #: RDS takes any printable ASCII for an Aurora master password except `/`, `"` and `@` (RDS API, CreateDBCluster,
 #: MasterUserPassword constraints), and no space; the bootstrap Job's `.pgpass` writer escapes `:` (k8s/dbboot.py).
@@ -39,7 +72,6 @@ class AuroraMixin(DataTierBase):
         """The cluster (with its subnet group, TLS-only parameters and log group), then its instances; returns them
         and the ARN of the secret that holds the master credential (RDS's, or our own for a global database)."""
         d, n = self._d, self._name
-        major = d.aurora_engine_version.split(".")[0]
         cluster_id = f"{self._base}-aurora"
         protect = self._settings.protect_data
         subnet_group = aws.rds.SubnetGroup(
@@ -50,18 +82,12 @@ class AuroraMixin(DataTierBase):
             tags=tags(COMPONENT, f"{n}-aurora"),
             opts=self._child,
         )
-        params = aws.rds.ClusterParameterGroup(
+        params = cluster_parameter_group(
             f"{n}-aurora",
-            name=f"{cluster_id}-pg{major}",
-            family=f"aurora-postgresql{major}",
-            description="Aurora PostgreSQL: TLS 1.2+ only, slow statements logged",
-            parameters=[
-                {"name": "rds.force_ssl", "value": "1"},
-                {"name": "ssl_min_protocol_version", "value": "TLSv1.2"},
-                {"name": "log_min_duration_statement", "value": "1000"},
-            ],
-            tags=tags(COMPONENT, f"{n}-aurora"),
-            opts=self._child,
+            cluster_id,
+            d.aurora_engine_version,
+            "Aurora PostgreSQL: TLS 1.2+ only, slow statements logged",
+            self._child,
         )
         # Created before the cluster so RDS writes into an encrypted group with retention, not one of its own.
         log_group = self._log_group("aurora", f"/aws/rds/cluster/{cluster_id}/postgresql", logs_key)
@@ -101,8 +127,8 @@ class AuroraMixin(DataTierBase):
                 else None
             ),
             backup_retention_period=d.aurora_backup_retention_days,
-            preferred_backup_window="07:00-08:00",
-            preferred_maintenance_window="sun:08:30-sun:09:30",
+            preferred_backup_window=BACKUP_WINDOW,
+            preferred_maintenance_window=MAINTENANCE_WINDOW,
             copy_tags_to_snapshot=True,
             deletion_protection=protect,
             skip_final_snapshot=not protect,
