@@ -54,6 +54,9 @@ MAIN: dict[str, Label] = {
         (r["inputs"].get("clusterConfig") or {}).get("instanceType", ""),
     ),
     "aws:dynamodb/table:Table": lambda r: f"DynamoDB<br/>{_name(r)}",
+    "aws:dynamodb/tableReplica:TableReplica": lambda r: (
+        f"DynamoDB replica<br/>{r['name'].removeprefix('ecommerce-')}"
+    ),
     "aws:sns/topic:Topic": lambda r: f"SNS<br/>{_name(r)}",
     "aws:sqs/queue:Queue": lambda r: f"SQS<br/>{_name(r)}",
     "aws:cognito/userPool:UserPool": lambda r: f"Cognito<br/>{_name(r)}",
@@ -265,6 +268,16 @@ class Picture:
                     self.edge(
                         node_id(primary["name"]), node_id(r["name"]), f"replication to {self.dr_region}"
                     )
+
+        tables = {
+            str((t.get("outputs") or {}).get("arn")): t for t in self.of_type("aws:dynamodb/table:Table")
+        }
+        for replica in self.of_type("aws:dynamodb/tableReplica:TableReplica"):
+            table = tables.get(str((replica.get("inputs") or {}).get("globalTableArn")))
+            if table is not None:
+                self.edge(
+                    node_id(table["name"]), node_id(replica["name"]), f"global table to {self.dr_region}"
+                )
 
         for c in self.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
             i = c.get("inputs") or {}
