@@ -66,7 +66,7 @@ def _master_secret(res: Resources) -> tuple[str, str]:
     """(ARN, key ARN) of the secret holding the master credential: RDS's (dr.mode off, dev), or the DataTier's own
     for a global database's primary (prod's pilot light), which RDS cannot manage."""
     aurora = _aurora(res)
-    if aurora["inputs"]["manageMasterUserPassword"]:
+    if aurora["inputs"].get("manageMasterUserPassword"):
         return aurora["outputs"]["masterUserSecrets"][0]["secretArn"], aurora["inputs"][
             "masterUserSecretKmsKeyId"
         ]

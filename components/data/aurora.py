@@ -104,7 +104,10 @@ class AuroraMixin(DataTierBase):
             master_username=MASTER_USERNAME,
             # Explicitly false with a password when ours: turning RDS's management off needs both in one
             # ModifyDBCluster call (RDS API: MasterUserPassword is required when ManageMasterUserPassword goes off).
-            manage_master_user_password=not own,
+            # Left out, not false, with our own password: the provider declares the two arguments conflicting and an
+            # explicit false counts as set (terraform-provider-aws rds/cluster.go ConflictsWith; issue #32002). From
+            # true in state to absent, its update sends ManageMasterUserPassword=false with the new password.
+            manage_master_user_password=None if own else True,
             master_password=master[1] if master is not None else None,
             master_user_secret_kms_key_id=None if own else secrets_key.arn,
             iam_database_authentication_enabled=True,
