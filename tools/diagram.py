@@ -272,11 +272,13 @@ class Picture:
         tables = {
             str((t.get("outputs") or {}).get("arn")): t for t in self.of_type("aws:dynamodb/table:Table")
         }
-        for replica in self.of_type("aws:dynamodb/tableReplica:TableReplica"):
-            table = tables.get(str((replica.get("inputs") or {}).get("globalTableArn")))
+        for table_replica in self.of_type("aws:dynamodb/tableReplica:TableReplica"):
+            table = tables.get(str((table_replica.get("inputs") or {}).get("globalTableArn")))
             if table is not None:
                 self.edge(
-                    node_id(table["name"]), node_id(replica["name"]), f"global table to {self.dr_region}"
+                    node_id(table["name"]),
+                    node_id(table_replica["name"]),
+                    f"global table to {self.dr_region}",
                 )
 
         for c in self.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig"):
