@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from components.config.dr import DR_MODES
 from policies.ecommerce_guard import pricing
 from tools.offline.engine import build_plan, stack_settings, write_plan
@@ -177,9 +179,11 @@ def readme_with_table(text: str, table: str, begin: str = BEGIN, end: str = END)
     return head + table + tail
 
 
-def dr_mode_overrides(mode: str) -> dict[str, Any]:
-    """Prod's config with `dr.mode` changed, and only what the mode requires with it (RTC needs a DR mode)."""
-    dr: dict[str, Any] = {"mode": mode}
+def dr_mode_overrides(mode: str, stack: str = DR_STACK) -> dict[str, Any]:
+    """The stack's own `dr` config with only `dr.mode` changed, and what the mode requires with it (RTC needs a DR
+    mode): the other `dr.*` settings (retention, RTC) stay the stack's, so the modes differ by the mode alone."""
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
+    dr: dict[str, Any] = {**(config.get("ecommerce-platform:dr") or {}), "mode": mode}
     if mode == "off":
         dr["replicationTimeControl"] = False
     return {"ecommerce-platform:dr": dr}
@@ -189,7 +193,9 @@ def dr_mode_plans(stack_plan: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]
     """The stack's plan in every `dr.mode`: its own plan for the mode it runs, a fresh one for each other."""
     own = stack_settings(str(stack_plan["stack"])).dr.mode
     return {
-        mode: stack_plan if mode == own else build_plan(str(stack_plan["stack"]), dr_mode_overrides(mode))
+        mode: stack_plan
+        if mode == own
+        else build_plan(str(stack_plan["stack"]), dr_mode_overrides(mode, str(stack_plan["stack"])))
         for mode in DR_MODES
     }
 
