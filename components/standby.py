@@ -200,6 +200,9 @@ class StandbyCarts(pulumi.ComponentResource):
 
     access: CacheAccess
     auth: SecretAccess
+    member_clusters: pulumi.Output[Sequence[str]]
+    """The cache's nodes (`CacheClusterId`), for its alarms."""
+    nodes: int
 
     def __init__(self, name: str, settings: Settings, *, standby: StandbyRegion,
                  opts: pulumi.ResourceOptions | None = None) -> None:  # fmt: skip
@@ -287,6 +290,7 @@ class StandbyCarts(pulumi.ComponentResource):
             tags=tags(COMPONENT, group_id),
             opts=child,
         )  # fmt: skip
+        self.member_clusters, self.nodes = group.member_clusters, STANDBY_CACHE_NODES
         self.access = CacheAccess(group.primary_endpoint_address, REDIS_PORT)
         self.auth = SecretAccess(secret.arn, "REDIS_AUTH_SECRET_ARN")
         self.register_outputs({"endpoint": self.access.endpoint, "auth_secret_arn": self.auth.arn})
@@ -462,6 +466,8 @@ class WarmStandby:
     mesh: ServiceMesh
     carts: StandbyCarts
     failover: ApiFailover
+    serving_services: Sequence[str] = ()
+    """The public services with a published image: each runs a replica behind the DR ALB at rest."""
 
 
 def warm_standby(
@@ -539,4 +545,4 @@ def warm_standby(
         alarm_topic_arn=alarm_topic_arn,
         opts=opts,
     )
-    return WarmStandby(mesh, carts, failover)
+    return WarmStandby(mesh, carts, failover, published)
