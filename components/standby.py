@@ -525,7 +525,11 @@ def warm_standby(
                 s.delivery.ecr_repository_prefix, account_id, s.dr_region
             ),
             certificate_validation_fqdn=primary.origin_validation_fqdn,
-            api_access_cidrs=[ip.apply(lambda a: f"{a}/32") for ip in ci_egress_ips],
+            # The operators' CIDRs too: CI's runners and the NAT addresses go down with the primary region.
+            api_access_cidrs=[
+                *s.dr.standby_api_cidrs,
+                *(ip.apply(lambda a: f"{a}/32") for ip in ci_egress_ips),
+            ],
             origin_verify_value=primary.alb_origin.verify_header_value,
         ),
         route_origin=False,
