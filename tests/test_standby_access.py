@@ -129,9 +129,15 @@ def test_runbook_reaches_the_dr_api_with_commands_naming_the_plans_cluster() -> 
         if m:
             assert m.group(1) in nodegroups, f"{c}: {m.group(1)} not in {sorted(nodegroups)}"
     (update,) = [c for c in commands if "update-cluster-config" in c]
-    # EKS keeps a cluster's API reachable from its VPC only with private access on (the DR nodes use it).
-    assert "endpointPrivateAccess=true" in update and "endpointPublicAccess=true" in update, update
-    assert "publicAccessCidrs=" in update, update
+    # The private endpoint stays on (the DR nodes reach the API through it), and the list is replaced as a whole:
+    # the command keeps the CIDRs that are there (the primary NAT addresses CI comes back through) and adds one.
+    given = re.search(r"--resources-vpc-config \"(.*?)\" ", update)
+    assert given, f"no JSON --resources-vpc-config in {update}"
+    config = json.loads(given.group(1).replace('\\"', '"').replace("$CIDRS", '["18.0.0.1/32"]'))
+    assert config == {"endpointPublicAccess": True, "endpointPrivateAccess": True,
+                      "publicAccessCidrs": ["18.0.0.1/32"]}, update  # fmt: skip
+    (keep,) = [c for c in _commands(_standby_section()) if c.startswith("CIDRS=")]
+    assert "publicAccessCidrs" in keep and ". + [$me]" in keep, keep
     (policy,) = [c for c in commands if "associate-access-policy" in c]
     assert "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy" in policy and (
         "--access-scope type=cluster" in policy
