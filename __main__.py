@@ -16,11 +16,13 @@ from components.naming import default_tags
 from components.network import EcommerceVpc
 from components.observability import (
     Observability,
+    StandbyAlarms,
     WatchedCluster,
     WatchedData,
     WatchedDr,
     WatchedEdge,
     WatchedLake,
+    WatchedStandby,
 )
 from components.standby import origin_record_aliases, standby_database, warm_standby
 
@@ -179,6 +181,28 @@ standby_mesh = (warm_standby("ecommerce-dr-mesh", settings, standby=standby, pri
                              alarm_topic_arn=observability.alarm_topic_arn,
                              database=standby_database(dr), opts=platform)
                 if standby is not None and settings.dr.standby_compute else None)  # fmt: skip
+
+# The warm standby watched where its metrics are, in the DR region: its ALB and target groups, cache, NAT and the
+# Aurora secondary's instance, on Observability's topic there.
+standby_alarms = (
+    StandbyAlarms(
+        "ecommerce-observability-dr",
+        observability=observability,
+        standby=WatchedStandby(
+            region=settings.dr_region,
+            alb_arn_suffix=standby_mesh.mesh.alb_arn_suffix,
+            target_group_arn_suffixes=standby_mesh.mesh.target_group_arn_suffixes,
+            serving_services=standby_mesh.serving_services,
+            cache_member_clusters=standby_mesh.carts.member_clusters,
+            cache_nodes=standby_mesh.carts.nodes,
+            nat_gateway_ids=standby.network.nat_gateway_ids if standby and standby.network else [],
+            database_cluster_identifier=dr.aurora_global.secondary_cluster_identifier,
+        ),
+        opts=platform,
+    )
+    if standby_mesh is not None and dr is not None and dr.aurora_global is not None
+    else None
+)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)

@@ -131,6 +131,9 @@ KINDS: Mapping[str, Kind] = {
     "backup-copy": Kind(
         "data", "AWS Backup vault whose recovery points are copied to the DR region (BackupVaultName)"
     ),
+    "standby-target-group": Kind(
+        "edge", "Warm standby: the DR ALB's target group of a public service with a published image"
+    ),
 }
 
 _CW = "cw-recommended"
@@ -236,6 +239,17 @@ ALARMS: tuple[AlarmSpec, ...] = (
               5, 5, "GreaterThanThreshold", 0, _CW, "A service has had an unhealthy target for 5 minutes.",
               note="AWS recommends HealthyHostCount below a minimum; that one would ring for every service that "
               "runs 0 replicas until its first image is published, so unhealthy > 0 instead"),
+    # --- The warm standby's target groups (published public services only; the DR ALB's other rows are `alb`'s) ---
+    AlarmSpec("standby-no-healthy-targets", "standby-target-group", "AWS/ApplicationELB", "HealthyHostCount",
+              "Minimum", 60, 10, 10, "LessThanThreshold", 1, _CW, "A published service has had no healthy target "
+              "in the warm standby for 10 minutes: a failover now would move the API to a region that cannot "
+              "serve it.", treat_missing="breaching",
+              note="AWS's HealthyHostCount row, with the standby's own minimum: at rest it runs one replica per "
+              "service (dr.standbyWorkloadProfile small), so healthy at rest is 1 and the threshold is below 1, "
+              "never the primary's replica count. Published services only (an unpublished one runs 0 replicas "
+              "everywhere). HealthyHostCount is reported whenever health checks are on, traffic or not (ELB "
+              "user guide, target group health metrics), so an idle standby still reports it, and no data "
+              "means no ALB answering. 10 minutes: a node replacement reschedules the single replica"),
     # --- CloudFront (DistributionId, Region=Global; metrics in us-east-1) ---
     AlarmSpec("cloudfront-5xx-rate", "cloudfront", "AWS/CloudFront", "5xxErrorRate", "Average", 60, 5, 5,
               "GreaterThanThreshold", 5, _CW, "More than 5% of viewer requests end in a 5xx.",
@@ -340,6 +354,7 @@ RESOURCE_DIMENSION: Mapping[str, str] = {
     "dynamodb-replica": "TableName",
     "aurora-secondary": "DBClusterIdentifier",
     "backup-copy": "BackupVaultName",
+    "standby-target-group": "TargetGroup",
 }
 
 

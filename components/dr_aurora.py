@@ -30,8 +30,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.aurora import BACKUP_WINDOW, MAINTENANCE_WINDOW, cluster_parameter_group
 from components.config import Settings
-from components.data.aurora import BACKUP_WINDOW, MAINTENANCE_WINDOW, cluster_parameter_group
 from components.naming import tags
 from components.network import EcommerceVpc
 

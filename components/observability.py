@@ -136,6 +136,28 @@ class WatchedDr:
 
 
 @dataclass(frozen=True)
+class WatchedStandby:
+    """The warm standby's outputs (`warm_standby(...)`, `dr.mode` warm-standby): what runs in the DR region and
+    would take the API at failover. Its metrics are published there, so its alarms live there."""
+
+    region: str
+    """The DR region: where the DR cluster, its ALB, cache, NAT and the Aurora secondary publish their metrics."""
+    alb_arn_suffix: pulumi.Input[str]
+    target_group_arn_suffixes: Mapping[str, pulumi.Input[str]]
+    """service -> the DR ALB's target group of that public service (`LoadBalancer`/`TargetGroup` dimensions)."""
+    serving_services: Sequence[str]
+    """The public services with a published image: the ones that run a replica in the standby at rest."""
+    cache_member_clusters: pulumi.Output[Sequence[str]]
+    """The DR carts cache's member clusters (`StandbyCarts`): `CacheClusterId` per node."""
+    cache_nodes: int
+    """How many there are (known before deployment, unlike their ids)."""
+    nat_gateway_ids: Sequence[pulumi.Input[str]]
+    """The DR VPC's NAT gateway(s): the standby's egress to Stripe and AWS's APIs."""
+    database_cluster_identifier: pulumi.Input[str]
+    """The Aurora global database's secondary, which has one instance in warm standby (READER until promoted)."""
+
+
+@dataclass(frozen=True)
 class Target:
     """One watched resource: its kind, a short label for names, and its dimension value."""
 
@@ -143,6 +165,8 @@ class Target:
     label: str
     value: pulumi.Input[str]
     extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    region: str | None = None
+    """The region its metrics are published in, when it is not the kind's (a resource in the DR region)."""
 
 
 def _regional(name: str, region: str | None) -> str:
@@ -200,10 +224,12 @@ class Observability(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         self._account, self._partition, self._region = iam.caller(self)
         self._dr_region = dr.receiving_region if dr is not None else None
+        self._region_name = settings.region
         self.control_plane_log_group_name = cluster.control_plane_log_group_name
 
         keys = self._keys(cluster.cluster_name)
         topics = self._topics(keys)
+        self._topic_by_region = topics
         self.alarm_topic_arn, self.global_alarm_topic_arn = (
             topics[None].arn,
             topics[GLOBAL_METRICS_REGION].arn,
@@ -213,7 +239,7 @@ class Observability(pulumi.ComponentResource):
         )
         canary_name = self._canary(keys[None], edge)
         targets = self._targets(nat_gateway_ids, data, cluster, edge, lake, dr, canary_name)
-        built = self._alarms(targets, topics)
+        built = self.alarms(self, name, targets)
         self.shop_down_alarm_name = self._shop_down(built, topics[None])
         self.dashboard_names = self._dashboards(targets)
         self.alarm_names = {key: alarm.name for key, (alarm, _, _) in built.items()}
@@ -622,10 +648,12 @@ class Observability(pulumi.ComponentResource):
             targets += [Target("backup-copy", r, v) for r, v in dr.backup_copy_vaults.items()]
         return targets
 
-    def _metrics_region(self, kind: str) -> str | None:
-        """The region a kind's metrics are published in: us-east-1 for CloudFront's, the DR region for an Aurora
-        secondary's, else the stack's (None: the provider's)."""
-        k = catalogue.KINDS[kind]
+    def _metrics_region(self, target: Target) -> str | None:
+        """The region a target's metrics are published in: its own when given (a DR-region resource), us-east-1 for
+        CloudFront's, the DR region for an Aurora secondary's, else the stack's (None: the provider's)."""
+        if target.region is not None:
+            return None if target.region == self._region_name else target.region
+        k = catalogue.KINDS[target.kind]
         if k.global_metrics:
             return GLOBAL_METRICS_REGION
         return self._dr_region if k.dr_region_metrics else None
@@ -662,12 +690,18 @@ class Observability(pulumi.ComponentResource):
         return not (spec.id == "search-yellow" and self._settings.data.opensearch_instance_count < 2)
 
     # -- the alarms: one per catalogue row and watched resource ----------------------------------------------------
-    def _alarms(
-        self, targets: Sequence[Target], topics: Mapping[str | None, aws.sns.Topic]
+    def alarms(
+        self, owner: pulumi.Resource, name: str, targets: Sequence[Target]
     ) -> dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]]:
+        """One alarm per catalogue row of each target's kind, as children `f"{name}-<key>"` of `owner` (this
+        component, or `StandbyAlarms`), each notifying this component's topic of its region."""
         built: dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]] = {}
+        topics = self._topic_by_region
         for target in targets:
-            region = self._metrics_region(target.kind)
+            region = self._metrics_region(target)
+            if region not in topics:
+                raise ValueError(f"{name}: no alarm topic in {region} for {target.kind} {target.label!r}; "
+                                 f"topics exist in {', '.join(r or self._region_name for r in topics)}")  # fmt: skip
             actions = [topics[region].arn]
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
@@ -697,7 +731,7 @@ class Observability(pulumi.ComponentResource):
                     metric.update(namespace=spec.namespace, metric_name=spec.metric, statistic=spec.statistic,
                                   period=self._period(spec), dimensions=dims)  # fmt: skip
                 alarm = aws.cloudwatch.MetricAlarm(  # type: ignore[call-overload]
-                    f"{self._name}-{key}",
+                    f"{name}-{key}",
                     name=f"{self._prefix}-{key}",
                     alarm_description=f"{spec.summary} ({catalogue.SOURCES[spec.source]})",
                     comparison_operator=spec.comparison,
@@ -710,7 +744,7 @@ class Observability(pulumi.ComponentResource):
                     ok_actions=actions,
                     region=region,
                     tags=tags(COMPONENT, f"{self._prefix}-{key}", AlarmId=spec.id),
-                    opts=self._child,
+                    opts=pulumi.ResourceOptions(parent=owner),
                     **metric,
                 )
                 built[key] = (alarm, spec, target)
@@ -746,7 +780,7 @@ class Observability(pulumi.ComponentResource):
         widgets: dict[str, list[object]] = {"overview": []}
         for target in targets:
             kind = catalogue.KINDS[target.kind]
-            region = self._metrics_region(target.kind) or self._region
+            region = self._metrics_region(target) or self._region
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
                     continue
@@ -772,7 +806,7 @@ class Observability(pulumi.ComponentResource):
                                                  "eks-node-cpu", "eks-node-memory", "cloudfront-5xx-rate"):  # fmt: skip
                     widgets["overview"].append(widget)
         for target in targets:
-            region = self._metrics_region(target.kind) or self._region
+            region = self._metrics_region(target) or self._region
             dim = catalogue.RESOURCE_DIMENSION[target.kind]
             for ctx_kind, namespace, metric, stat, fixed in catalogue.OVERVIEW_CONTEXT:
                 if ctx_kind == target.kind:
@@ -792,3 +826,72 @@ class Observability(pulumi.ComponentResource):
             )
             names[tier] = dashboard.dashboard_name
         return names
+
+
+class StandbyAlarms(pulumi.ComponentResource):
+    """The warm standby watched (`dr.mode` warm-standby): the catalogue's rows on what runs in the DR region.
+
+    The DR ALB (`alb`), every DR target group (`alb-target-group`) and, for the published public services, the
+    standby's own minimum (`standby-target-group`: at rest one healthy target per service, so below one means it
+    could not take the API); the DR carts cache per node (`redis-node`); the DR VPC's NAT (`nat-gateway`); the
+    Aurora secondary's instance by its role (`aurora-reader`, and `aurora-writer`, which has data only once the
+    secondary is promoted). Each alarm lives in the DR region, where those metrics are published, and notifies
+    Observability's topic there (the us-east-1 topic when the DR region is us-east-1).
+
+    A component of its own, built after the standby: the standby's failover alarms notify Observability's topic,
+    so Observability exists first. What it must not do: watch the DR cluster through Container Insights (the DR
+    cluster runs no agents: `standby_cluster`), or page while the standby is healthy and idle.
+    """
+
+    alarm_names: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        observability: Observability,
+        standby: WatchedStandby,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("ecommerce:observability:StandbyAlarms", name, None, opts)
+        built = observability.alarms(self, name, standby_targets(standby))
+        self.alarm_names = {key: alarm.name for key, (alarm, _, _) in built.items()}
+        self.register_outputs({"alarm_names": self.alarm_names})
+
+
+#: The label every standby alarm carries (`ecommerce-<env>-<id>-dr[-<resource>]`): the primary's names stay free.
+STANDBY_LABEL = "dr"
+
+
+def standby_targets(standby: WatchedStandby) -> list[Target]:
+    """What the warm standby's alarms watch, each in the DR region."""
+    r, dr = standby.region, STANDBY_LABEL
+
+    def label(part: str) -> str:
+        return f"{dr}-{part}" if part else dr
+
+    lb = {"LoadBalancer": standby.alb_arn_suffix}
+    targets = [Target("alb", dr, standby.alb_arn_suffix, region=r)]
+    targets += [
+        Target("alb-target-group", label(svc), suffix, lb, region=r)
+        for svc, suffix in standby.target_group_arn_suffixes.items()
+    ]
+    targets += [
+        Target("standby-target-group", label(svc), standby.target_group_arn_suffixes[svc], lb, region=r)
+        for svc in standby.serving_services
+    ]
+    # Member clusters in name order, like the primary's.
+    targets += [
+        Target("redis-node", label(f"{i + 1:03d}"), standby.cache_member_clusters.apply(_nth(i)), region=r)
+        for i in range(standby.cache_nodes)
+    ]
+    targets += [
+        Target("nat-gateway", label(str(i + 1)), v, region=r) for i, v in enumerate(standby.nat_gateway_ids)
+    ]
+    # A global database's secondary has no writer: its one instance reports as READER until a switchover or failover
+    # promotes the cluster, then as WRITER (the writer rows, silent at rest, watch the promoted database).
+    targets += [
+        Target(kind, dr, standby.database_cluster_identifier, region=r)
+        for kind in ("aurora-reader", "aurora-writer")
+    ]
+    return targets

@@ -200,6 +200,9 @@ class StandbyCarts(pulumi.ComponentResource):
 
     access: CacheAccess
     auth: SecretAccess
+    member_clusters: pulumi.Output[Sequence[str]]
+    """The cache's nodes (`CacheClusterId`), for its alarms."""
+    nodes: int
 
     def __init__(self, name: str, settings: Settings, *, standby: StandbyRegion,
                  opts: pulumi.ResourceOptions | None = None) -> None:  # fmt: skip
@@ -287,6 +290,7 @@ class StandbyCarts(pulumi.ComponentResource):
             tags=tags(COMPONENT, group_id),
             opts=child,
         )  # fmt: skip
+        self.member_clusters, self.nodes = group.member_clusters, STANDBY_CACHE_NODES
         self.access = CacheAccess(group.primary_endpoint_address, REDIS_PORT)
         self.auth = SecretAccess(secret.arn, "REDIS_AUTH_SECRET_ARN")
         self.register_outputs({"endpoint": self.access.endpoint, "auth_secret_arn": self.auth.arn})
@@ -462,6 +466,8 @@ class WarmStandby:
     mesh: ServiceMesh
     carts: StandbyCarts
     failover: ApiFailover
+    serving_services: Sequence[str] = ()
+    """The public services with a published image: each runs a replica behind the DR ALB at rest."""
 
 
 def warm_standby(
@@ -519,7 +525,11 @@ def warm_standby(
                 s.delivery.ecr_repository_prefix, account_id, s.dr_region
             ),
             certificate_validation_fqdn=primary.origin_validation_fqdn,
-            api_access_cidrs=[ip.apply(lambda a: f"{a}/32") for ip in ci_egress_ips],
+            # The operators' CIDRs too: CI's runners and the NAT addresses go down with the primary region.
+            api_access_cidrs=[
+                *s.dr.standby_api_cidrs,
+                *(ip.apply(lambda a: f"{a}/32") for ip in ci_egress_ips),
+            ],
             origin_verify_value=primary.alb_origin.verify_header_value,
         ),
         route_origin=False,
@@ -539,4 +549,4 @@ def warm_standby(
         alarm_topic_arn=alarm_topic_arn,
         opts=opts,
     )
-    return WarmStandby(mesh, carts, failover)
+    return WarmStandby(mesh, carts, failover, published)

@@ -41,16 +41,23 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], st
     out: list[tuple[str, str, str]] = []
     dims: list[tuple[str, dict[str, str], str]] = []
     instances = [r for r in records if r["type"] == "aws:rds/clusterInstance:ClusterInstance"]
-    has_insights = any(
-        r["type"] == "aws:eks/addon:Addon"
-        and r["inputs"].get("addonName") == "amazon-cloudwatch-observability"
+    # Container Insights' metrics exist only for a cluster running its add-on (the warm standby's runs none).
+    insights_clusters = {
+        r["inputs"].get("clusterName")
         for r in records
-    )
+        if r["type"] == "aws:eks/addon:Addon"
+        and r["inputs"].get("addonName") == "amazon-cloudwatch-observability"
+    }
     regions = {
         f"{p['urn']}::{p['id']}": p["inputs"].get("region")
         for p in records
         if p["type"] == "pulumi:providers:aws"
     }
+    stack_region = next(p["inputs"].get("region") for p in records if p["type"] == "pulumi:providers:aws"
+                        and p["name"] == "aws")  # fmt: skip
+    # A Deployment without a fixed replica count is the HPA's (a published image); unpublished ones run 0.
+    serving = {r["name"] for r in records if r["type"] == "kubernetes:apps/v1:Deployment"
+               and r["inputs"]["spec"].get("replicas") != 0}  # fmt: skip
     for r in records:
         t, i, o, u = r["type"], r["inputs"], r.get("outputs") or {}, r["urn"]
         if t == "aws:dynamodb/table:Table":
@@ -77,6 +84,9 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], st
             # A global database's secondary (no master user of its own): its lag, AuroraGlobalDBRPOLag, is a
             # cluster-level metric published for the secondary in its own region (Aurora user guide).
             dims.append(("aurora-secondary", {"DBClusterIdentifier": i["clusterIdentifier"]}, u))
+            # With an instance (warm standby), that instance: a secondary has no writer, so it reports as READER.
+            if any(x["inputs"]["clusterIdentifier"] == i["clusterIdentifier"] for x in instances):
+                out.append(("aurora-reader", i["clusterIdentifier"], u))
         elif t == "aws:rds/cluster:Cluster":
             mine = [x for x in instances if x["inputs"]["clusterIdentifier"] == i["clusterIdentifier"]]
             out.append(("aurora-writer", i["clusterIdentifier"], u))
@@ -102,6 +112,10 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], st
             out.append(("alb", o["arnSuffix"], u))
         elif t == "aws:lb/targetGroup:TargetGroup":
             out.append(("alb-target-group", o["arnSuffix"], u))
+            # The warm standby's target group of a service that runs there at rest: its own minimum (1 healthy).
+            mesh, svc = r["name"].split("-tg-", 1)
+            if regions.get(r["provider"]) != stack_region and f"{mesh}-{svc}-deployment" in serving:
+                out.append(("standby-target-group", o["arnSuffix"], u))
         elif t == "aws:cloudfront/distribution:Distribution":
             out.append(("cloudfront", r["id"], u))
         elif t == "aws:wafv2/webAcl:WebAcl" and i.get("scope") == "CLOUDFRONT":
@@ -110,7 +124,7 @@ def watched(records: list[dict[str, Any]]) -> list[tuple[str, dict[str, str], st
             out.append(("nat-gateway", r["id"], u))
         elif t == "aws:synthetics/canary:Canary":
             out.append(("canary", i["name"], u))
-        elif t == "eks:index:Cluster" and has_insights:
+        elif t == "eks:index:Cluster" and i["name"] in insights_clusters:
             out.append(("eks-cluster", i["name"], u))
     return [(k, {catalogue.RESOURCE_DIMENSION[k]: v}, u) for k, v, u in out] + dims
 
@@ -752,3 +766,155 @@ def test_bad_observability_setting_names_key_and_what_is_allowed(
         settings_for(stack, {f"{NS}observability": {**base, **changes}})
     lines = [line for line in str(err.value).splitlines() if line.strip().startswith(f"- {key}")]
     assert lines and allowed in lines[0], str(err.value)
+
+
+# --- the warm standby watched (dr.mode warm-standby: tests/test_dr.py's `prod-warm-standby` plan) ------------------
+
+
+def _standby_plan() -> Resources:
+    from tests.test_dr import mode_plan
+
+    return mode_plan("prod-warm-standby")
+
+
+def _standby_alarms(res: Resources) -> dict[str, dict[str, Any]]:
+    return {
+        a["inputs"]["name"]: a
+        for a in res.of_type(METRIC_ALARM)
+        if "ecommerce:observability:StandbyAlarms" in a["urn"]
+    }
+
+
+def test_warm_standby_dr_cluster_alb_cache_nat_and_aurora_instance_have_their_recommended_alarms() -> None:
+    """The coverage check over the warm-standby plan: the DR ALB and its target groups, the DR carts cache's nodes,
+    the DR VPC's NAT and the Aurora secondary's instance each carry their catalogue rows, with their own dimensions."""
+    res = _standby_plan()
+    dr_kinds = {k for k, _, u in watched(res.records) if "-dr-" in u or "StandbyRegion" in u}
+    assert {
+        "alb",
+        "alb-target-group",
+        "standby-target-group",
+        "redis-node",
+        "nat-gateway",
+        "aurora-reader",
+    } <= dr_kinds, sorted(dr_kinds)
+    gaps = coverage_gaps(res.records)
+    assert not gaps, "\n".join(gaps)
+    # Not vacuous: without one DR alarm, the check names the DR resource it leaves unwatched.
+    records = copy.deepcopy(res.records)
+    victim = next(
+        r
+        for r in records
+        if r["type"] == METRIC_ALARM and r["inputs"]["name"] == "ecommerce-prod-redis-memory-dr-002"
+    )
+    records.remove(victim)
+    (gap,) = coverage_gaps(records)
+    assert "redis-memory" in gap and "ecommerce-prod-dr-carts-002" in gap, gap
+
+
+def test_standby_alarms_live_in_the_dr_region_and_notify_its_topic() -> None:
+    """A CloudWatch alarm reads metrics of its own region and notifies a topic of its own region: the standby's ALB,
+    cache, NAT and Aurora instance publish in us-east-1, so their alarms are there, on the us-east-1 topic (the
+    drRegion is us-east-1: Observability's global topic serves it; no third topic)."""
+    res = _standby_plan()
+    alarms = _standby_alarms(res)
+    assert len(alarms) == 28, sorted(alarms)
+    topic = res.named("ecommerce-observability-global-alarms", "aws:sns/topic:Topic")
+    assert topic["inputs"]["region"] == "us-east-1", topic["urn"]
+    for name, a in alarms.items():
+        i = a["inputs"]
+        assert name.startswith("ecommerce-prod-") and "-dr" in name, f"{a['urn']}: {name}"
+        assert i["region"] == "us-east-1", f"{a['urn']}: in {i.get('region')}"
+        assert i["alarmActions"] == i["okActions"] == [topic["outputs"]["arn"]], a["urn"]
+    topics = [t["urn"] for t in res.of_type("aws:sns/topic:Topic") if "Observability" in t["urn"]]
+    assert len(topics) == 2, topics
+    dr_alb = res.named("ecommerce-dr-mesh-alb", "aws:lb/loadBalancer:LoadBalancer")
+    five = alarms["ecommerce-prod-alb-elb-5xx-dr"]["inputs"]
+    assert five["dimensions"] == {"LoadBalancer": dr_alb["outputs"]["arnSuffix"]}, five
+    secondary = res.named("ecommerce-dr-aurora", "aws:rds/cluster:Cluster")["inputs"]["clusterIdentifier"]
+    cpu = alarms["ecommerce-prod-aurora-reader-cpu-dr"]["inputs"]
+    assert cpu["dimensions"] == {"DBClusterIdentifier": secondary, "Role": "READER"}, cpu
+    nat = [
+        n for n in res.of_type("aws:ec2/natGateway:NatGateway") if n["name"].startswith("ecommerce-dr-vpc")
+    ]
+    assert len(nat) == 1, [n["urn"] for n in nat]
+    port = alarms["ecommerce-prod-nat-port-allocation-dr-1"]["inputs"]
+    assert port["dimensions"] == {"NatGatewayId": nat[0]["id"]}, port
+
+
+def test_standby_alarms_stay_quiet_while_the_standby_is_healthy_and_idle() -> None:
+    """Healthy at rest: one replica per published public service, registered and healthy (HealthyHostCount 1,
+    UnHealthyHostCount 0), no traffic (ALB request and error counts are not reported: missing), an idle cache and
+    an Aurora instance that reports as READER (the WRITER role has no data until promoted). Every standby alarm
+    evaluated on those values stays OK; HealthyHostCount 0 on a published service does fire."""
+    res = _standby_plan()
+    at_rest = {"HealthyHostCount": 1.0, "UnHealthyHostCount": 0.0, "EngineCPUUtilization": 2.0,
+               "DatabaseMemoryUsagePercentage": 1.0, "Evictions": 0.0, "ReplicationLag": 0.0, "ErrorPortAllocation": 0.0,
+               "CPUUtilization": 5.0, "FreeableMemory": 12 * 1024**3, "AuroraReplicaLag": 20.0}  # fmt: skip
+    ops = {"GreaterThanThreshold": float.__gt__, "GreaterThanOrEqualToThreshold": float.__ge__,
+           "LessThanThreshold": float.__lt__, "LessThanOrEqualToThreshold": float.__le__}  # fmt: skip
+
+    def fires(alarm: dict[str, Any], values: dict[str, float]) -> bool:
+        i = alarm["inputs"]
+        metric = i.get("metricName")
+        role = (i.get("dimensions") or {}).get("Role")
+        if metric is None or metric not in values or role == "WRITER":
+            return i["treatMissingData"] == "breaching"  # no datapoint at all
+        return bool(ops[i["comparisonOperator"]](float(values[metric]), float(i["threshold"])))
+
+    alarms = _standby_alarms(res)
+    loud = [a["urn"] for a in alarms.values() if fires(a, at_rest)]
+    assert not loud, f"alarms that page while the standby is healthy and idle: {loud}"
+    healthy = [a for n, a in alarms.items() if n.startswith("ecommerce-prod-standby-no-healthy-targets-dr-")]
+    assert sorted(a["inputs"]["name"].rsplit("-dr-", 1)[1] for a in healthy) == [
+        "cart",
+        "order",
+        "product",
+    ], "published public services only (cluster.imageTags of the warm-standby plan)"
+    for a in healthy:
+        assert fires(a, {**at_rest, "HealthyHostCount": 0.0}), f"{a['urn']}: no healthy target must page"
+        assert (a["inputs"]["statistic"], a["inputs"]["evaluationPeriods"]) == ("Minimum", 10), a["urn"]
+    # An unpublished service runs 0 replicas in both regions: no healthy-target alarm for it, only the unhealthy one.
+    assert "ecommerce-prod-standby-no-healthy-targets-dr-payment" not in alarms
+    assert "ecommerce-prod-alb-unhealthy-hosts-dr-payment" in alarms
+
+
+def test_promoted_secondary_is_watched_as_a_writer() -> None:
+    """After a switchover or failover the secondary's instance is the global database's writer: the WRITER rows
+    on the same cluster (silent until then: treat missing data as not breaching) watch it with the primary's
+    derived thresholds (same instance class)."""
+    alarms = _standby_alarms(_standby_plan())
+    for row in catalogue.of_kind("aurora-writer"):
+        a = alarms[f"ecommerce-prod-{row.id}-dr"]["inputs"]
+        assert a["dimensions"]["Role"] == "WRITER" and a["treatMissingData"] == "notBreaching", a
+    conns = alarms["ecommerce-prod-aurora-writer-connections-dr"]["inputs"]["threshold"]
+    assert conns == round(0.9 * catalogue.aurora_max_connections("db.r7g.large", 0)), conns
+
+
+def test_a_dr_region_other_than_us_east_1_gets_the_standby_alarms_and_their_topic_there() -> None:
+    from tests.test_dr import EXTRA, MODES
+
+    _, dr = MODES["prod-warm-standby"]
+    overrides: dict[str, Any] = {f"{NS}drRegion": "us-west-2", f"{NS}dr": dr}
+    import yaml
+
+    from tools.offline.engine import ROOT
+
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    for area, values in EXTRA["prod-warm-standby"].items():
+        overrides[f"{NS}{area}"] = {**config[f"{NS}{area}"], **values}
+    res = Resources(build_plan("prod", overrides)["resources"])
+    topic = res.named("ecommerce-observability-us-west-2-alarms", "aws:sns/topic:Topic")
+    alarms = _standby_alarms(res)
+    assert alarms and all(
+        a["inputs"]["region"] == "us-west-2" and a["inputs"]["alarmActions"] == [topic["outputs"]["arn"]]
+        for a in alarms.values()
+    ), sorted(alarms)
+    assert not coverage_gaps(res.records), coverage_gaps(res.records)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_standby_alarms_without_warm_standby(stack: str, resources: Any) -> None:
+    res: Resources = resources(stack)
+    found = [r["urn"] for r in res if "StandbyAlarms" in r["urn"]]
+    assert not found, found

@@ -138,6 +138,29 @@ def node_group_rules(s: Context, problems: list[str]) -> None:
                         f"max {c.node_max_size} does not hold; set nodeMinSize <= nodeDesiredSize <= nodeMaxSize")  # fmt: skip
 
 
+def api_source_cidr_problems(key: str, cidrs: tuple[str, ...], problems: list[str]) -> None:
+    """Each of `cidrs` (the setting `key`) as a source a public EKS API endpoint may admit: IPv4, /8 or longer, a
+    public range (the endpoint sees the caller's public address) and not a documentation range."""
+    for i, cidr in enumerate(cidrs):
+        try:
+            net = ipaddress.IPv4Network(cidr)
+        except ValueError:
+            problems.append(f"{key}[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24")
+            continue
+        if net.prefixlen < 8:
+            problems.append(f"{key}[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
+                            "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
+        elif any(net.overlaps(doc) for doc in DOCUMENTATION_NETWORKS):
+            problems.append(f"{key}[{i}]: {cidr} is a documentation range (RFC 5737: 192.0.2.0/24, "
+                            "198.51.100.0/24, 203.0.113.0/24) that no deployer or CI runner has as its address; put "
+                            "the public egress CIDRs of whoever runs `pulumi up` (office, VPN or runner NAT), or [] "
+                            "for a private-only API reached from inside the VPC")  # fmt: skip
+        elif not net.is_global:
+            problems.append(f"{key}[{i}]: {cidr} is not a public range; the public endpoint sees "
+                            "the caller's public (NAT) address, never a private one — list public egress CIDRs, or "
+                            "[] and reach the private endpoint from inside the VPC")  # fmt: skip
+
+
 def cluster_rules(s: Context, problems: list[str]) -> None:
     """The rest of the cluster, then the capacity check (run after every area's rules: `after_all`), which only runs
     on an otherwise valid configuration."""
@@ -145,26 +168,7 @@ def cluster_rules(s: Context, problems: list[str]) -> None:
     if c.kubernetes_version not in KUBERNETES_VERSIONS:
         problems.append(f"cluster.kubernetesVersion: {c.kubernetes_version!r} is not supported; allowed: "
                         f"{', '.join(KUBERNETES_VERSIONS)}")  # fmt: skip
-    for i, cidr in enumerate(c.public_access_cidrs):
-        try:
-            net = ipaddress.IPv4Network(cidr)
-        except ValueError:
-            problems.append(
-                f"cluster.publicAccessCidrs[{i}]: {cidr!r} is not an IPv4 CIDR such as 203.0.113.0/24"
-            )
-            continue
-        if net.prefixlen < 8:
-            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} opens the Kubernetes API to /{net.prefixlen}; "
-                            "list the deployers' egress ranges (prefix /8 or longer), or none for a private API")  # fmt: skip
-        elif any(net.overlaps(doc) for doc in DOCUMENTATION_NETWORKS):
-            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} is a documentation range (RFC 5737: 192.0.2.0/24, "
-                            "198.51.100.0/24, 203.0.113.0/24) that no deployer or CI runner has as its address; put "
-                            "the public egress CIDRs of whoever runs `pulumi up` (office, VPN or runner NAT), or [] "
-                            "for a private-only API reached from inside the VPC")  # fmt: skip
-        elif not net.is_global:
-            problems.append(f"cluster.publicAccessCidrs[{i}]: {cidr} is not a public range; the public endpoint sees "
-                            "the caller's public (NAT) address, never a private one — list public egress CIDRs, or "
-                            "[] and reach the private endpoint from inside the VPC")  # fmt: skip
+    api_source_cidr_problems("cluster.publicAccessCidrs", c.public_access_cidrs, problems)
     for i, arn in enumerate(c.admin_role_arns):
         if not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+", arn):
             problems.append(f"cluster.adminRoleArns[{i}]: {arn!r} is not an IAM role ARN "

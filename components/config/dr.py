@@ -11,7 +11,7 @@ import ipaddress
 from dataclasses import dataclass, replace
 from typing import Literal, Protocol, TypeVar
 
-from components.config.cluster import ClusterSettings, cluster_shape
+from components.config.cluster import ClusterSettings, api_source_cidr_problems, cluster_shape
 from components.config.data import DataSettings
 from components.config.edge import EdgeSettings
 from components.config.machinery import Stack, in_range, setting
@@ -67,6 +67,11 @@ class DrSettings:
     standby_node_min_size: int = setting(
         "standbyNodeMinSize", "warm-standby: nodes of the DR cluster at rest (its autoscaler may grow it to "
         "cluster.nodeMaxSize); raise it at failover (docs/disaster-recovery.md).", STANDBY_NODE_MIN_SIZE,
+    )  # fmt: skip
+    standby_api_cidrs: tuple[str, ...] = setting(
+        "standbyApiCidrs", "warm-standby: public egress CIDRs of the operators who run the DR runbook (office, VPN), "
+        "admitted to the DR cluster's public API endpoint beside the primary NAT addresses (CI's runners), which "
+        "are lost with the primary region. Validated like cluster.publicAccessCidrs.", (),
     )  # fmt: skip
     standby_workload_profile: Literal["small", "standard"] = setting(
         "standbyWorkloadProfile", "warm-standby: the DR cluster's workload profile (small: one replica per "
@@ -176,6 +181,10 @@ def _aurora_global_rules(s: Context, problems: list[str]) -> None:
 def _standby_rules(s: Context, problems: list[str]) -> None:
     """warm-standby: DNS failover needs the domain's zone, and the DR cluster's shape must hold its pods."""
     d = s.dr
+    if d.standby_api_cidrs and not d.standby_compute:
+        problems.append(f"dr.standbyApiCidrs: set with dr.mode {d.mode!r}; they open the DR cluster's API, which only "
+                        "warm-standby runs. Remove them or set dr.mode warm-standby")  # fmt: skip
+    api_source_cidr_problems("dr.standbyApiCidrs", d.standby_api_cidrs, problems)
     if not d.standby_compute:
         if (d.standby_node_min_size, d.standby_workload_profile) != (
             STANDBY_NODE_MIN_SIZE,

@@ -15,41 +15,9 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components import iam
+from components.aurora import BACKUP_WINDOW, MAINTENANCE_WINDOW, cluster_parameter_group
 from components.data.base import COMPONENT, MASTER_USERNAME, ORDERS_DATABASE, POSTGRES_PORT, DataTierBase
 from components.naming import tags
-
-#: What every Aurora cluster of the platform runs with, the primary and a global database's secondary alike (a
-#: secondary promoted at failover must behave as the primary did): TLS 1.2+ only, statements over a second logged.
-CLUSTER_PARAMETERS = (
-    ("rds.force_ssl", "1"),
-    ("ssl_min_protocol_version", "TLSv1.2"),
-    ("log_min_duration_statement", "1000"),
-)
-#: Backups, then maintenance, in the shop's quiet hours (UTC), in this order so they never overlap.
-BACKUP_WINDOW = "07:00-08:00"
-MAINTENANCE_WINDOW = "sun:08:30-sun:09:30"
-
-
-def cluster_parameter_group(
-    resource_name: str,
-    cluster_id: str,
-    engine_version: str,
-    description: str,
-    opts: pulumi.ResourceOptions,
-    component: str = COMPONENT,
-) -> aws.rds.ClusterParameterGroup:
-    """The cluster parameter group `<cluster_id>-pg<major>` with `CLUSTER_PARAMETERS`, tagged for `component`."""
-    major = engine_version.split(".")[0]
-    return aws.rds.ClusterParameterGroup(
-        resource_name,
-        name=f"{cluster_id}-pg{major}",
-        family=f"aurora-postgresql{major}",
-        description=description,
-        parameters=[{"name": k, "value": v} for k, v in CLUSTER_PARAMETERS],
-        tags=tags(component, resource_name),
-        opts=opts,
-    )
-
 
 #: The characters the generated master password draws its specials from: pulumi-random's default set without `@`.
 #: RDS takes any printable ASCII for an Aurora master password except `/`, `"` and `@` (RDS API, CreateDBCluster,
@@ -88,6 +56,7 @@ class AuroraMixin(DataTierBase):
             d.aurora_engine_version,
             "Aurora PostgreSQL: TLS 1.2+ only, slow statements logged",
             self._child,
+            component=COMPONENT,
         )
         # Created before the cluster so RDS writes into an encrypted group with retention, not one of its own.
         log_group = self._log_group("aurora", f"/aws/rds/cluster/{cluster_id}/postgresql", logs_key)
