@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -43,14 +44,17 @@ from components.contracts import (
     CacheAccess,
     DatabaseAccess,
     DataContract,
+    QueueAccess,
     SecretAccess,
     ServiceStores,
     TableAccess,
+    TopicAccess,
 )
 from components.delivery import ecr_repository_name
 from components.dr import DisasterRecovery, StandbyRegion
 from components.mesh import MeshNetwork, ServiceMesh, StandbyRole, published_tag
 from components.naming import stateful, tags
+from components.standby_messaging import StandbyMessaging
 from k8s.catalogue import BY_NAME, CATALOGUE
 
 COMPONENT = "dr"
@@ -67,6 +71,7 @@ API_FAILOVER = "ecommerce-dr-api-failover"
 #: Minutes without a healthy target before the primary counts as down: three one-minute periods, so one missed
 #: health-check round during a rolling deploy does not move the shop to the other region.
 UNHEALTHY_MINUTES = 3
+_Access = TypeVar("_Access", TopicAccess, QueueAccess)
 
 
 def in_region(arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
@@ -117,6 +122,15 @@ def standby_database(dr: DisasterRecovery | None) -> StandbyDatabase:
 
 
 @dataclass(frozen=True)
+class StandbyQueues:
+    """The DR region's topics and queues (`StandbyMessaging`), each the counterpart of the primary's with the same
+    environment variable (`components.data.messaging.topic_env_var`, `queue_env_var`)."""
+
+    topics: Sequence[TopicAccess]
+    queues: Sequence[QueueAccess]
+
+
+@dataclass(frozen=True)
 class StandbyStores:
     """What the DR contract is derived from, beside the primary's contract."""
 
@@ -128,27 +142,42 @@ class StandbyStores:
     database: StandbyDatabase | None = None
     #: the DR carts cache and its AUTH secret (`StandbyCarts`); None: the DR cart service has no cache
     cache: tuple[CacheAccess, SecretAccess] | None = None
+    #: the DR topics and queues (`StandbyMessaging`); None: the DR services publish and consume nothing
+    messaging: StandbyQueues | None = None
 
 
-#: The primary's key roles whose stores have DR-region replicas under the DR key of the same role.
-REPLICATED_KEY_ROLES = ("tables", "secrets")
+#: The primary's key roles whose stores have DR-region counterparts (replicas, or the standby's own topics and
+#: queues) under the DR key of the same role.
+DR_KEY_ROLES = ("tables", "secrets", "messaging")
 
 
 def standby_contract(primary: DataContract, stores: StandbyStores) -> DataContract:
     """The DR cluster's contract: each service's primary stores mapped to their DR-region counterparts."""
     dr = stores.dr_region
     # By identity: the contract carries the DataTier's own key Outputs (`kms_key_arns[role]`), whose values are
-    # unknown until deployed; keys of stores that are not replicated (messaging) stay the primary's.
-    keys = {
+    # unknown until deployed. None drops the key: no DR messaging, no messaging key.
+    keys: dict[int, pulumi.Output[str] | None] = {
         id(stores.primary_keys[role]): stores.dr_keys[role]
-        for role in REPLICATED_KEY_ROLES
+        for role in DR_KEY_ROLES
         if role in stores.primary_keys and role in stores.dr_keys
     }
+    if stores.messaging is None and "messaging" in stores.primary_keys:
+        keys[id(stores.primary_keys["messaging"])] = None
     return {name: _standby_service(own, dr, keys, stores) for name, own in primary.items()}
 
 
+def _counterparts(own: Sequence[_Access], dr: Sequence[_Access]) -> list[_Access]:
+    """The DR topic or queue of each of `own`, matched by its environment variable."""
+    by_env = {x.env_var: x for x in dr}
+    missing = [x.env_var for x in own if x.env_var not in by_env]
+    if missing:
+        raise ValueError(f"the warm standby has no DR-region topic or queue for {', '.join(missing)}; "
+                         f"it has {', '.join(sorted(by_env)) or 'none'}")  # fmt: skip
+    return [by_env[x.env_var] for x in own]
+
+
 def _standby_service(
-    own: ServiceStores, dr: str, keys: Mapping[int, pulumi.Output[str]], stores: StandbyStores
+    own: ServiceStores, dr: str, keys: Mapping[int, pulumi.Output[str] | None], stores: StandbyStores
 ) -> ServiceStores:
     cache = stores.cache if own.cache is not None else None
     own_auth = {cache[1].env_var} if cache is not None else set()
@@ -159,12 +188,23 @@ def _standby_service(
         secrets += (cache[1],)
     secret_env = {s.env_var: s.arn for s in secrets}
     db = _database(own.database, stores.database)
+    publishes: list[TopicAccess] = []
+    consumes: list[QueueAccess] = []
+    if stores.messaging is not None:
+        publishes = _counterparts(own.publishes, stores.messaging.topics)
+        consumes = _counterparts(own.consumes, stores.messaging.queues)
+    messaging_env: dict[str, pulumi.Input[str]] = {
+        **{t.env_var: t.arn for t in publishes},
+        **{q.env_var: q.url for q in consumes},
+    }
     dropped = (
         set(SEARCH_ENV)
         | (set(CACHE_ENV) if cache is None else set())
         | (set(DATABASE_ENV) if db is None else set())
+        | (({t.env_var for t in own.publishes} | {q.env_var for q in own.consumes}) - set(messaging_env))
     )
     env: dict[str, pulumi.Input[str]] = {k: v for k, v in own.env.items() if k not in dropped}
+    env.update({k: v for k, v in messaging_env.items() if k in env})
     env.update({k: v for k, v in secret_env.items() if k in env})
     if db is not None:
         env.update({"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint})
@@ -178,7 +218,9 @@ def _standby_service(
         database=db,
         cache=cache[0] if cache is not None else None,
         search=None,
-        kms_key_arns=tuple(keys.get(id(k), k) for k in own.kms_key_arns),
+        publishes=tuple(publishes),
+        consumes=tuple(consumes),
+        kms_key_arns=tuple(dr_key for k in own.kms_key_arns if (dr_key := keys.get(id(k), k)) is not None),
         env=env,
     )
 
@@ -457,10 +499,11 @@ def origin_record_aliases(settings: Settings) -> bool | list[pulumi.Alias]:
 
 @dataclass(frozen=True)
 class WarmStandby:
-    """The DR cluster, its carts cache and the API's failover to it."""
+    """The DR cluster, its carts cache, its topics and queues and the API's failover to it."""
 
     mesh: ServiceMesh
     carts: StandbyCarts
+    messaging: StandbyMessaging
     failover: ApiFailover
 
 
@@ -491,7 +534,9 @@ def warm_standby(
         raise ValueError(f"{name}: dr.mode is {s.dr.mode!r}; only warm-standby runs a DR cluster")
     vpc = standby.network
     account_id, _, _ = iam.caller(standby)
-    carts = StandbyCarts(f"{name.removesuffix('-mesh')}-carts", s, standby=standby, opts=standby.options())
+    base = name.removesuffix("-mesh")
+    carts = StandbyCarts(f"{base}-carts", s, standby=standby, opts=standby.options())
+    messaging = StandbyMessaging(f"{base}-messaging", s, standby=standby, opts=standby.options())
     mesh = ServiceMesh(
         name,
         standby_settings(s, REGION_AZS[s.dr_region]),
@@ -510,6 +555,7 @@ def warm_standby(
                 standby.key_arns,
                 database,
                 cache=(carts.access, carts.auth),
+                messaging=StandbyQueues(tuple(messaging.topics.values()), tuple(messaging.queues.values())),
             ),
         ),
         deployer_role_arns=deployer_role_arns,
@@ -539,4 +585,4 @@ def warm_standby(
         alarm_topic_arn=alarm_topic_arn,
         opts=opts,
     )
-    return WarmStandby(mesh, carts, failover)
+    return WarmStandby(mesh, carts, messaging, failover)
