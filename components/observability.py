@@ -133,6 +133,11 @@ class WatchedDr:
     up): `DBClusterIdentifier` of its lag metric, which AWS publishes in the DR region only."""
     backup_copy_vaults: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """role -> the primary-region vault whose recovery points AWS Backup copies to the DR region."""
+    standby_queue_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    standby_dead_letter_queue_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    standby_topic_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the warm standby's own queues, DLQs and topics (`StandbyMessaging`), alarmed like the DataTier's, in
+    the DR region, where SQS and SNS publish their metrics."""
 
 
 @dataclass(frozen=True)
@@ -143,6 +148,8 @@ class Target:
     label: str
     value: pulumi.Input[str]
     extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    region: str | None = None
+    """Where its metrics are when not where its kind's are (`_metrics_region`): the warm standby's queues."""
 
 
 def _regional(name: str, region: str | None) -> str:
@@ -620,6 +627,13 @@ class Observability(pulumi.ComponentResource):
             # that alarm lives in the DR region (`_metrics_region`). Copy jobs run, and count, in the source region.
             targets += [Target("aurora-secondary", r, v) for r, v in dr.aurora_secondaries.items()]
             targets += [Target("backup-copy", r, v) for r, v in dr.backup_copy_vaults.items()]
+            standby = {"sqs-queue": dr.standby_queue_names, "sqs-dlq": dr.standby_dead_letter_queue_names,
+                       "sns-topic": dr.standby_topic_names}  # fmt: skip
+            targets += [
+                Target(kind, f"dr-{r}", v, region=dr.receiving_region)
+                for kind, names in standby.items()
+                for r, v in names.items()
+            ]
         return targets
 
     def _metrics_region(self, kind: str) -> str | None:
@@ -667,7 +681,7 @@ class Observability(pulumi.ComponentResource):
     ) -> dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]]:
         built: dict[str, tuple[aws.cloudwatch.MetricAlarm, AlarmSpec, Target]] = {}
         for target in targets:
-            region = self._metrics_region(target.kind)
+            region = target.region or self._metrics_region(target.kind)
             actions = [topics[region].arn]
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
@@ -746,7 +760,7 @@ class Observability(pulumi.ComponentResource):
         widgets: dict[str, list[object]] = {"overview": []}
         for target in targets:
             kind = catalogue.KINDS[target.kind]
-            region = self._metrics_region(target.kind) or self._region
+            region = target.region or self._metrics_region(target.kind) or self._region
             for spec in catalogue.of_kind(target.kind):
                 if not self._applies(spec):
                     continue
@@ -772,7 +786,7 @@ class Observability(pulumi.ComponentResource):
                                                  "eks-node-cpu", "eks-node-memory", "cloudfront-5xx-rate"):  # fmt: skip
                     widgets["overview"].append(widget)
         for target in targets:
-            region = self._metrics_region(target.kind) or self._region
+            region = target.region or self._metrics_region(target.kind) or self._region
             dim = catalogue.RESOURCE_DIMENSION[target.kind]
             for ctx_kind, namespace, metric, stat, fixed in catalogue.OVERVIEW_CONTEXT:
                 if ctx_kind == target.kind:

@@ -482,6 +482,16 @@ class ApiFailover(pulumi.ComponentResource):
         )
 
 
+def standby_messaging(
+    name: str, settings: Settings, standby: StandbyRegion | None
+) -> StandbyMessaging | None:
+    """The warm standby's own topics and queues under `standby` (`name`: `ecommerce-dr-messaging`); None in every
+    other mode (nothing runs in the DR region to publish or consume)."""
+    if standby is None or not settings.dr.standby_compute:
+        return None
+    return StandbyMessaging(name, settings, standby=standby, opts=standby.options())
+
+
 def origin_record_aliases(settings: Settings) -> bool | list[pulumi.Alias]:
     """What the primary mesh does with `origin.<domain>` (`ServiceMesh(route_origin=...)`): nothing in warm standby
     (`ApiFailover` owns the failover pair); else it writes the simple record, which was the pair's primary when the
@@ -521,6 +531,7 @@ def warm_standby(
     viewer_role_arns: Sequence[pulumi.Input[str]] = (),
     alarm_topic_arn: pulumi.Input[str],
     database: StandbyDatabase,
+    messaging: StandbyMessaging,
     opts: pulumi.ResourceOptions | None = None,
 ) -> WarmStandby:
     """The ServiceMesh `name` in the DR region (under `standby`, on its VPC, scaled down by `standby_settings`) and
@@ -528,6 +539,7 @@ def warm_standby(
 
     `opts` are the primary region's (the failover's alarms live beside the metrics they read; Route 53 is global).
     `ci_egress_ips`: the primary NAT addresses CI's in-VPC runners leave from, admitted to the DR cluster's API.
+    `messaging`: the standby's own topics and queues (`standby_messaging`, built before Observability watches them).
     """
     s = settings
     if not s.dr.standby_compute or standby.network is None:
@@ -536,7 +548,6 @@ def warm_standby(
     account_id, _, _ = iam.caller(standby)
     base = name.removesuffix("-mesh")
     carts = StandbyCarts(f"{base}-carts", s, standby=standby, opts=standby.options())
-    messaging = StandbyMessaging(f"{base}-messaging", s, standby=standby, opts=standby.options())
     mesh = ServiceMesh(
         name,
         standby_settings(s, REGION_AZS[s.dr_region]),

@@ -599,3 +599,29 @@ def test_standby_contract_without_dr_messaging_gives_no_topics_queues_or_messagi
     assert [resolved(q.arn) for q in mapped["notification"].consumes] == [
         "arn:aws:sqs:us-east-1:123456789012:dr-notify"
     ]
+
+
+def test_standby_queues_dlqs_and_topics_have_the_catalogues_alarms_in_the_dr_region(ws: Resources) -> None:
+    """A message in a standby DLQ, a stuck DR consumer or a failed DR delivery is a real signal once the shop runs
+    there. SQS and SNS publish a queue's and a topic's metrics in its own region, and an alarm notifies a topic of
+    its own region: so the alarms live in us-east-1 and notify the alarm topic there."""
+    from tests.test_observability import coverage_gaps, watched
+
+    inside = {x["urn"] for x in dr_messaging(ws)}
+    kinds = sorted(k for k, _, u in watched(ws.records) if u in inside)
+    assert kinds == ["sns-topic"] * 2 + ["sqs-dlq"] * 2 + ["sqs-queue"] * 2, kinds
+    gaps = [g for g in coverage_gaps(ws.records) if g.split(": no alarm")[0] in inside]
+    assert not gaps, "\n".join(gaps)
+    topics = {
+        t["outputs"]["arn"]: t for t in ws.of_type("aws:sns/topic:Topic") if "Observability" in t["urn"]
+    }
+    alarms = [
+        a for a in ws.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if str((a["inputs"].get("dimensions") or {}).get("QueueName", "")).startswith("ecommerce-prod-dr-")
+        or str((a["inputs"].get("dimensions") or {}).get("TopicName", "")).startswith("ecommerce-prod-dr-")
+    ]  # fmt: skip
+    assert len(alarms) == 6, [a["urn"] for a in alarms]
+    for a in alarms:
+        assert region_of(ws, a) == DR_REGION, f"{a['urn']}: in {region_of(ws, a)}"
+        for arn in (*a["inputs"]["alarmActions"], *a["inputs"]["okActions"]):
+            assert arn in topics and region_of(ws, topics[arn]) == DR_REGION, f"{a['urn']}: notifies {arn}"
