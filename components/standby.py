@@ -13,9 +13,13 @@ failover to it.
     AUTH token and secret (named `...-dr`, beside the primary secret's replica in the DR region).
   * OpenSearch: none at rest; the DR search service keeps read access to the products replica, from which the
     index is rebuilt at failover into a domain that is not built here (docs/disaster-recovery.md, "Not built").
-  * SNS/SQS and Cognito: the primary region's. They are regional services outside the VPC, reached through the DR
-    VPC's NAT; the standby takes no traffic until DNS moves, and a failover caused by the primary's cluster or ALB
-    (the common case) leaves them serving. A whole-region loss takes them with it (docs/disaster-recovery.md).
+  * Cognito: the primary region's user pool (reached through the DR VPC's NAT). User pools do not replicate
+    across regions and their passwords cannot be exported, so a whole-region loss stops sign-in until us-east-2
+    returns (docs/disaster-recovery.md, "Not built").
+- SNS/SQS: the standby's own (`StandbyMessaging`, `components/standby_messaging.py`: the DataTier's builder in the
+  DR region under the DR messaging key), matched to the primary's topics and queues by their environment variable
+  (`StandbyQueues`); the DR services' policies name only those and the DR key. Not replicated: what is queued in the
+  primary region when it fails waits there.
 - `ApiFailover`: Route 53 failover records for `origin.<domain>` (PRIMARY: the primary ALB, SECONDARY: the DR ALB)
   decided by a health check on the primary's target groups. CloudFront's origin groups fail over only GET, HEAD and
   OPTIONS, and a cache behaviour that allows POST cannot use one (CloudFront developer guide, "Optimize high
@@ -23,7 +27,8 @@ failover to it.
   or DELETE for a cached behavior associated with an origin group"), so the API's writes move with DNS.
 
 What it must not do: give a DR service any store its primary counterpart does not have, or point the DR services at
-the primary's VPC-internal endpoints (Redis, OpenSearch, Aurora's writer), which the DR VPC cannot reach.
+the primary's VPC-internal endpoints (Redis, OpenSearch, Aurora's writer), which the DR VPC cannot reach, or at the
+primary region's topics and queues, which a region-wide outage takes with it.
 """
 
 from __future__ import annotations
