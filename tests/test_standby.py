@@ -500,8 +500,11 @@ def test_standby_messaging_is_the_data_tiers_shape_in_the_dr_region_under_the_dr
     # "Amazon SQS key management"), bound to this account.
     policy = json.loads(key["inputs"]["policy"])
     sns = next(st for st in policy["Statement"] if st.get("Sid") == "SnsDeliversToEncryptedQueues")
-    assert sns["Principal"] == {"Service": "sns.amazonaws.com"}, key["urn"]
-    assert sorted(sns["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"], key["urn"]
+    why = (
+        "SNS delivers to an encrypted queue only with kms:GenerateDataKey and kms:Decrypt on the queue's key"
+    )
+    assert sns["Principal"] == {"Service": "sns.amazonaws.com"}, f"{key['urn']}: {why}"
+    assert sorted(sns["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"], f"{key['urn']}: {why}"
     assert sns["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012", key["urn"]
     alias = ws.named("ecommerce-dr-messaging-key", "aws:kms/alias:Alias")
     assert alias["inputs"]["name"] == "alias/ecommerce-prod-dr-messaging", alias["urn"]
@@ -567,6 +570,15 @@ def test_dr_services_publish_and_consume_the_standbys_topics_and_queues(ws: Reso
         assert key in keys and primary_key not in keys, (
             f"{role_policy['urn']}: not (only) the DR messaging key"
         )
+    # No DR ConfigMap carries a primary topic's ARN or queue's URL (a region-wide outage would take those along).
+    primary = [
+        x["outputs"]["arn" if x["type"] == "aws:sns/topic:Topic" else "url"] for x in primary_messaging(ws)
+        if x["type"] in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue")
+    ]  # fmt: skip
+    assert len(primary) == 6, primary
+    for config in (x for x in under(ws, dr_mesh(ws)["urn"]) if x["type"] == "kubernetes:core/v1:ConfigMap"):
+        leaked = [v for v in (config["inputs"].get("data") or {}).values() if v in primary]
+        assert not leaked, f"{config['urn']}: the primary region's topics/queues {leaked}"
 
 
 def test_standby_contract_without_dr_messaging_gives_no_topics_queues_or_messaging_key() -> None:
