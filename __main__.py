@@ -24,7 +24,7 @@ from components.observability import (
     WatchedLake,
     WatchedStandby,
 )
-from components.standby import origin_record_aliases, standby_database, warm_standby
+from components.standby import origin_record_aliases, standby_database, standby_messaging, warm_standby
 
 settings = load_settings()
 
@@ -121,6 +121,9 @@ dr = (DisasterRecovery("ecommerce-dr", settings, standby=standby, sources=DrSour
       opts=platform)
       if standby is not None else None)  # fmt: skip
 
+# Warm standby: the DR services' own topics and queues, so their order flow does not cross to the primary region.
+dr_messaging = standby_messaging("ecommerce-dr-messaging", settings, standby)
+
 # Who is told the shop is unwell: AWS's recommended alarms on everything above, Container Insights, a canary.
 observability = Observability(
     "ecommerce-observability",
@@ -165,6 +168,9 @@ observability = Observability(
         backup_copy_vaults=(
             {"aurora": dr.primary_backup_vault_name} if dr.primary_backup_vault_name is not None else {}
         ),
+        standby_queue_names=dr_messaging.queue_names if dr_messaging else {},
+        standby_dead_letter_queue_names=dr_messaging.dead_letter_queue_names if dr_messaging else {},
+        standby_topic_names=dr_messaging.topic_names if dr_messaging else {},
     )
     if dr is not None
     else None,
@@ -179,8 +185,8 @@ standby_mesh = (warm_standby("ecommerce-dr-mesh", settings, standby=standby, pri
                              ci_egress_ips=network.nat_public_ips if runner is not None else [],
                              viewer_role_arns=[delivery.preview_role_arn],
                              alarm_topic_arn=observability.alarm_topic_arn,
-                             database=standby_database(dr), opts=platform)
-                if standby is not None and settings.dr.standby_compute else None)  # fmt: skip
+                             database=standby_database(dr), messaging=dr_messaging, opts=platform)
+                if standby is not None and dr_messaging is not None else None)  # fmt: skip
 
 # The warm standby watched where its metrics are, in the DR region: its ALB and target groups, cache, NAT and the
 # Aurora secondary's instance, on Observability's topic there.

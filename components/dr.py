@@ -9,8 +9,8 @@
   2019.11.21), each with its own key, point-in-time recovery and deletion protection, and the DR VPC (EcommerceVpc
   in `dr.vpcCidr`: the primary's subnets, endpoints and security groups, no NAT), and the Aurora global database
   with a headless secondary (`components/dr_aurora.py`). Compute is created at failover.
-- `warm-standby`: the above with one instance on the Aurora secondary; its DR cluster, carts cache and the API's DNS
-  failover are `components/standby.py`'s. `off` builds no DisasterRecovery.
+- `warm-standby`: the above with one instance on the Aurora secondary; its DR cluster, carts cache, topics and queues
+  and the API's DNS failover are `components/standby.py`'s. `off` builds no DisasterRecovery.
 
 Region: `standby_region` builds the DR region's provider (the stack's default tags) and `StandbyRegion`, before the
 stores; every DR-region resource is a child of that component, whose only provider the DR region's is, so none can

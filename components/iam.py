@@ -113,6 +113,24 @@ def logs_may_use_key(
     }
 
 
+def sns_may_use_key(account_id: pulumi.Input[str]) -> Statement:
+    """Key-policy statement: SNS may use the key of the queues it delivers to, for this account's topics only.
+
+    SNS delivers into an encrypted queue (and, through a subscription's redrive policy, its DLQ) as itself, so it
+    needs a data key from the queue's key: the key policy must name it with kms:GenerateDataKey and kms:Decrypt
+    (SQS developer guide, "Amazon SQS key management", enabling compatibility between AWS services and encrypted
+    queues).
+    """
+    return {
+        "sid": "SnsDeliversToEncryptedQueues",
+        "effect": "Allow",
+        "principals": [{"type": "Service", "identifiers": ["sns.amazonaws.com"]}],
+        "actions": ["kms:GenerateDataKey*", "kms:Decrypt"],
+        "resources": ["*"],  # in a key policy "*" is this key
+        "conditions": [condition("StringEquals", "aws:SourceAccount", account_id)],
+    }
+
+
 def auto_scaling_volume_statements(
     account_id: pulumi.Input[str], partition: pulumi.Input[str]
 ) -> list[Statement]:

@@ -133,6 +133,11 @@ class WatchedDr:
     up): `DBClusterIdentifier` of its lag metric, which AWS publishes in the DR region only."""
     backup_copy_vaults: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """role -> the primary-region vault whose recovery points AWS Backup copies to the DR region."""
+    standby_queue_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    standby_dead_letter_queue_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    standby_topic_names: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """role -> the warm standby's own queues, DLQs and topics (`StandbyMessaging`), alarmed like the DataTier's, in
+    the DR region, where SQS and SNS publish their metrics."""
 
 
 @dataclass(frozen=True)
@@ -646,6 +651,13 @@ class Observability(pulumi.ComponentResource):
             # that alarm lives in the DR region (`_metrics_region`). Copy jobs run, and count, in the source region.
             targets += [Target("aurora-secondary", r, v) for r, v in dr.aurora_secondaries.items()]
             targets += [Target("backup-copy", r, v) for r, v in dr.backup_copy_vaults.items()]
+            standby = {"sqs-queue": dr.standby_queue_names, "sqs-dlq": dr.standby_dead_letter_queue_names,
+                       "sns-topic": dr.standby_topic_names}  # fmt: skip
+            targets += [
+                Target(kind, f"dr-{r}", v, region=dr.receiving_region)
+                for kind, names in standby.items()
+                for r, v in names.items()
+            ]
         return targets
 
     def _metrics_region(self, target: Target) -> str | None:

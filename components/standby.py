@@ -13,9 +13,13 @@ failover to it.
     AUTH token and secret (named `...-dr`, beside the primary secret's replica in the DR region).
   * OpenSearch: none at rest; the DR search service keeps read access to the products replica, from which the
     index is rebuilt at failover into a domain that is not built here (docs/disaster-recovery.md, "Not built").
-  * SNS/SQS and Cognito: the primary region's. They are regional services outside the VPC, reached through the DR
-    VPC's NAT; the standby takes no traffic until DNS moves, and a failover caused by the primary's cluster or ALB
-    (the common case) leaves them serving. A whole-region loss takes them with it (docs/disaster-recovery.md).
+  * Cognito: the primary region's user pool (reached through the DR VPC's NAT). User pools do not replicate
+    across regions and their passwords cannot be exported, so a whole-region loss stops sign-in until us-east-2
+    returns (docs/disaster-recovery.md, "Not built").
+- SNS/SQS: the standby's own (`StandbyMessaging`, `components/standby_messaging.py`: the DataTier's builder in the
+  DR region under the DR messaging key), matched to the primary's topics and queues by their environment variable
+  (`StandbyQueues`); the DR services' policies name only those and the DR key. Not replicated: what is queued in the
+  primary region when it fails waits there.
 - `ApiFailover`: Route 53 failover records for `origin.<domain>` (PRIMARY: the primary ALB, SECONDARY: the DR ALB)
   decided by a health check on the primary's target groups. CloudFront's origin groups fail over only GET, HEAD and
   OPTIONS, and a cache behaviour that allows POST cannot use one (CloudFront developer guide, "Optimize high
@@ -23,13 +27,15 @@ failover to it.
   or DELETE for a cached behavior associated with an origin group"), so the API's writes move with DNS.
 
 What it must not do: give a DR service any store its primary counterpart does not have, or point the DR services at
-the primary's VPC-internal endpoints (Redis, OpenSearch, Aurora's writer), which the DR VPC cannot reach.
+the primary's VPC-internal endpoints (Redis, OpenSearch, Aurora's writer), which the DR VPC cannot reach, or at the
+primary region's topics and queues, which a region-wide outage takes with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import pulumi
 import pulumi_aws as aws
@@ -43,14 +49,17 @@ from components.contracts import (
     CacheAccess,
     DatabaseAccess,
     DataContract,
+    QueueAccess,
     SecretAccess,
     ServiceStores,
     TableAccess,
+    TopicAccess,
 )
 from components.delivery import ecr_repository_name
 from components.dr import DisasterRecovery, StandbyRegion
 from components.mesh import MeshNetwork, ServiceMesh, StandbyRole, published_tag
 from components.naming import stateful, tags
+from components.standby_messaging import StandbyMessaging
 from k8s.catalogue import BY_NAME, CATALOGUE
 
 COMPONENT = "dr"
@@ -67,6 +76,7 @@ API_FAILOVER = "ecommerce-dr-api-failover"
 #: Minutes without a healthy target before the primary counts as down: three one-minute periods, so one missed
 #: health-check round during a rolling deploy does not move the shop to the other region.
 UNHEALTHY_MINUTES = 3
+_Access = TypeVar("_Access", TopicAccess, QueueAccess)
 
 
 def in_region(arn: pulumi.Input[str], region: str) -> pulumi.Output[str]:
@@ -117,6 +127,15 @@ def standby_database(dr: DisasterRecovery | None) -> StandbyDatabase:
 
 
 @dataclass(frozen=True)
+class StandbyQueues:
+    """The DR region's topics and queues (`StandbyMessaging`), each the counterpart of the primary's with the same
+    environment variable (`components.data.messaging.topic_env_var`, `queue_env_var`)."""
+
+    topics: Sequence[TopicAccess]
+    queues: Sequence[QueueAccess]
+
+
+@dataclass(frozen=True)
 class StandbyStores:
     """What the DR contract is derived from, beside the primary's contract."""
 
@@ -128,27 +147,42 @@ class StandbyStores:
     database: StandbyDatabase | None = None
     #: the DR carts cache and its AUTH secret (`StandbyCarts`); None: the DR cart service has no cache
     cache: tuple[CacheAccess, SecretAccess] | None = None
+    #: the DR topics and queues (`StandbyMessaging`); None: the DR services publish and consume nothing
+    messaging: StandbyQueues | None = None
 
 
-#: The primary's key roles whose stores have DR-region replicas under the DR key of the same role.
-REPLICATED_KEY_ROLES = ("tables", "secrets")
+#: The primary's key roles whose stores have DR-region counterparts (replicas, or the standby's own topics and
+#: queues) under the DR key of the same role.
+DR_KEY_ROLES = ("tables", "secrets", "messaging")
 
 
 def standby_contract(primary: DataContract, stores: StandbyStores) -> DataContract:
     """The DR cluster's contract: each service's primary stores mapped to their DR-region counterparts."""
     dr = stores.dr_region
     # By identity: the contract carries the DataTier's own key Outputs (`kms_key_arns[role]`), whose values are
-    # unknown until deployed; keys of stores that are not replicated (messaging) stay the primary's.
-    keys = {
+    # unknown until deployed. None drops the key: no DR messaging, no messaging key.
+    keys: dict[int, pulumi.Output[str] | None] = {
         id(stores.primary_keys[role]): stores.dr_keys[role]
-        for role in REPLICATED_KEY_ROLES
+        for role in DR_KEY_ROLES
         if role in stores.primary_keys and role in stores.dr_keys
     }
+    if stores.messaging is None and "messaging" in stores.primary_keys:
+        keys[id(stores.primary_keys["messaging"])] = None
     return {name: _standby_service(own, dr, keys, stores) for name, own in primary.items()}
 
 
+def _counterparts(own: Sequence[_Access], dr: Sequence[_Access]) -> list[_Access]:
+    """The DR topic or queue of each of `own`, matched by its environment variable."""
+    by_env = {x.env_var: x for x in dr}
+    missing = [x.env_var for x in own if x.env_var not in by_env]
+    if missing:
+        raise ValueError(f"the warm standby has no DR-region topic or queue for {', '.join(missing)}; "
+                         f"it has {', '.join(sorted(by_env)) or 'none'}")  # fmt: skip
+    return [by_env[x.env_var] for x in own]
+
+
 def _standby_service(
-    own: ServiceStores, dr: str, keys: Mapping[int, pulumi.Output[str]], stores: StandbyStores
+    own: ServiceStores, dr: str, keys: Mapping[int, pulumi.Output[str] | None], stores: StandbyStores
 ) -> ServiceStores:
     cache = stores.cache if own.cache is not None else None
     own_auth = {cache[1].env_var} if cache is not None else set()
@@ -159,12 +193,23 @@ def _standby_service(
         secrets += (cache[1],)
     secret_env = {s.env_var: s.arn for s in secrets}
     db = _database(own.database, stores.database)
+    publishes: list[TopicAccess] = []
+    consumes: list[QueueAccess] = []
+    if stores.messaging is not None:
+        publishes = _counterparts(own.publishes, stores.messaging.topics)
+        consumes = _counterparts(own.consumes, stores.messaging.queues)
+    messaging_env: dict[str, pulumi.Input[str]] = {
+        **{t.env_var: t.arn for t in publishes},
+        **{q.env_var: q.url for q in consumes},
+    }
     dropped = (
         set(SEARCH_ENV)
         | (set(CACHE_ENV) if cache is None else set())
         | (set(DATABASE_ENV) if db is None else set())
+        | (({t.env_var for t in own.publishes} | {q.env_var for q in own.consumes}) - set(messaging_env))
     )
     env: dict[str, pulumi.Input[str]] = {k: v for k, v in own.env.items() if k not in dropped}
+    env.update({k: v for k, v in messaging_env.items() if k in env})
     env.update({k: v for k, v in secret_env.items() if k in env})
     if db is not None:
         env.update({"DB_HOST": db.endpoint, "DB_READER_HOST": db.reader_endpoint})
@@ -178,7 +223,9 @@ def _standby_service(
         database=db,
         cache=cache[0] if cache is not None else None,
         search=None,
-        kms_key_arns=tuple(keys.get(id(k), k) for k in own.kms_key_arns),
+        publishes=tuple(publishes),
+        consumes=tuple(consumes),
+        kms_key_arns=tuple(dr_key for k in own.kms_key_arns if (dr_key := keys.get(id(k), k)) is not None),
         env=env,
     )
 
@@ -444,6 +491,16 @@ class ApiFailover(pulumi.ComponentResource):
         )
 
 
+def standby_messaging(
+    name: str, settings: Settings, standby: StandbyRegion | None
+) -> StandbyMessaging | None:
+    """The warm standby's own topics and queues under `standby` (`name`: `ecommerce-dr-messaging`); None in every
+    other mode (nothing runs in the DR region to publish or consume)."""
+    if standby is None or not settings.dr.standby_compute:
+        return None
+    return StandbyMessaging(name, settings, standby=standby, opts=standby.options())
+
+
 def origin_record_aliases(settings: Settings) -> bool | list[pulumi.Alias]:
     """What the primary mesh does with `origin.<domain>` (`ServiceMesh(route_origin=...)`): nothing in warm standby
     (`ApiFailover` owns the failover pair); else it writes the simple record, which was the pair's primary when the
@@ -461,10 +518,11 @@ def origin_record_aliases(settings: Settings) -> bool | list[pulumi.Alias]:
 
 @dataclass(frozen=True)
 class WarmStandby:
-    """The DR cluster, its carts cache and the API's failover to it."""
+    """The DR cluster, its carts cache, its topics and queues and the API's failover to it."""
 
     mesh: ServiceMesh
     carts: StandbyCarts
+    messaging: StandbyMessaging
     failover: ApiFailover
     serving_services: Sequence[str] = ()
     """The public services with a published image: each runs a replica behind the DR ALB at rest."""
@@ -484,6 +542,7 @@ def warm_standby(
     viewer_role_arns: Sequence[pulumi.Input[str]] = (),
     alarm_topic_arn: pulumi.Input[str],
     database: StandbyDatabase,
+    messaging: StandbyMessaging,
     opts: pulumi.ResourceOptions | None = None,
 ) -> WarmStandby:
     """The ServiceMesh `name` in the DR region (under `standby`, on its VPC, scaled down by `standby_settings`) and
@@ -491,13 +550,15 @@ def warm_standby(
 
     `opts` are the primary region's (the failover's alarms live beside the metrics they read; Route 53 is global).
     `ci_egress_ips`: the primary NAT addresses CI's in-VPC runners leave from, admitted to the DR cluster's API.
+    `messaging`: the standby's own topics and queues (`standby_messaging`, built before Observability watches them).
     """
     s = settings
     if not s.dr.standby_compute or standby.network is None:
         raise ValueError(f"{name}: dr.mode is {s.dr.mode!r}; only warm-standby runs a DR cluster")
     vpc = standby.network
     account_id, _, _ = iam.caller(standby)
-    carts = StandbyCarts(f"{name.removesuffix('-mesh')}-carts", s, standby=standby, opts=standby.options())
+    base = name.removesuffix("-mesh")
+    carts = StandbyCarts(f"{base}-carts", s, standby=standby, opts=standby.options())
     mesh = ServiceMesh(
         name,
         standby_settings(s, REGION_AZS[s.dr_region]),
@@ -516,6 +577,7 @@ def warm_standby(
                 standby.key_arns,
                 database,
                 cache=(carts.access, carts.auth),
+                messaging=StandbyQueues(tuple(messaging.topics.values()), tuple(messaging.queues.values())),
             ),
         ),
         deployer_role_arns=deployer_role_arns,
@@ -549,4 +611,4 @@ def warm_standby(
         alarm_topic_arn=alarm_topic_arn,
         opts=opts,
     )
-    return WarmStandby(mesh, carts, failover, published)
+    return WarmStandby(mesh, carts, messaging, failover, published)

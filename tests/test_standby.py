@@ -21,6 +21,7 @@ CASE = "prod-warm-standby"
 MESH = "ecommerce:compute:ServiceMesh"
 STANDBY = "ecommerce:dr:StandbyRegion"
 FAILOVER = "ecommerce:dr:ApiFailover"
+MESSAGING = "ecommerce:dr:StandbyMessaging"
 DR_REGION, PRIMARY_REGION = "us-east-1", "us-east-2"
 
 
@@ -183,13 +184,15 @@ def test_dr_services_reach_the_dr_replicas_under_the_dr_keys(ws: Resources) -> N
             resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
             for arn in resources:
                 service = arn.split(":")[2]
-                if service in ("dynamodb", "secretsmanager"):
+                if service in ("dynamodb", "secretsmanager", "sns", "sqs"):
                     assert arn.split(":")[3] == DR_REGION, f"{p['urn']}: {arn} is not in {DR_REGION}"
                     seen[service] += 1
                 if service == "kms" and arn.split(":")[3] == DR_REGION:
                     assert arn in dr_keys, f"{p['urn']}: {arn} is not a DR key"
                     seen["kms"] += 1
     assert seen["dynamodb"] >= 3 and seen["secretsmanager"] >= 2 and seen["kms"] >= 3, seen
+    # order, payment (order-events) and user-auth (notifications) publish; notification consumes its two queues.
+    assert seen["sns"] >= 3 and seen["sqs"] >= 2, seen
     # The DR mesh must not rewrite the primary OpenSearch domain's policy (its search service has no domain).
     policies = [x["urn"] for x in inside if x["type"] == "aws:opensearch/domainPolicy:DomainPolicy"]
     assert not policies, policies
@@ -239,6 +242,9 @@ def test_no_account_or_region_name_collides_between_the_primary_and_the_standby(
         "aws:acm/certificate:Certificate": "domainName",
         "aws:secretsmanager/secret:Secret": "name",
         "aws:elasticache/replicationGroup:ReplicationGroup": "replicationGroupId",
+        # SNS topic and SQS queue names are unique per account and region (CreateTopic, CreateQueue).
+        "aws:sns/topic:Topic": "name",
+        "aws:sqs/queue:Queue": "name",
     }
     clashes = []
     for typ, field in global_names.items():
@@ -389,12 +395,19 @@ def test_other_modes_hold_no_dr_cluster_and_no_failover_pair(
 ) -> None:
     r = resources(case) if case in ("dev", "prod") else mode_plan(case)
     assert len(r.of_type("eks:index:Cluster")) == 1, [x["urn"] for x in r.of_type("eks:index:Cluster")]
-    for typ in (FAILOVER, "ecommerce:dr:StandbyCarts", "aws:route53/healthCheck:HealthCheck"):
+    for typ in (FAILOVER, "ecommerce:dr:StandbyCarts", MESSAGING, "aws:route53/healthCheck:HealthCheck"):
         assert not r.of_type(typ), [x["urn"] for x in r.of_type(typ)]
     failover = [x["urn"] for x in r.of_type("aws:route53/record:Record") if x["inputs"].get("setIdentifier")]
     assert not failover, failover
     nats = [x["urn"] for x in r.of_type("aws:ec2/natGateway:NatGateway") if "ecommerce-dr-vpc" in x["urn"]]
     assert not nats, f"{case}: the DR VPC has a NAT outside warm standby: {nats}"
+    # Only warm standby runs services in the DR region, so only it has their topics and queues (the alarm topic
+    # Observability keeps in us-east-1 for CloudFront's metrics is not the services').
+    dr_messaging = [
+        x["urn"] for x in (*r.of_type("aws:sns/topic:Topic"), *r.of_type("aws:sqs/queue:Queue"))
+        if region_of(r, x) == DR_REGION and "Observability" not in x["urn"]
+    ]  # fmt: skip
+    assert not dr_messaging, f"{case}: topics or queues in the DR region outside warm standby: {dr_messaging}"
     if case == "prod":
         # Leaving warm standby, the pair's primary becomes the mesh's simple record again (alias, deleted first).
         simple = r.named("ecommerce-mesh-origin", "aws:route53/record:Record")
@@ -445,3 +458,182 @@ def pulumi_output(value: Any) -> Any:
     import pulumi
 
     return pulumi.Output.from_input(value)
+
+
+# -- the standby's own topics and queues -------------------------------------------------------------------------------
+
+
+def dr_messaging(r: Resources) -> list[dict[str, Any]]:
+    found = r.of_type(MESSAGING)
+    assert len(found) == 1, [x["urn"] for x in found]
+    assert STANDBY in found[0]["urn"], f"{found[0]['urn']}: not under the StandbyRegion (the DR provider)"
+    return under(r, found[0]["urn"])
+
+
+def primary_messaging(r: Resources) -> list[dict[str, Any]]:
+    data = r.of_type("ecommerce:data:DataTier")[0]
+    return [x for x in r if x["parent"] == data["urn"] and x["type"].startswith(("aws:sns/", "aws:sqs/"))]
+
+
+def test_standby_messaging_is_the_data_tiers_shape_in_the_dr_region_under_the_dr_messaging_key(
+    ws: Resources,
+) -> None:
+    """Topics, queues, DLQs, queue policies, redrive-allow policies and subscriptions: the same builder as the
+    DataTier's, so the same set of (type, role), each in us-east-1 and encrypted with the DR messaging key."""
+    inside, primary = dr_messaging(ws), primary_messaging(ws)
+    shape = lambda xs, prefix: sorted((x["type"], x["name"].removeprefix(prefix)) for x in xs)  # noqa: E731
+    assert shape(inside, "ecommerce-dr-messaging-") == shape(primary, "ecommerce-data-"), inside
+    assert len([x for x in inside if x["type"] == "aws:sqs/queue:Queue"]) == 4, [x["urn"] for x in inside]
+    key = ws.named("ecommerce-dr-messaging-key", "aws:kms/key:Key")
+    assert region_of(ws, key) == DR_REGION and key["inputs"]["enableKeyRotation"] is True, key["urn"]
+    for x in inside:
+        assert region_of(ws, x) == DR_REGION, f"{x['urn']}: in {region_of(ws, x)}"
+        if x["type"] in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue"):
+            assert x["inputs"]["kmsMasterKeyId"] == key["outputs"]["arn"], (
+                f"{x['urn']}: not the DR messaging key"
+            )
+            assert x["inputs"]["name"].startswith("ecommerce-prod-dr-"), x["urn"]
+            # Queues hold messages until consumed: protected and retained like the primary's (protectData).
+            if x["type"] == "aws:sqs/queue:Queue":
+                assert x["protect"] is True and x["retainOnDelete"] is True, x["urn"]
+    # SNS delivers into the encrypted queues as itself: the key policy must name it (SQS developer guide,
+    # "Amazon SQS key management"), bound to this account.
+    policy = json.loads(key["inputs"]["policy"])
+    sns = next(st for st in policy["Statement"] if st.get("Sid") == "SnsDeliversToEncryptedQueues")
+    why = (
+        "SNS delivers to an encrypted queue only with kms:GenerateDataKey and kms:Decrypt on the queue's key"
+    )
+    assert sns["Principal"] == {"Service": "sns.amazonaws.com"}, f"{key['urn']}: {why}"
+    assert sorted(sns["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"], f"{key['urn']}: {why}"
+    assert sns["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012", key["urn"]
+    alias = ws.named("ecommerce-dr-messaging-key", "aws:kms/alias:Alias")
+    assert alias["inputs"]["name"] == "alias/ecommerce-prod-dr-messaging", alias["urn"]
+
+
+def test_standby_subscriptions_filter_and_redrive_within_the_dr_region(ws: Resources) -> None:
+    """Each DR subscription: a DR topic into a DR queue, the primary's filter policy, undeliverable messages to the
+    queue's own DR DLQ; each DR queue redrives to its DR DLQ after the primary's receive count and admits only its
+    DR topic (aws:SourceArn)."""
+    inside = dr_messaging(ws)
+    of = lambda t: {x["name"]: x for x in inside if x["type"] == t}  # noqa: E731
+    topics, queues = of("aws:sns/topic:Topic"), of("aws:sqs/queue:Queue")
+    subs, policies = of("aws:sns/topicSubscription:TopicSubscription"), of("aws:sqs/queuePolicy:QueuePolicy")
+    topic_arns = {t["outputs"]["arn"] for t in topics.values()}
+    for name, sub in subs.items():
+        i, u = sub["inputs"], sub["urn"]
+        queue, dlq = queues[name], queues[f"{name}-dlq"]
+        primary = ws.named(name.replace("ecommerce-dr-messaging-", "ecommerce-data-"),
+                           "aws:sns/topicSubscription:TopicSubscription")  # fmt: skip
+        assert i["topic"] in topic_arns and i["endpoint"] == queue["outputs"]["arn"], u
+        assert i["filterPolicy"] == primary["inputs"]["filterPolicy"], u
+        assert json.loads(i["redrivePolicy"]) == {"deadLetterTargetArn": dlq["outputs"]["arn"]}, u
+        assert i["rawMessageDelivery"] is True and i["protocol"] == "sqs", u
+        redrive = json.loads(queue["inputs"]["redrivePolicy"])
+        primary_queue = ws.named(primary["name"], "aws:sqs/queue:Queue")
+        assert redrive == {
+            "deadLetterTargetArn": dlq["outputs"]["arn"],
+            "maxReceiveCount": json.loads(primary_queue["inputs"]["redrivePolicy"])["maxReceiveCount"],
+        }, queue["urn"]
+        for q in (queue, dlq):
+            doc = json.loads(policies[q["name"]]["inputs"]["policy"])
+            allow = next(st for st in doc["Statement"] if st["Effect"] == "Allow")
+            assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == i["topic"], policies[q["name"]]["urn"]
+    assert len(subs) == 2, sorted(subs)
+
+
+def test_dr_services_publish_and_consume_the_standbys_topics_and_queues(ws: Resources) -> None:
+    """The DR order service's ConfigMap names the DR order-events topic, the DR notification service's the DR
+    queues; their roles may use those and the DR messaging key, not the primary's."""
+    inside = dr_messaging(ws)
+    topic = next(x for x in inside if x["name"] == "ecommerce-dr-messaging-order-events")
+    queues = {x["name"]: x for x in inside if x["type"] == "aws:sqs/queue:Queue"}
+    key = ws.named("ecommerce-dr-messaging-key", "aws:kms/key:Key")["outputs"]["arn"]
+    primary_key = ws.named("ecommerce-data-messaging-key", "aws:kms/key:Key")["outputs"]["arn"]
+    order = ws.named("ecommerce-dr-mesh-order-config", "kubernetes:core/v1:ConfigMap")
+    assert order["inputs"]["data"]["ORDER_EVENTS_TOPIC_ARN"] == topic["outputs"]["arn"], order["urn"]
+    notification = ws.named("ecommerce-dr-mesh-notification-config", "kubernetes:core/v1:ConfigMap")
+    for role in ("notification-order-events", "notification-requests"):
+        var = f"{role.upper().replace('-', '_')}_QUEUE_URL"
+        want = queues[f"ecommerce-dr-messaging-{role}"]["outputs"]["url"]
+        assert notification["inputs"]["data"][var] == want, notification["urn"]
+    for svc, sid, wanted in (
+        ("order", "PublishOwnTopics", [topic["outputs"]["arn"]]),
+        ("notification", "ConsumeOwnQueues",
+         sorted(q["outputs"]["arn"] for n, q in queues.items() if not n.endswith("-dlq"))),
+    ):  # fmt: skip
+        role_policy = ws.named(f"ecommerce-dr-mesh-svc-{svc}", "aws:iam/rolePolicy:RolePolicy")
+        doc = json.loads(role_policy["inputs"]["policy"])
+        st = next(x for x in doc["Statement"] if x["Sid"] == sid)
+        got = sorted(st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+        assert got == wanted, (role_policy["urn"], got)
+        keys = json.dumps(doc)
+        assert key in keys and primary_key not in keys, (
+            f"{role_policy['urn']}: not (only) the DR messaging key"
+        )
+    # No DR ConfigMap carries a primary topic's ARN or queue's URL (a region-wide outage would take those along).
+    primary = [
+        x["outputs"]["arn" if x["type"] == "aws:sns/topic:Topic" else "url"] for x in primary_messaging(ws)
+        if x["type"] in ("aws:sns/topic:Topic", "aws:sqs/queue:Queue")
+    ]  # fmt: skip
+    assert len(primary) == 6, primary
+    for config in (x for x in under(ws, dr_mesh(ws)["urn"]) if x["type"] == "kubernetes:core/v1:ConfigMap"):
+        leaked = [v for v in (config["inputs"].get("data") or {}).values() if v in primary]
+        assert not leaked, f"{config['urn']}: the primary region's topics/queues {leaked}"
+
+
+def test_standby_contract_without_dr_messaging_gives_no_topics_queues_or_messaging_key() -> None:
+    """`StandbyStores.messaging` None: the DR services publish and consume nothing (no primary-region topic sneaks
+    in), and the messaging key goes with them; a DR set that lacks one of the primary's topics is refused by name."""
+    from components.contracts import TopicAccess
+    from components.standby import StandbyQueues, StandbyStores, standby_contract
+    from tests.mesh_support import fabricated_contract, resolved
+
+    primary = fabricated_contract()
+    order_key = primary["order"].kms_key_arns[0]
+    without = standby_contract(primary, StandbyStores(DR_REGION, {"messaging": order_key}, {}))
+    assert without["order"].publishes == () and without["notification"].consumes == (), without["order"]
+    assert without["order"].kms_key_arns == (), without["order"].kms_key_arns
+    dr_topic = TopicAccess(pulumi_output("arn:aws:sns:us-east-1:123456789012:dr-order-events"),
+                           "ORDER_EVENTS_TOPIC_ARN")  # fmt: skip
+    with pytest.raises(ValueError, match="NOTIFY_QUEUE_URL"):
+        standby_contract(primary, StandbyStores(DR_REGION, {}, {}, messaging=StandbyQueues((dr_topic,), ())))
+    dr_queue = type(primary["notification"].consumes[0])(
+        pulumi_output("https://sqs.us-east-1.amazonaws.com/123456789012/dr-notify"),
+        pulumi_output("arn:aws:sqs:us-east-1:123456789012:dr-notify"),
+        "NOTIFY_QUEUE_URL",
+    )
+    mapped = standby_contract(
+        primary, StandbyStores(DR_REGION, {}, {}, messaging=StandbyQueues((dr_topic,), (dr_queue,)))
+    )
+    assert [resolved(t.arn) for t in mapped["order"].publishes] == [
+        "arn:aws:sns:us-east-1:123456789012:dr-order-events"
+    ]
+    assert [resolved(q.arn) for q in mapped["notification"].consumes] == [
+        "arn:aws:sqs:us-east-1:123456789012:dr-notify"
+    ]
+
+
+def test_standby_queues_dlqs_and_topics_have_the_catalogues_alarms_in_the_dr_region(ws: Resources) -> None:
+    """A message in a standby DLQ, a stuck DR consumer or a failed DR delivery is a real signal once the shop runs
+    there. SQS and SNS publish a queue's and a topic's metrics in its own region, and an alarm notifies a topic of
+    its own region: so the alarms live in us-east-1 and notify the alarm topic there."""
+    from tests.test_observability import coverage_gaps, watched
+
+    inside = {x["urn"] for x in dr_messaging(ws)}
+    kinds = sorted(k for k, _, u in watched(ws.records) if u in inside)
+    assert kinds == ["sns-topic"] * 2 + ["sqs-dlq"] * 2 + ["sqs-queue"] * 2, kinds
+    gaps = [g for g in coverage_gaps(ws.records) if g.split(": no alarm")[0] in inside]
+    assert not gaps, "\n".join(gaps)
+    topics = {
+        t["outputs"]["arn"]: t for t in ws.of_type("aws:sns/topic:Topic") if "Observability" in t["urn"]
+    }
+    alarms = [
+        a for a in ws.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if str((a["inputs"].get("dimensions") or {}).get("QueueName", "")).startswith("ecommerce-prod-dr-")
+        or str((a["inputs"].get("dimensions") or {}).get("TopicName", "")).startswith("ecommerce-prod-dr-")
+    ]  # fmt: skip
+    assert len(alarms) == 6, [a["urn"] for a in alarms]
+    for a in alarms:
+        assert region_of(ws, a) == DR_REGION, f"{a['urn']}: in {region_of(ws, a)}"
+        for arn in (*a["inputs"]["alarmActions"], *a["inputs"]["okActions"]):
+            assert arn in topics and region_of(ws, topics[arn]) == DR_REGION, f"{a['urn']}: notifies {arn}"

@@ -172,16 +172,7 @@ class DataTierBase(pulumi.ComponentResource):
                 )
             ],
             # SNS delivers into the encrypted queues as itself: it needs a data key, for our account's topics only.
-            "messaging": [
-                {
-                    "sid": "SnsDeliversToEncryptedQueues",
-                    "effect": "Allow",
-                    "principals": [{"type": "Service", "identifiers": ["sns.amazonaws.com"]}],
-                    "actions": ["kms:GenerateDataKey*", "kms:Decrypt"],
-                    "resources": ["*"],
-                    "conditions": [iam.condition("StringEquals", "aws:SourceAccount", self._account)],
-                }
-            ],
+            "messaging": [iam.sns_may_use_key(self._account)],
         }
         keys: dict[str, aws.kms.Key] = {}
         for role, description in KEY_ROLES.items():

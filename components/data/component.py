@@ -85,7 +85,8 @@ class DataTier(TablesMixin, AuroraMixin, CacheSearchMixin, MessagingMixin, Ident
         )
         redis, redis_secret = self._redis(keys["cache"], keys["secrets"], keys["logs"])
         domain = self._search(keys["search"], keys["logs"])
-        topics, queues, dlqs = self._messaging(keys["messaging"])
+        messaging = self._messaging(keys["messaging"])
+        topics, queues, dlqs = messaging.topics, messaging.queues, messaging.dlqs
         pool, client, pool_domain = self._identities()
         stripe_secret = self._stripe_secret(keys["secrets"], stripe_api_key)
 

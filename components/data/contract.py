@@ -25,6 +25,7 @@ from components.data.base import (
     USERS_DATABASE,
     DataTierBase,
 )
+from components.data.messaging import queue_env_var, topic_env_var
 
 
 class ContractMixin(DataTierBase):
@@ -50,16 +51,14 @@ class ContractMixin(DataTierBase):
             write=False,
             stream_arn=self.products_stream_arn,
         )
-        order_events = TopicAccess(self.order_events_topic_arn, "ORDER_EVENTS_TOPIC_ARN")
-        notifications = TopicAccess(self.notifications_topic_arn, "NOTIFICATIONS_TOPIC_ARN")
+        order_events = TopicAccess(self.order_events_topic_arn, topic_env_var("order-events"))
+        notifications = TopicAccess(self.notifications_topic_arn, topic_env_var("notifications"))
         order_db = self._database(ORDERS_DATABASE, ORDER_DB_USER)
         users_db = self._database(USERS_DATABASE, USER_AUTH_DB_USER)
         redis_auth = SecretAccess(self.redis_auth_secret_arn, "REDIS_AUTH_SECRET_ARN")
         stripe = SecretAccess(self.stripe_secret_arn, "STRIPE_SECRET_ARN")
         queues = {
-            role: QueueAccess(
-                self.queue_urls[role], self.queue_arns[role], f"{role.upper().replace('-', '_')}_QUEUE_URL"
-            )
+            role: QueueAccess(self.queue_urls[role], self.queue_arns[role], queue_env_var(role))
             for role in self.queue_urls
         }
         return {
