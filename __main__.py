@@ -13,7 +13,7 @@ from components.edge import CdnEdge
 from components.lake import AnalyticsLake, LakeNetwork, LakeSources
 from components.mesh import MeshNetwork, ServiceMesh
 from components.naming import default_tags
-from components.network import EcommerceVpc
+from components.network import EcommerceVpc, guard_availability_zones
 from components.observability import (
     Observability,
     StandbyAlarms,
@@ -36,6 +36,8 @@ aws_provider = aws.Provider(
     default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(settings)),
 )
 platform = pulumi.ResourceOptions(providers={"aws": aws_provider})
+# Before anything else: AZ names map to other zones in each account, and EKS refuses some zone IDs (use1-az3).
+guard_availability_zones(settings, aws_provider)
 
 # GitHub Actions' way in: OIDC trust, the preview/deploy/image-push roles, their permissions boundary and (in one
 # stack) the state backend. Every role created after it carries that boundary: the pipeline may create no other.

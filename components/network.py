@@ -8,6 +8,7 @@ resources, one per rule with a description, so a rule can be added or removed wi
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +16,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from components.config import NetworkSettings
+from components.config import REGION_AZS, NetworkSettings, Settings, SettingsError
+from components.config.dr import standby_network
 from components.naming import az_suffix, tags
 
 COMPONENT = "network"
@@ -25,6 +27,80 @@ CLOUDFRONT_ORIGIN_PREFIX_LIST = "com.amazonaws.global.cloudfront.origin-facing"
 DATABASE_PORTS = {5432: "PostgreSQL (Aurora)", 6379: "Redis (ElastiCache)", 443: "HTTPS (OpenSearch)"}
 #: Interface endpoint services that do not accept a VPC endpoint policy; they get none.
 ENDPOINTS_WITHOUT_POLICY = frozenset({"eks", "eks-auth"})
+
+
+#: Zone IDs, per region, where EKS does not place a cluster's subnets: the cluster's creation fails with
+#: `UnsupportedAvailabilityZoneException`. EKS user guide, "View Amazon EKS networking requirements for VPC and
+#: subnets", "Subnet requirements for clusters": "The subnets can't reside in the following Availability Zones" —
+#: us-east-1 `use1-az3`, us-west-1 `usw1-az2`, ca-central-1 `cac1-az3` (nothing in us-east-2 or us-west-2). The
+#: table names zone IDs, not names: each account maps the names onto the zones its own way (AWS RAM user guide,
+#: "Availability Zone IDs for your AWS resources"), so only the account's own `DescribeAvailabilityZones` tells.
+EKS_UNSUPPORTED_ZONE_IDS: Mapping[str, frozenset[str]] = {
+    "us-east-1": frozenset({"use1-az3"}),
+    "us-west-1": frozenset({"usw1-az2"}),
+    "ca-central-1": frozenset({"cac1-az3"}),
+}
+#: `DescribeAvailabilityZones` filter for Availability Zones only: Local and Wavelength Zones are opt-in, and EKS
+#: takes no cluster subnet there (the pulumi-aws `get_availability_zones` docstring's "Only Availability Zones").
+AZS_ONLY = [aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])]
+
+
+def eks_zone_problems(key: str, region: str, chosen: Sequence[str], zone_ids: Mapping[str, str],
+                      *, defaulted: bool = False) -> list[str]:  # fmt: skip
+    """What is wrong with the AZ names `chosen` (setting `key`) for a VPC whose private subnets carry an EKS
+    cluster, given the account's AZ name -> zone ID mapping in `region`: a name the account does not have, or
+    one that is a zone ID in `EKS_UNSUPPORTED_ZONE_IDS`. Each message says what to choose instead."""
+    refused = EKS_UNSUPPORTED_ZONE_IDS.get(region, frozenset())
+    spare = [n for n, z in sorted(zone_ids.items()) if z not in refused and n not in chosen]
+    fixed = list(chosen)
+    problems: list[str] = []
+    for i, name in enumerate(chosen):
+        zone = zone_ids.get(name)
+        if zone is not None and zone not in refused:
+            continue
+        if zone is None:
+            why = f"is not an Availability Zone of this account in {region} (it has {', '.join(sorted(zone_ids))})"
+        else:
+            why = (f"is zone {zone} in this account, where EKS refuses a cluster's subnets "
+                   "(UnsupportedAvailabilityZoneException; EKS user guide, \"Subnet requirements for clusters\")")  # fmt: skip
+        if spare:
+            fixed[i] = spare.pop(0)
+        unset = f" ({key} is unset: the region's first AZs)" if defaulted else ""
+        problems.append(f"{key}[{i}]: {name!r}{unset} {why}")
+    if problems:
+        usable = [n for n, z in sorted(zone_ids.items()) if z not in refused]
+        problems.append(f"{key}: choose from {', '.join(usable)} (this account's AZs of {region} EKS accepts), "
+                        f"e.g. [{', '.join(fixed)}]")  # fmt: skip
+    return problems
+
+
+def guard_availability_zones(settings: Settings, provider: aws.Provider) -> None:
+    """Stop the program, before any resource is registered, when a VPC that carries (or, in pilot light, will carry
+    at failover) an EKS cluster is set on an AZ whose zone ID EKS refuses in this account.
+
+    `network.availabilityZones` is asked of the primary region and, from pilot light, `dr.availabilityZones` of
+    `drRegion`, both through the stack's provider (its credentials, so its account's mapping) with the call's
+    `region` (pulumi-aws v7): the DR region's provider is built later, after resources this check must precede.
+    A blocking invoke, not an Output: the program waits for the answer, so nothing is registered (and, under
+    `pulumi up`, nothing created) before it; an Output's check would fail only after the engine had started on the
+    resources registered meanwhile.
+    """
+    checks = [("network.availabilityZones", settings.region, settings.network.availability_zones, False)]
+    if settings.dr.standby_network:
+        dr_azs = standby_network(
+            settings.network, settings.dr, REGION_AZS[settings.dr_region]
+        ).availability_zones
+        checks.append(
+            ("dr.availabilityZones", settings.dr_region, dr_azs, not settings.dr.availability_zones)
+        )
+    problems: list[str] = []
+    for key, region, chosen, defaulted in checks:
+        answer = aws.get_availability_zones(filters=AZS_ONLY, region=region,
+                                            opts=pulumi.InvokeOptions(provider=provider))  # fmt: skip
+        zone_ids = dict(zip(answer.names, answer.zone_ids, strict=True))
+        problems += eks_zone_problems(key, region, chosen, zone_ids, defaulted=defaulted)
+    if problems:
+        raise SettingsError(problems, pulumi.get_stack())
 
 
 #: Regional S3 buckets AWS itself serves the nodes from, through presigned URLs or anonymous requests that carry no

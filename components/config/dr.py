@@ -16,6 +16,7 @@ from components.config.data import DataSettings
 from components.config.edge import EdgeSettings
 from components.config.machinery import Stack, in_range, setting
 from components.config.network import NetworkSettings
+from components.config.shared import REGION_AZS
 from k8s.capacity import capacity_problems
 
 #: AWS's four DR strategies, cheapest and slowest first.
@@ -62,6 +63,12 @@ class DrSettings:
     vpc_cidr: str = setting(
         "vpcCidr", "IPv4 CIDR of the DR-region VPC (pilot-light, warm-standby): private, the prefix length of network.vpcCidr, "
         "not overlapping it (the two VPCs must be routable to each other for fail-back copies).", "10.1.0.0/16",
+    )  # fmt: skip
+    availability_zones: tuple[str, ...] = setting(
+        "availabilityZones", "AZ names of the DR-region VPC (pilot-light, warm-standby), one per "
+        "network.availabilityZones entry, in drRegion; empty: the region's first ones (us-east-1a, us-east-1b). "
+        "Names map to different zones per account: the preview stops when one is a zone ID EKS refuses "
+        "(use1-az3 in us-east-1).", (),
     )  # fmt: skip
 
     standby_node_min_size: int = setting(
@@ -114,6 +121,8 @@ class Context(Stack, Protocol):
     """What the DR rules read: this area and the data tier's billing mode."""
 
     @property
+    def dr_region(self) -> str: ...
+    @property
     def dr(self) -> DrSettings: ...
     @property
     def data(self) -> DataSettings: ...
@@ -145,6 +154,7 @@ def dr_rules(s: Context, problems: list[str]) -> None:
     )
     in_range(problems, f"{k}.backupRetentionDays", d.backup_retention_days, *BACKUP_RETENTION_RANGE, " days")
     _vpc_cidr_rules(s, problems)
+    _availability_zone_rules(s, problems)
     _aurora_global_rules(s, problems)
     _standby_rules(s, problems)
 
@@ -233,6 +243,33 @@ def _vpc_cidr_rules(s: Context, problems: list[str]) -> None:
                         "network.vpcCidr, whose subnet plan the DR VPC repeats")  # fmt: skip
 
 
+def _availability_zone_rules(s: Context, problems: list[str]) -> None:
+    """dr.availabilityZones: AZ names of drRegion, distinct, as many as the primary VPC's (the DR VPC repeats its
+    subnet plan, one public and one private subnet per AZ). Which zone ID each name is in this account is asked at
+    preview (`components.network.guard_availability_zones`): the mapping is per account, not a table."""
+    key, d = "dr.availabilityZones", s.dr
+    azs = d.availability_zones
+    if not azs:
+        return
+    if not d.standby_network:
+        problems.append(f"{key}: set with dr.mode {d.mode!r}, which builds no DR VPC; remove it or set dr.mode to "
+                        "pilot-light or warm-standby")  # fmt: skip
+        return
+    wanted = len(s.network.availability_zones)
+    if len(azs) != wanted:
+        problems.append(f"{key}: {list(azs)} has {len(azs)} AZ(s); give exactly {wanted}, one per "
+                        "network.availabilityZones entry (the DR VPC repeats the primary's subnets)")  # fmt: skip
+    if len(set(azs)) != len(azs):
+        problems.append(f"{key}: {list(azs)} lists an AZ twice")
+    region_azs = REGION_AZS.get(s.dr_region)
+    if region_azs is None:
+        return  # drRegion reports itself
+    for i, az in enumerate(azs):
+        if az not in region_azs:
+            problems.append(f"{key}[{i}]: {az!r} is not an AZ of drRegion {s.dr_region}; "
+                            f"allowed: {', '.join(region_azs)}")  # fmt: skip
+
+
 def standby_cluster(cluster: ClusterSettings, dr: DrSettings) -> ClusterSettings:
     """The warm standby's cluster: the primary's (instance type, version, access, images) scaled down.
 
@@ -252,7 +289,8 @@ def standby_cluster(cluster: ClusterSettings, dr: DrSettings) -> ClusterSettings
 
 def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str, ...]) -> NetworkSettings:
     """The DR VPC's settings: the primary's shape (subnets at the same offsets, endpoints, ingress) in `dr.vpcCidr`
-    and the DR region's first AZs; no NAT in pilot light, one NAT in warm standby.
+    and `dr.availabilityZones` (unset: the first of `dr_azs`, the DR region's AZ names, one per primary AZ); no NAT
+    in pilot light, one NAT in warm standby.
 
     No NAT until failover: pilot light runs no compute in the DR region, and a NAT gateway is billed by the hour
     (about $33 a month, idle). Nothing in the VPC needs the internet before the runbook creates the compute; the
@@ -280,7 +318,7 @@ def standby_network(network: NetworkSettings, dr: DrSettings, dr_azs: tuple[str,
             out.append(str(ipaddress.IPv4Network((int(base.network_address) + offset, net.prefixlen))))
         return tuple(out)
 
-    azs = dr_azs[: len(network.availability_zones)]
+    azs = dr.availability_zones or dr_azs[: len(network.availability_zones)]
     return replace(
         network,
         vpc_name=f"{network.vpc_name}-dr",

@@ -47,7 +47,8 @@ class NetworkSettings:
     vpc_cidr: str = setting("vpcCidr", "IPv4 CIDR of the VPC.", "10.0.0.0/16")
     availability_zones: tuple[str, ...] = setting(
         "availabilityZones",
-        "AZs to spread over, one public and one private subnet each.",
+        "AZ names to spread over, one public and one private subnet each. Names map to different zones per "
+        "account: the preview stops when one is a zone ID EKS refuses (use1-az3 in us-east-1).",
         ("us-east-2a", "us-east-2b"),
     )
     public_subnet_cidrs: tuple[str, ...] = setting(

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 
 ENVIRONMENTS = ("dev", "prod")
 
-#: AZ names each supported region offers; the program checks configured AZs against this before asking AWS.
+#: AZ names each supported region offers; the program checks configured AZs against this before asking AWS. Names
+#: only: which physical zone (zone ID) a name is differs per account, so the zone IDs are asked of the account at
+#: preview (`components.network.guard_availability_zones`), never tabled here.
 REGION_AZS: Mapping[str, tuple[str, ...]] = {
     "us-east-1": ("us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"),
     "us-east-2": ("us-east-2a", "us-east-2b", "us-east-2c"),

@@ -109,6 +109,10 @@ def preview_statements(
     eks_cluster = cluster_name(environment)
     return [
         iam.allow(PREVIEW_READ_ACTIONS, iam_arns, sid="ReadIamDocuments"),
+        # The program's Availability-Zone guard looks the zones up at every preview (components/network.py); the
+        # action takes no resource-level permission (Service Authorization Reference, Amazon EC2), so "*". Named here
+        # rather than trusted to ViewOnlyAccess, whose action list AWS edits.
+        iam.allow(["ec2:DescribeAvailabilityZones"], ["*"], sid="ReadAvailabilityZones"),
         iam.allow(
             ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"],
             [pulumi.Output.format("arn:{0}:kms:*:{1}:key/*", partition, account_id)],

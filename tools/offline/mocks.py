@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -21,12 +21,19 @@ ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 DEFAULT_REGION = "us-east-2"
 
-#: Region -> AZ names AWS reports for it (state "available").
-AZS = {
-    "us-east-1": ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1e", "us-east-1f"],
-    "us-east-2": ["us-east-2a", "us-east-2b", "us-east-2c"],
-    "us-west-2": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"],
-}
+#: Region -> AZ name -> zone ID in the mock account (state "available"). AWS maps names onto the physical zones
+#: (zone IDs, the same in every account) independently per account (AWS RAM user guide, "Availability Zone IDs for
+#: your AWS resources"), so this is one account's draw, not a rule: us-east-1e is use1-az3 here, the zone EKS
+#: refuses for a cluster's subnets. Tests pass another account's mapping to `PlatformMocks(zone_ids=...)`.
+ZONE_IDS: dict[str, dict[str, str]] = {
+    "us-east-1": {"us-east-1a": "use1-az6", "us-east-1b": "use1-az1", "us-east-1c": "use1-az2",
+                  "us-east-1d": "use1-az4", "us-east-1e": "use1-az3", "us-east-1f": "use1-az5"},
+    "us-east-2": {"us-east-2a": "use2-az1", "us-east-2b": "use2-az2", "us-east-2c": "use2-az3"},
+    "us-west-2": {"us-west-2a": "usw2-az2", "us-west-2b": "usw2-az1", "us-west-2c": "usw2-az3",
+                  "us-west-2d": "usw2-az4"},
+}  # fmt: skip
+#: The `DescribeAvailabilityZones` filters the mock answers (EC2 API reference names).
+ROW_FILTERS = ("zone-name", "zone-id", "region-name", "zone-type", "state", "opt-in-status")
 #: Managed prefix lists by name (the ids AWS gives them in us-east-2).
 PREFIX_LISTS = {
     "com.amazonaws.global.cloudfront.origin-facing": "pl-b6a144df",
@@ -557,9 +564,11 @@ class UnmockedInvokeError(LookupError):
 class PlatformMocks(pulumi.runtime.Mocks):
     """Answers like AWS for the resource and invoke types this program uses."""
 
-    def __init__(self) -> None:
+    def __init__(self, zone_ids: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        """:param zone_ids: region -> AZ name -> zone ID of the account to answer for (default `ZONE_IDS`)."""
         #: provider reference (`urn::id`) -> (region, default tags), learned as providers register.
         self.providers: dict[str, tuple[str, dict[str, str]]] = {}
+        self.zone_ids = ZONE_IDS if zone_ids is None else zone_ids
 
     # -- helpers ---------------------------------------------------------------------------------------------
     def _provider_of(self, ref: str | None) -> tuple[str, dict[str, str]]:
@@ -644,9 +653,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return {"name": region, "region": region, "endpoint": f"ec2.{region}.amazonaws.com",
                     "description": region, "id": region}, []  # fmt: skip
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            names = AZS.get(region, [])
-            return {"names": names, "zoneIds": [f"{region[:3]}{region.split('-')[-1]}-az{i + 1}" for i in
-                                                range(len(names))], "id": region, "state": "available"}, []  # fmt: skip
+            return self._availability_zones(a, region), []
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return render_policy_document(a), []
         if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
@@ -677,6 +684,28 @@ class PlatformMocks(pulumi.runtime.Mocks):
         raise UnmockedInvokeError(
             f"the offline mocks do not answer invoke {token}; teach tools/offline/mocks.py"
         )
+
+    def _availability_zones(self, a: dict[str, Any], region: str) -> dict[str, Any]:
+        """`DescribeAvailabilityZones` as the provider's data source reads it: `state` and the `filter` blocks go
+        to EC2, the answer is sorted by name with `names`/`zoneIds` parallel, then `excludeNames`/`excludeZoneIds`
+        drop entries (terraform-provider-aws, internal/service/ec2/ec2_availability_zones_data_source.go). Every
+        mock zone is an available `availability-zone` whose opt-in status is `opt-in-not-required`."""
+        rows = [
+            {"zone-name": n, "zone-id": z, "region-name": region, "zone-type": "availability-zone",
+             "state": "available", "opt-in-status": "opt-in-not-required"}
+            for n, z in sorted(self.zone_ids.get(region, {}).items())
+        ]  # fmt: skip
+        wanted = [{"name": "state", "values": [a["state"]]}] if a.get("state") else []
+        for f in [*wanted, *(a.get("filters") or [])]:
+            if f["name"] not in ROW_FILTERS:
+                raise UnmockedInvokeError(
+                    f"the offline mocks do not filter AZs by {f['name']!r}; teach mocks.py"
+                )
+            rows = [r for r in rows if r[f["name"]] in f["values"]]
+        rows = [r for r in rows if r["zone-name"] not in (a.get("excludeNames") or [])
+                and r["zone-id"] not in (a.get("excludeZoneIds") or [])]  # fmt: skip
+        return {"names": [r["zone-name"] for r in rows], "zoneIds": [r["zone-id"] for r in rows], "id": region,
+                "groupNames": [region] if rows else [], "region": region}  # fmt: skip
 
 
 class _Default(dict[str, Any]):
