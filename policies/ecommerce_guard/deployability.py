@@ -650,6 +650,43 @@ def _image_published(stack: Stack, ctx: Context) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# 7. provider-conflicting-arguments
+
+#: Arguments the AWS provider's schema declares `ConflictsWith` each other, per resource type the program creates
+#: (terraform-provider-aws internal/service/rds/cluster.go: manage_master_user_password, master_password and
+#: master_password_wo; internal/service/elasticache/replication_group.go: auth_token and user_group_ids). At most
+#: one argument of each group may be set.
+CONFLICTING_ARGUMENTS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "aws:rds/cluster:Cluster": (("masterPassword", "masterPasswordWo", "manageMasterUserPassword"),),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (("authToken", "userGroupIds"),),
+}
+
+
+def _is_set(res: Res, prop: str) -> bool:
+    """Set in the program, whatever the value: the SDK drops None, so a present key (an explicit false, an empty
+    list, a secret or a value unknown until apply included) is one the provider's ConflictsWith check sees."""
+    return isinstance(res.props, dict) and prop in res.props and res.props[prop] is not None
+
+
+def _conflicting_arguments(stack: Stack, ctx: Context) -> None:
+    for type_, groups in CONFLICTING_ARGUMENTS.items():
+        for res in stack.of_type(type_):
+            for group in groups:
+                both = [prop for prop in group if _is_set(res, prop)]
+                if len(both) < 2:
+                    continue
+                ctx.violation(
+                    res,
+                    both[-1],
+                    # Names only: a password's value never goes into a finding.
+                    Raw(f"set together with {', '.join(both[:-1])}"),
+                    f"the AWS provider declares {' and '.join(group)} ConflictsWith each other and counts an "
+                    "explicit false or empty value as set (hashicorp/terraform-provider-aws #32002), so `pulumi up` "
+                    f"fails at the provider's check: leave out all but one (pass None, not False).",
+                )
+
+
+# ----------------------------------------------------------------------------------------------------------------
 
 POLICIES = [
     stack_policy(
@@ -713,5 +750,17 @@ POLICIES = [
         MANDATORY,
         [],
         _image_published,
+    ),
+    stack_policy(
+        "provider-conflicting-arguments",
+        "No resource sets two arguments the AWS provider declares ConflictsWith each other, not even one of them "
+        "as false or empty: aws.rds.Cluster manageMasterUserPassword, masterPassword and masterPasswordWo "
+        "(terraform-provider-aws internal/service/rds/cluster.go; an explicit false counts as set, "
+        "hashicorp/terraform-provider-aws #32002); aws.elasticache.ReplicationGroup authToken and userGroupIds "
+        "(internal/service/elasticache/replication_group.go). The provider refuses the configuration at `pulumi "
+        "up`/`preview` against the real provider; the mocks accept it.",
+        MANDATORY,
+        [],
+        _conflicting_arguments,
     ),
 ]
