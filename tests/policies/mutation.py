@@ -1119,6 +1119,15 @@ MUTANTS: list[Mutant] = [
         "provider-conflicting-arguments",
     ),
     Mutant(
+        "global-cluster-engine-with-source",
+        "deployability",
+        "the global database names its engine beside the source cluster it is made from (ConflictsWith engine)",
+        "aws:rds/globalCluster:GlobalCluster",
+        "aurora-global",
+        _set("engine", value="aurora-postgresql"),
+        "provider-conflicting-arguments",
+    ),
+    Mutant(
         "redis-auth-token-with-user-group",
         "deployability",
         "the carts cache gets a user group beside its AUTH token (ConflictsWith auth_token)",

@@ -757,6 +757,71 @@ CONFLICT_CASES = [
     ),
     Case(
         "provider-conflicting-arguments",
+        "a global database made from an existing cluster names no engine (the source's)",
+        [
+            P,
+            R(
+                "aws:rds/globalCluster:GlobalCluster",
+                "global",
+                {
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                    "engine": "aurora-postgresql",
+                    "forceDestroy": True,
+                },
+            ),
+        ],
+        True,
+        "engine",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "a global database from an existing cluster, engine left out",
+        [
+            P,
+            R(
+                "aws:rds/globalCluster:GlobalCluster",
+                "global",
+                {
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                    "forceDestroy": True,
+                },
+            ),
+        ],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "the engine the provider fills into the state (Optional+Computed) is not the program's: inputs are judged",
+        [
+            P,
+            R(
+                "aws:rds/globalCluster:GlobalCluster",
+                "global",
+                {
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                    "forceDestroy": True,
+                },
+                outputs={
+                    "engine": "aurora-postgresql",
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                },
+            ),
+        ],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "a cluster restored from a snapshot cannot join a global database in the same operation",
+        [P, aurora(snapshotIdentifier="snap-1", globalClusterIdentifier="ecommerce-prod-aurora-global")],
+        True,
+        "globalClusterIdentifier",
+    ),
+    Case(
+        "provider-conflicting-arguments",
         "Redis AUTH token with a user group",
         [P, redis(authToken=SECRET, userGroupIds=["ecommerce-carts"])],
         True,
