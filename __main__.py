@@ -308,6 +308,8 @@ if standby is not None and dr is not None:
             "replicaBuckets": dr.replica_bucket_names,
             "replicaTableArns": dr.replica_table_arns,
             "replicationRoleArn": dr.replication_role_arn,
+            # the one-time Batch Replication of the objects written before DR (docs/disaster-recovery.md)
+            "batchReplicationRoleArn": dr.batch_replication_role_arn,
             "backupVault": dr.backup_vault_name,
             "keyArns": standby.key_arns,
             "vpcId": standby.network.vpc_id if standby.network else None,

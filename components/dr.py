@@ -229,6 +229,7 @@ class DisasterRecovery(pulumi.ComponentResource):
     source_bucket_names: dict[str, pulumi.Input[str]]
     replicated_table_names: dict[str, pulumi.Input[str]]
     replication_role_arn: pulumi.Output[str]
+    batch_replication_role_arn: pulumi.Output[str]
     backup_vault_name: pulumi.Output[str] | None
     primary_backup_vault_name: pulumi.Output[str] | None
     aurora_global: AuroraGlobal | None
@@ -264,6 +265,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         replicas = self._replica_buckets(keys["objects"])
         role = self._replication_role(keys["objects"], replicas)
         self._bucket_replication(role, keys["objects"], replicas)
+        batch_role = self._batch_replication_role()
         self._registry_replication(keys["images"])
         tables = self._table_replicas(keys["tables"]) if self._dr.live_table_replicas else {}
         vaults = self._aurora_copies(keys["backups"]) if sources.aurora_cluster_arn is not None else None
@@ -276,6 +278,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.source_bucket_names = {b.role: b.name for b in sources.buckets}
         self.replicated_table_names = {t.role: t.name for t in sources.tables if t.role in tables}
         self.replication_role_arn = role.arn
+        self.batch_replication_role_arn = batch_role.arn
         self.backup_vault_name = vaults[0].name if vaults is not None else None
         self.primary_backup_vault_name = vaults[1].name if vaults is not None else None
         self.register_outputs(
@@ -286,6 +289,7 @@ class DisasterRecovery(pulumi.ComponentResource):
                 "replica_bucket_names": self.replica_bucket_names,
                 "replica_table_arns": self.replica_table_arns,
                 "replication_role_arn": self.replication_role_arn,
+                "batch_replication_role_arn": self.batch_replication_role_arn,
                 "backup_vault_name": self.backup_vault_name,
                 "aurora_secondary_cluster_identifier": (
                     self.aurora_global.secondary_cluster_identifier if self.aurora_global else None
@@ -441,6 +445,47 @@ class DisasterRecovery(pulumi.ComponentResource):
                 ),
             )
 
+    def _batch_replication_role(self) -> aws.iam.Role:
+        """The role S3 Batch Operations assumes for the one-time Batch Replication of what the buckets held before
+        their replication configuration (docs/disaster-recovery.md, "Turning DR on").
+
+        Live replication "doesn't replicate any objects that already existed in your source bucket before you
+        created a replication configuration" (S3 User Guide, "Replicating existing objects with Batch
+        Replication"): a populated site or lake would leave its replica, CloudFront's failover origin included,
+        incomplete. The permissions are those of the S3 User Guide's "Configuring an IAM role for S3 Batch
+        Replication" for a manifest S3 generates from the replication configuration and does not store, with no
+        completion report: a job re-run with the same filter (replication status NONE or FAILED) picks up what
+        failed, so neither needs a bucket to write to. The objects are copied by the replication role; this one
+        only starts replication of each object (s3:InitiateReplication) and lists the bucket through an inventory
+        configuration the manifest generator adds (s3:PutInventoryConfiguration).
+        """
+        name = f"{self._name}-s3-batch-replication"
+        role = aws.iam.Role(
+            name,
+            name=f"{self._base}-dr-s3-batch-replication",
+            description="S3 Batch Replication of the objects the data buckets held before DR was turned on",
+            # Only S3 Batch Operations assumes it (S3 User Guide, "Granting permissions for Batch Operations").
+            assume_role_policy=iam.policy_json(self, [{
+                "effect": "Allow", "actions": ["sts:AssumeRole"],
+                "principals": [{"type": "Service", "identifiers": ["batchoperations.s3.amazonaws.com"]}],
+            }]),
+            tags=tags(COMPONENT, name),
+            opts=self._child,
+        )  # fmt: skip
+        sources = list(self._sources.buckets)
+        aws.iam.RolePolicy(
+            name,
+            role=role.id,
+            policy=iam.policy_json(self, [
+                iam.allow(["s3:InitiateReplication"], [pulumi.Output.concat(s.arn, "/*") for s in sources],
+                          sid="InitiateReplicationOfSourceObjects"),
+                iam.allow(["s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration"],
+                          [s.arn for s in sources], sid="GenerateManifestFromReplicationConfiguration"),
+            ]),
+            opts=self._child,
+        )  # fmt: skip
+        return role
+
     # -- ECR -----------------------------------------------------------------------------------------------------------
     def _registry_replication(self, key: aws.kms.Key) -> None:
         """Replicate the service repositories to the DR region, into repositories encrypted with the DR key.
@@ -579,7 +624,7 @@ class DisasterRecovery(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-backup",
             name=f"{base}-dr-backup",
-            description="AWS Backup snapshots Aurora and copies it to the DR region",
+            description="AWS Backup snapshots Aurora, copies it to the DR region and restores it from there",
             # No aws:SourceAccount condition: AWS Backup's default service role trusts the service without one, and
             # its docs do not say it sends the key when it assumes the role (a condition it omits would deny).
             assume_role_policy=iam.policy_json(
@@ -602,6 +647,20 @@ class DisasterRecovery(pulumi.ComponentResource):
             role=role.name,
             policy_arn=pulumi.Output.format(
                 "arn:{0}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", self._partition
+            ),
+            opts=self._child,
+        )
+        # The runbook restores the DR copy with this role (`start-restore-job --iam-role-arn`), and the backup policy
+        # grants no restore: AWSBackupServiceRolePolicyForRestores does (AWS managed policy reference:
+        # rds:RestoreDBClusterFromSnapshot, the subnet and security-group reads, and KMS through RDS only —
+        # kms:Decrypt/Encrypt/GenerateDataKey*/ReEncrypt* with kms:ViaService rds.*, kms:CreateGrant for AWS
+        # resources, kms:DescribeKey). The DR keys' policies delegate to IAM (AccountAdministersKeyThroughIam), so
+        # that grant covers the copy's key and the key of the restored cluster; nothing narrower to add.
+        aws.iam.RolePolicyAttachment(
+            f"{self._name}-backup-restores",
+            role=role.name,
+            policy_arn=pulumi.Output.format(
+                "arn:{0}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores", self._partition
             ),
             opts=self._child,
         )

@@ -596,6 +596,9 @@ MANAGED_POLICY_SERVICES: dict[str, set[str]] = {
     # What the DR Aurora copy uses of it (snapshot, copy across regions, grants on the keys); its other services
     # (EFS, FSx, Storage Gateway...) stay outside the boundary, unused.
     "AWSBackupServiceRolePolicyForBackup": {"rds", "kms", "backup"},
+    # What the runbook's Aurora restore from the DR vault uses of it (the restore, the subnet and security-group
+    # reads, KMS through RDS); its other services stay outside the boundary, unused.
+    "AWSBackupServiceRolePolicyForRestores": {"rds", "kms", "ec2"},
 }
 
 

@@ -783,3 +783,185 @@ def test_warm_standby_plan_holds_one_secondary_instance_and_the_dr_services_use_
     assert any(
         resource_id in p["inputs"]["policy"] and "rds-db:connect" in p["inputs"]["policy"] for p in policies
     ), "a DR service role may connect to the secondary by its own resource id"
+
+
+# -- turning DR on: S3 Batch Replication of what the buckets held before; the Aurora restore --------------------------
+
+
+def _policy_of(r: Resources, name: str) -> list[dict[str, Any]]:
+    statements = json.loads(one(r, "aws:iam/rolePolicy:RolePolicy", name)["inputs"]["policy"])["Statement"]
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_batch_replication_role_trusts_only_s3_batch_operations(
+    resources: Callable[[str], Resources],
+) -> None:
+    """S3 User Guide, "Granting permissions for Batch Operations": the role's trust names the service principal
+    batchoperations.s3.amazonaws.com (live replication's s3.amazonaws.com cannot run a Batch Operations job)."""
+    r = resources("prod")
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-s3-batch-replication")
+    (trust,) = json.loads(role["inputs"]["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "batchoperations.s3.amazonaws.com"}, role["urn"]
+    assert _listed(trust["Action"]) == ["sts:AssumeRole"] and trust["Effect"] == "Allow", role["urn"]
+    assert role["inputs"]["name"] == "ecommerce-prod-dr-s3-batch-replication", role["urn"]
+    boundary = one(r, "aws:iam/policy:Policy", "ecommerce-delivery-boundary")["outputs"]["arn"]
+    assert role["inputs"].get("permissionsBoundary") == boundary, f"{role['urn']} must carry the boundary"
+
+
+def test_batch_replication_role_has_exactly_the_user_guides_generated_manifest_permissions(
+    resources: Callable[[str], Resources],
+) -> None:
+    """S3 User Guide, "Configuring an IAM role for S3 Batch Replication" (S3-generated manifest): s3:InitiateReplication
+    on the source objects, s3:GetReplicationConfiguration and s3:PutInventoryConfiguration on the source buckets —
+    and nothing to write: the manifest is not stored and the job writes no completion report, so no s3:PutObject."""
+    r = resources("prod")
+    sources = [
+        one(r, "aws:s3/bucket:Bucket", n)["outputs"]["arn"]
+        for n in ("ecommerce-edge-site", "ecommerce-lake-bucket")
+    ]
+    statements = _policy_of(r, "ecommerce-dr-s3-batch-replication")
+    urn = one(r, "aws:iam/rolePolicy:RolePolicy", "ecommerce-dr-s3-batch-replication")["urn"]
+    granted = {(a, res) for st in statements if st["Effect"] == "Allow"
+               for a in _listed(st["Action"]) for res in _listed(st["Resource"])}  # fmt: skip
+    expected = {("s3:InitiateReplication", f"{s}/*") for s in sources} | {
+        (a, s) for s in sources for a in ("s3:GetReplicationConfiguration", "s3:PutInventoryConfiguration")
+    }
+    assert granted == expected, f"{urn}: {sorted(granted ^ expected)}"
+    assert all(st["Effect"] == "Allow" and "Condition" not in st for st in statements), urn
+
+
+def test_batch_replication_role_is_in_the_dr_output(plan: Callable[[str], dict[str, Any]]) -> None:
+    prod = plan("prod")
+    role = Resources(prod["resources"]).named("ecommerce-dr-s3-batch-replication", "aws:iam/role:Role")
+    assert prod["outputs"]["dr"]["batchReplicationRoleArn"] == role["outputs"]["arn"], role["urn"]
+
+
+def _bash_blocks(section: str) -> list[str]:
+    import re
+
+    return [b.replace("\\\n", " ") for b in re.findall(r"```bash\n(.*?)```", section, re.S)]
+
+
+def _runbook_section(title: str) -> str:
+    import re
+
+    text = (ROOT / "docs" / "disaster-recovery.md").read_text()
+    found = re.search(rf"\n### {re.escape(title)}.*?(?=\n### )", text, re.S)
+    assert found, f"docs/disaster-recovery.md has no step {title!r}"
+    return found.group(0)
+
+
+def _resolve(text: str, prod: dict[str, Any]) -> str:
+    """The runbook's shell values for the prod plan: the account, and `pulumi stack output X -s prod`."""
+    import re
+
+    from tools.offline.mocks import ACCOUNT_ID
+
+    text = re.sub(
+        r"\$\(pulumi stack output (\w+) -s prod\)", lambda m: str(prod["outputs"][m.group(1)]), text
+    )
+    return text.replace('"$ACCOUNT"', ACCOUNT_ID).replace("$ACCOUNT", ACCOUNT_ID)
+
+
+def test_the_runbook_backfills_every_replicated_bucket_before_step_0(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    """S3 User Guide: live replication "doesn't replicate any objects that already existed in your source bucket
+    before you created a replication configuration": the runbook's "Turning DR on" runs one S3ReplicateObject job
+    per replicated bucket (a manifest generated from the replication configuration, EligibleForReplication, status
+    NONE or FAILED) with the plan's batch role — JSON shapes of the S3 Control CreateJob API."""
+    import shlex
+
+    text = (ROOT / "docs" / "disaster-recovery.md").read_text()
+    assert text.index("### Turning DR on") < text.index("### 0. Check replication"), (
+        "the backfill comes first"
+    )
+    prod = plan("prod")
+    r = Resources(prod["resources"])
+    (block,) = [b for b in _bash_blocks(_runbook_section("Turning DR on")) if "create-job" in b]
+    block = _resolve(block, prod)
+    role_line = next(line for line in block.splitlines() if line.startswith("ROLE="))
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-s3-batch-replication")
+    assert role_line.split()[0] == f"ROLE={role['outputs']['arn']}", role_line
+    loop = next(line for line in block.splitlines() if line.startswith("for BUCKET in"))
+    buckets = set(shlex.split(loop.removeprefix("for BUCKET in").split(";")[0]))
+    sources = {
+        c["inputs"]["bucket"] for c in r.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    }
+    assert buckets == sources and len(sources) == 2, f"backfilled {buckets}, replicated {sources}"
+    command = block[block.index("aws s3control create-job") :].split(')")')[0]
+    args = shlex.split(command.replace("$BUCKET", "SOURCE").replace('"$ROLE"', role["outputs"]["arn"]))
+    flag = {args[i]: args[i + 1] for i in range(len(args) - 1) if args[i].startswith("--")}
+    assert "--no-confirmation-required" in args and flag["--region"] == "us-east-2", command
+    assert json.loads(flag["--operation"]) == {"S3ReplicateObject": {}}, command
+    assert json.loads(flag["--report"]) == {"Enabled": False}, command
+    assert flag["--role-arn"] == role["outputs"]["arn"] and int(flag["--priority"]) >= 0, command
+    generator = json.loads(flag["--manifest-generator"])["S3JobManifestGenerator"]
+    assert (
+        generator["SourceBucket"] == "arn:aws:s3:::SOURCE" and generator["EnableManifestOutput"] is False
+    ), generator
+    assert generator["Filter"]["EligibleForReplication"] is True, generator
+    assert set(generator["Filter"]["ObjectReplicationStatuses"]) == {"NONE", "FAILED"}, generator
+    # The weekly check counts both sides of each pair.
+    weekly = _resolve(_runbook_section("0. Check replication before you need it (weekly)"), prod)
+    for name in dr_replica_names(r):
+        assert name in weekly, f"the weekly count does not look at {name}"
+
+
+def dr_replica_names(r: Resources) -> list[str]:
+    return [one(r, "aws:s3/bucket:Bucket", f"ecommerce-dr-{role}-replica")["inputs"]["bucket"]
+            for role in ("site", "lake")]  # fmt: skip
+
+
+def test_the_backup_role_can_restore_the_dr_copy(resources: Callable[[str], Resources]) -> None:
+    """AWS managed-policy reference: AWSBackupServiceRolePolicyForBackup grants no restore;
+    AWSBackupServiceRolePolicyForRestores does (rds:RestoreDBClusterFromSnapshot; KMS through rds.* and grants for
+    AWS resources). That KMS grant reaches the DR keys only because their key policies delegate to IAM."""
+    r = resources("prod")
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-backup")
+    attached = {a["inputs"]["policyArn"].rsplit("/", 1)[1]
+                for a in r.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                if a["inputs"]["role"] == role["outputs"]["name"]}  # fmt: skip
+    assert attached == {"AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"}, (
+        f"{role['urn']}: {attached}"
+    )
+    for key_name in ("ecommerce-dr-backups-key", "ecommerce-dr-databases-key"):
+        key = one(r, "aws:kms/key:Key", key_name)
+        root = [st for st in json.loads(key["inputs"]["policy"])["Statement"]
+                if st.get("Principal") == {"AWS": "arn:aws:iam::123456789012:root"}]  # fmt: skip
+        assert root and _listed(root[0]["Action"]) == ["kms:*"], (
+            f"{key['urn']}: IAM policies could not grant it"
+        )
+
+
+def test_the_runbook_restores_aurora_with_the_restoring_role_and_us_east_1s_own_settings(
+    plan: Callable[[str], dict[str, Any]],
+) -> None:
+    """AWS Backup, "Restoring an Amazon Aurora cluster": StartRestoreJob with ResourceType Aurora, the role that
+    may restore, RestoreDBClusterFromSnapshot metadata (DBClusterIdentifier and Engine required); the restore names
+    us-east-1's subnet group, security group and DR key instead of the backed-up us-east-2 ones."""
+    prod = plan("prod")
+    r = Resources(prod["resources"])
+    step = _resolve(_runbook_section("4. Aurora and the secrets in us-east-1"), prod)
+    (block,) = [b for b in _bash_blocks(step) if "start-restore-job" in b]
+    start = block[block.index("aws backup start-restore-job") :]
+    assert "--resource-type Aurora" in start and "--metadata file://restore.json" in start, start
+    role = one(r, "aws:iam/role:Role", "ecommerce-dr-backup")
+    assert f"--iam-role-arn {role['outputs']['arn']}" in start, start
+    vault = one(r, "aws:backup/vault:Vault", "ecommerce-dr-backups")["inputs"]["name"]
+    assert f"VAULT={vault}" in block and "--by-resource-type Aurora" in block, block
+    metadata = block[block.index("jq -n") : block.index("> restore.json")]
+    for key in ("DBClusterIdentifier", "Engine: \"aurora-postgresql\"", "EngineVersion", "DBSubnetGroupName",
+                "VpcSecurityGroupIds", "KmsKeyId", "EnableIAMDatabaseAuthentication"):  # fmt: skip
+        assert key in metadata, f"restore metadata lacks {key}: {metadata}"
+    assert "AvailabilityZones" not in metadata and "DBClusterParameterGroupName" not in metadata, metadata
+    assert "ecommerce-dr-vpc-database-sg" in block and ".keyArns.databases // .keyArns.backups" in block, (
+        block
+    )
+    assert "create-db-instance" in block[block.index("start-restore-job") :], (
+        "AWS Backup restores no instance"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import pulumi
 import pulumi_aws as aws
@@ -17,8 +17,15 @@ from components.contracts import (
 )
 from components.naming import stateful, tags
 
-if TYPE_CHECKING:
-    from components.dr import StandbyRegion
+
+class SecretReplicaRegion(Protocol):
+    """What the builders read of the DR region (`components.dr.StandbyRegion`): its name and its keys. A protocol,
+    not an import: components.dr imports the Aurora builders' windows and parameters (components.dr_aurora), so
+    naming StandbyRegion here would tie the two packages into an import cycle."""
+
+    dr_region: str
+    key_arns: dict[str, pulumi.Output[str]]
+
 
 COMPONENT = "data"
 #: Inputs Application Auto Scaling changes behind Pulumi's back in provisioned mode: the table's capacities and every
@@ -119,7 +126,7 @@ class DataTierBase(pulumi.ComponentResource):
     _subnets: list[pulumi.Input[str]]
     _sg: pulumi.Input[str]
     _search_prerequisites: list[pulumi.Resource]
-    _standby: StandbyRegion | None
+    _standby: SecretReplicaRegion | None
     _account: pulumi.Output[str]
     _partition: pulumi.Output[str]
     _region: pulumi.Output[str]

@@ -4,7 +4,8 @@ Mocks answer whatever is asked, so none of these mistakes fails a test or an off
 Kubernetes provider's await logic) refuses them only when `pulumi up` runs, often after a long timeout. Each rule
 names the AWS or Pulumi source of its fact in its description.
 
-All of them are stack rules: whether something exists *before* a resource is created is a question about the
+All of them but `provider-conflicting-arguments` (a resource rule: it judges the program's inputs) are stack
+rules: whether something exists *before* a resource is created is a question about the
 resource's dependencies (what the engine creates first), which only `AnalyzeStack` sees. In a real preview the
 values a rule needs are often known already (account id, partition and region come from invokes; names and
 service names are literals), and a value that is not known yet is skipped, never guessed.
@@ -33,6 +34,7 @@ from .common import (
     is_true,
     num,
     parse_json,
+    resource_policy,
     stack_policy,
     statements,
 )
@@ -650,6 +652,49 @@ def _image_published(stack: Stack, ctx: Context) -> None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
+# 7. provider-conflicting-arguments
+
+#: Arguments the AWS provider's schema declares `ConflictsWith` each other, per resource type the program creates
+#: (terraform-provider-aws internal/service/rds/cluster.go: manage_master_user_password, master_password and
+#: master_password_wo, and snapshot_identifier with global_cluster_identifier; rds/global_cluster.go:
+#: source_db_cluster_identifier with engine; internal/service/elasticache/replication_group.go: auth_token and
+#: user_group_ids). At most one argument of each group may be set.
+CONFLICTING_ARGUMENTS: Final[dict[str, tuple[tuple[str, ...], ...]]] = {
+    "aws:rds/cluster:Cluster": (
+        ("masterPassword", "masterPasswordWo", "manageMasterUserPassword"),
+        ("snapshotIdentifier", "globalClusterIdentifier"),
+    ),
+    "aws:rds/globalCluster:GlobalCluster": (("sourceDbClusterIdentifier", "engine"),),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (("authToken", "userGroupIds"),),
+}
+
+
+def _is_set(res: Res, prop: str) -> bool:
+    """Set in the program, whatever the value: the SDK drops None, so a present key (an explicit false, an empty
+    list, a secret or a value unknown until apply included) is one the provider's ConflictsWith check sees."""
+    return isinstance(res.props, dict) and prop in res.props and res.props[prop] is not None
+
+
+def _conflicting_arguments(res: Res, ctx: Context) -> None:
+    # A resource rule: its props are the program's inputs, what the provider's ConflictsWith judges. A stack rule
+    # would see the state's outputs, where an Optional+Computed argument (GlobalCluster's engine) is filled in by
+    # the provider itself.
+    for group in CONFLICTING_ARGUMENTS.get(res.type, ()):
+        both = [prop for prop in group if _is_set(res, prop)]
+        if len(both) < 2:
+            continue
+        ctx.violation(
+            res,
+            both[-1],
+            # Names only: a password's value never goes into a finding.
+            Raw(f"set together with {', '.join(both[:-1])}"),
+            f"the AWS provider declares {' and '.join(group)} ConflictsWith each other and counts an "
+            "explicit false or empty value as set (hashicorp/terraform-provider-aws #32002), so `pulumi up` "
+            "fails at the provider's check: leave out all but one (pass None, not False).",
+        )
+
+
+# ----------------------------------------------------------------------------------------------------------------
 
 POLICIES = [
     stack_policy(
@@ -713,5 +758,20 @@ POLICIES = [
         MANDATORY,
         [],
         _image_published,
+    ),
+    resource_policy(
+        "provider-conflicting-arguments",
+        "No resource sets two arguments the AWS provider declares ConflictsWith each other, not even one of them "
+        "as false or empty: aws.rds.Cluster manageMasterUserPassword, masterPassword and masterPasswordWo "
+        "(terraform-provider-aws internal/service/rds/cluster.go; an explicit false counts as set, "
+        "hashicorp/terraform-provider-aws #32002), and snapshotIdentifier and globalClusterIdentifier; "
+        "aws.rds.GlobalCluster sourceDbClusterIdentifier and engine (rds/global_cluster.go); "
+        "aws.elasticache.ReplicationGroup authToken and userGroupIds "
+        "(internal/service/elasticache/replication_group.go). The provider refuses the configuration at `pulumi "
+        "up`/`preview` against the real provider; the mocks accept it.",
+        MANDATORY,
+        [],
+        list(CONFLICTING_ARGUMENTS),
+        _conflicting_arguments,
     ),
 ]

@@ -1108,6 +1108,34 @@ MUTANTS: list[Mutant] = [
         _set("spec", "replicas", value=2),
         "deployment-image-published",
     ),
+    Mutant(
+        "aurora-own-password-managed-false",
+        "deployability",
+        "Aurora with its own master password passes manage_master_user_password=False again (the provider counts "
+        "an explicit false as set: ConflictsWith master_password)",
+        "aws:rds/cluster:Cluster",
+        "data-aurora",
+        _set("manageMasterUserPassword", value=False),
+        "provider-conflicting-arguments",
+    ),
+    Mutant(
+        "global-cluster-engine-with-source",
+        "deployability",
+        "the global database names its engine beside the source cluster it is made from (ConflictsWith engine)",
+        "aws:rds/globalCluster:GlobalCluster",
+        "aurora-global",
+        _set("engine", value="aurora-postgresql"),
+        "provider-conflicting-arguments",
+    ),
+    Mutant(
+        "redis-auth-token-with-user-group",
+        "deployability",
+        "the carts cache gets a user group beside its AUTH token (ConflictsWith auth_token)",
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "data-redis",
+        _set("userGroupIds", value=["ecommerce-carts"]),
+        "provider-conflicting-arguments",
+    ),
     # --- observability -----------------------------------------------------------------------------------------
     Mutant(
         "alarm-no-ok-action",

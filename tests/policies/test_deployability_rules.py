@@ -684,7 +684,165 @@ IMAGE_CASES = [
     ),
 ]
 
-CASES = [*KMS_CASES, *STS_CASES, *S3_CASES, *OPENSEARCH_CASES, *COREDNS_CASES, *IMAGE_CASES]
+# ----------------------------------------------------------------------------------------------------------------
+# provider-conflicting-arguments: terraform-provider-aws rds/cluster.go declares manage_master_user_password,
+# master_password and master_password_wo ConflictsWith each other (an explicit false counts as set, #32002);
+# elasticache/replication_group.go declares auth_token ConflictsWith user_group_ids.
+
+SECRET = "s3cr3t-passw0rd"
+
+
+def aurora(**inputs: Any) -> dict[str, Any]:
+    return R("aws:rds/cluster:Cluster", "aurora", {"engine": "aurora-postgresql", **inputs})
+
+
+def redis(**inputs: Any) -> dict[str, Any]:
+    return R("aws:elasticache/replicationGroup:ReplicationGroup", "redis", {"transitEncryptionEnabled": True,
+                                                                           **inputs})  # fmt: skip
+
+
+CONFLICT_CASES = [
+    Case(
+        "provider-conflicting-arguments",
+        "own master password with manageMasterUserPassword false: the provider counts false as set",
+        [P, aurora(masterPassword=SECRET, manageMasterUserPassword=False)],
+        True,
+        "manageMasterUserPassword: set together with masterPassword",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "own master password with manageMasterUserPassword true",
+        [P, aurora(masterPassword=SECRET, manageMasterUserPassword=True)],
+        True,
+        "ConflictsWith",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "a password unknown until apply is set all the same",
+        [P, aurora(masterPassword=UNKNOWN, manageMasterUserPassword=False)],
+        True,
+        "masterPassword",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "the write-only password with the managed one",
+        [P, aurora(masterPasswordWo=SECRET, masterPasswordWoVersion=1, manageMasterUserPassword=True)],
+        True,
+        "masterPasswordWo",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "both password arguments",
+        [P, aurora(masterPassword=SECRET, masterPasswordWo=SECRET, masterPasswordWoVersion=1)],
+        True,
+        "masterPasswordWo",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "own master password, manageMasterUserPassword left out (the DataTier's global-database primary)",
+        [P, aurora(masterPassword=SECRET, masterUsername="ecommerce")],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "RDS manages the password, no masterPassword",
+        [P, aurora(manageMasterUserPassword=True, masterUsername="ecommerce")],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "missing properties: a secondary of a global database carries no credentials at all",
+        [P, aurora(globalClusterIdentifier="ecommerce-prod-aurora-global")],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "a global database made from an existing cluster names no engine (the source's)",
+        [
+            P,
+            R(
+                "aws:rds/globalCluster:GlobalCluster",
+                "global",
+                {
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                    "engine": "aurora-postgresql",
+                    "forceDestroy": True,
+                },
+            ),
+        ],
+        True,
+        "engine",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "a global database from an existing cluster, engine left out",
+        [
+            P,
+            R(
+                "aws:rds/globalCluster:GlobalCluster",
+                "global",
+                {
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                    "forceDestroy": True,
+                },
+            ),
+        ],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "the engine the provider fills into the state (Optional+Computed) is not the program's: inputs are judged",
+        [
+            P,
+            R(
+                "aws:rds/globalCluster:GlobalCluster",
+                "global",
+                {
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                    "forceDestroy": True,
+                },
+                outputs={
+                    "engine": "aurora-postgresql",
+                    "sourceDbClusterIdentifier": "arn:aws:rds:us-east-2:"
+                    f"{ACCOUNT}:cluster:ecommerce-prod-aurora",
+                },
+            ),
+        ],
+        False,
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "a cluster restored from a snapshot cannot join a global database in the same operation",
+        [P, aurora(snapshotIdentifier="snap-1", globalClusterIdentifier="ecommerce-prod-aurora-global")],
+        True,
+        "globalClusterIdentifier",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "Redis AUTH token with a user group",
+        [P, redis(authToken=SECRET, userGroupIds=["ecommerce-carts"])],
+        True,
+        "userGroupIds",
+    ),
+    Case(
+        "provider-conflicting-arguments",
+        "Redis AUTH token alone",
+        [P, redis(authToken=SECRET)],
+        False,
+    ),
+]
+
+
+def test_a_conflict_finding_never_shows_the_password() -> None:
+    findings = violations("provider-conflicting-arguments",
+                          [P, aurora(masterPassword=SECRET, manageMasterUserPassword=False)])  # fmt: skip
+    assert findings and all(SECRET not in f.message for f in findings), [f.message for f in findings]
+
+
+CASES = [*KMS_CASES, *STS_CASES, *S3_CASES, *OPENSEARCH_CASES, *COREDNS_CASES, *IMAGE_CASES, *CONFLICT_CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
