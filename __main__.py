@@ -108,8 +108,8 @@ lake = (AnalyticsLake("ecommerce-lake", settings,
                       lake_formation_admin_arns=[delivery.deploy_role_arn], opts=platform)
         if settings.lake.enabled else None)  # fmt: skip
 
-# The DR region (dr.mode): the data buckets and service images replicated there, and in pilot light live DynamoDB
-# replicas, each under a DR-region key; the runbook (docs/disaster-recovery.md) creates the rest at failover.
+# What the DR region keeps (dr.mode): the data buckets, images and daily Aurora copies; from pilot light live DynamoDB
+# replicas and the Aurora global database's secondary, each under a DR-region key (docs/disaster-recovery.md).
 dr = (DisasterRecovery("ecommerce-dr", settings, standby=standby, sources=DrSources(
           buckets=[ReplicatedBucket("site", edge.site_bucket_name, edge.site_bucket_arn, edge.site_kms_key_arn, edge),
                    *([ReplicatedBucket("lake", lake.lake_bucket_name, lake.lake_bucket_arn, lake.key_arn, lake)]
