@@ -424,9 +424,14 @@ class ApiFailover(pulumi.ComponentResource):
                         aws.route53.RecordFailoverRoutingPolicyArgs(type=role.upper())
                     ],
                     health_check_id=check_id,
+                    # Not the ALBs' own target health: Route 53 counts an ALB unhealthy when any target group has
+                    # no healthy target, and one without registered targets as unhealthy (Route 53 API reference,
+                    # AliasTarget.EvaluateTargetHealth). Every ALB has a group per public service, an unpublished
+                    # one included, so both records would read unhealthy and DNS would not move; the calculated
+                    # check (published services only) decides alone, and the SECONDARY answers as the last resort.
                     aliases=[
                         aws.route53.RecordAliasArgs(
-                            name=target.dns_name, zone_id=target.zone_id, evaluate_target_health=True
+                            name=target.dns_name, zone_id=target.zone_id, evaluate_target_health=False
                         )
                     ],
                     opts=pulumi.ResourceOptions.merge(

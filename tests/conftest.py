@@ -43,6 +43,19 @@ class Resources:
         repeats the primary's network in the DR region."""
         return Resources([r for r in self.records if not r["name"].startswith("ecommerce-dr-")])
 
+    def below(self, *urns: str) -> list[dict[str, Any]]:
+        """Every resource under the given ones, at any depth, whatever the plan's order (a plan is sorted by URN,
+        and a child's URN, `...Parent$child::name`, sorts before its parent's `...Parent::name`)."""
+        children: dict[str, list[dict[str, Any]]] = {}
+        for r in self.records:
+            children.setdefault(r["parent"], []).append(r)
+        found, todo = [], list(urns)
+        while todo:
+            for r in children.get(todo.pop(), []):
+                found.append(r)
+                todo.append(r["urn"])
+        return found
+
     def by_urn(self, urn: str) -> dict[str, Any]:
         found = [r for r in self.records if r["urn"] == urn]
         assert found, f"no resource with URN {urn}"

@@ -62,13 +62,7 @@ def dr_children(r: Resources) -> list[dict[str, Any]]:
     """Every resource under the DisasterRecovery or the StandbyRegion component (the DR region), at any depth."""
     comps = r.of_type(DR)
     assert len(comps) == 1, f"expected one DisasterRecovery, found {[c['urn'] for c in comps]}"
-    inside = {comps[0]["urn"], *(s["urn"] for s in r.of_type(STANDBY))}
-    found = []
-    for x in r:  # parents are registered before their children
-        if x["parent"] in inside:
-            inside.add(x["urn"])
-            found.append(x)
-    return found
+    return r.below(comps[0]["urn"], *(s["urn"] for s in r.of_type(STANDBY)))
 
 
 def dr_provider(r: Resources) -> dict[str, Any]:
@@ -223,11 +217,7 @@ def test_pilot_light_dr_vpc_repeats_the_primary_shape_in_us_east_1(
     (vpc_component,) = [
         c for c in r.of_type("ecommerce:network:EcommerceVpc") if c["name"] == "ecommerce-dr-vpc"
     ]
-    inside, members = {vpc_component["urn"]}, []
-    for x in r:
-        if x["parent"] in inside:
-            inside.add(x["urn"])
-            members.append(x)
+    members = r.below(vpc_component["urn"])
     custom = [x for x in members if x["custom"]]
     assert len(custom) >= 30, [x["urn"] for x in custom]
     for x in custom:

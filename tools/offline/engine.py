@@ -153,10 +153,15 @@ class RecordingMonitor(runtime_mocks.MockMonitor):
         self.records: list[dict[str, Any]] = []
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The engine leaves the root stack's type out of its children's URNs; policy exemptions name real URNs.
-        if parent and parent.split("::")[2] == "pulumi:pulumi:Stack":
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        """The URN the engine gives (pulumi/pulumi `Deployment.generateURN`): the parent's *full* qualified type
+        before the child's, so a grandchild's URN names every component above it; the root stack's type is left
+        out. The SDK's mock monitor keeps only the parent's last type, which would make the URNs that policy
+        exemptions, the runbook and `pulumi state` commands name differ from a real stack's."""
+        if parent:
+            qualified = parent.split("::")[2]
+            if qualified != "pulumi:pulumi:Stack":
+                type_ = f"{qualified}${type_}"
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(_without_resource_refs(request))
