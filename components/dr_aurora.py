@@ -30,13 +30,12 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
-from components.aurora import BACKUP_WINDOW, MAINTENANCE_WINDOW, cluster_parameter_group
+from components.aurora import cluster_arguments, cluster_parameter_group
 from components.config import Settings
 from components.naming import tags
 from components.network import EcommerceVpc
 
 COMPONENT = "dr"
-POSTGRES_PORT = 5432
 
 
 class DrRegion(Protocol):
@@ -213,17 +212,13 @@ def _secondary(
     return aws.rds.Cluster(
         f"{name}-aurora",
         cluster_identifier=cluster_id,
+        **cluster_arguments(d, cluster_id, protect=protect),
         global_cluster_identifier=global_cluster.id,
-        engine="aurora-postgresql",
-        engine_mode="provisioned",
         engine_version=source.engine_version,
         # No master_username, master_password or database_name: a secondary replicates the primary's.
-        iam_database_authentication_enabled=True,
         db_subnet_group_name=subnet_group.name,
         vpc_security_group_ids=[network.database_security_group_id],
         db_cluster_parameter_group_name=params.name,
-        port=POSTGRES_PORT,
-        storage_encrypted=True,
         kms_key_id=key.arn,
         serverlessv2_scaling_configuration=(
             # Never 0 ACUs: a secondary's instances never auto-pause (Aurora user guide, auto-pause).
@@ -231,16 +226,6 @@ def _secondary(
             if serverless
             else None
         ),
-        backup_retention_period=d.aurora_backup_retention_days,
-        preferred_backup_window=BACKUP_WINDOW,
-        preferred_maintenance_window=MAINTENANCE_WINDOW,
-        copy_tags_to_snapshot=True,
-        deletion_protection=protect,
-        # pulumi-aws removes a member from its global cluster before deleting it, so the final snapshot is
-        # allowed (terraform-provider-aws PR 40333, "deleting clusters that are members of a global cluster").
-        skip_final_snapshot=not protect,
-        final_snapshot_identifier=f"{cluster_id}-final" if protect else None,
-        enabled_cloudwatch_logs_exports=["postgresql"],
         tags=tags(COMPONENT, cluster_id, ReplicaOf="aurora"),
         opts=standby.stateful_options(
             depends_on=[log_group],

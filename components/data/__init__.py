@@ -13,6 +13,7 @@ live in a module of their own (`tables`, `aurora`, `cache_search`, `messaging`, 
 methods of a mixin over `base.DataTierBase` (the outputs, settings and helpers every builder shares).
 """
 
+from components.aurora import POSTGRES_PORT
 from components.data.base import (
     AUTOSCALED_CAPACITY_PATHS,
     COMPONENT,
@@ -24,7 +25,6 @@ from components.data.base import (
     OPENSEARCH_TLS_POLICY,
     ORDER_DB_USER,
     ORDERS_DATABASE,
-    POSTGRES_PORT,
     REDIS_PORT,
     USER_AUTH_DB_USER,
     USERS_DATABASE,

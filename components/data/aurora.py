@@ -15,8 +15,8 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components import iam
-from components.aurora import BACKUP_WINDOW, MAINTENANCE_WINDOW, cluster_parameter_group
-from components.data.base import COMPONENT, MASTER_USERNAME, ORDERS_DATABASE, POSTGRES_PORT, DataTierBase
+from components.aurora import cluster_arguments, cluster_parameter_group
+from components.data.base import COMPONENT, MASTER_USERNAME, ORDERS_DATABASE, DataTierBase
 from components.naming import tags
 
 #: The characters the generated master password draws its specials from: pulumi-random's default set without `@`.
@@ -66,25 +66,19 @@ class AuroraMixin(DataTierBase):
         cluster = aws.rds.Cluster(
             f"{n}-aurora",
             cluster_identifier=cluster_id,
-            engine="aurora-postgresql",
-            engine_mode="provisioned",
+            **cluster_arguments(d, cluster_id, protect=protect),
             engine_version=d.aurora_engine_version,
             database_name=ORDERS_DATABASE,
             master_username=MASTER_USERNAME,
-            # Explicitly false with a password when ours: turning RDS's management off needs both in one
-            # ModifyDBCluster call (RDS API: MasterUserPassword is required when ManageMasterUserPassword goes off).
             # Left out, not false, with our own password: the provider declares the two arguments conflicting and an
             # explicit false counts as set (terraform-provider-aws rds/cluster.go ConflictsWith; issue #32002). From
             # true in state to absent, its update sends ManageMasterUserPassword=false with the new password.
             manage_master_user_password=None if own else True,
             master_password=master[1] if master is not None else None,
             master_user_secret_kms_key_id=None if own else secrets_key.arn,
-            iam_database_authentication_enabled=True,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[self._sg],
             db_cluster_parameter_group_name=params.name,
-            port=POSTGRES_PORT,
-            storage_encrypted=True,
             kms_key_id=key.arn,
             serverlessv2_scaling_configuration=(
                 {
@@ -98,14 +92,6 @@ class AuroraMixin(DataTierBase):
                 if serverless
                 else None
             ),
-            backup_retention_period=d.aurora_backup_retention_days,
-            preferred_backup_window=BACKUP_WINDOW,
-            preferred_maintenance_window=MAINTENANCE_WINDOW,
-            copy_tags_to_snapshot=True,
-            deletion_protection=protect,
-            skip_final_snapshot=not protect,
-            final_snapshot_identifier=f"{cluster_id}-final" if protect else None,
-            enabled_cloudwatch_logs_exports=["postgresql"],
             tags=tags(COMPONENT, cluster_id),
             # The version is what the cluster is created with; AWS then applies minor upgrades itself (auto minor
             # version upgrade on every instance) and a refresh must not try to take the cluster back to it. So a later

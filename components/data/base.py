@@ -36,7 +36,6 @@ AUTOSCALED_CAPACITY_PATHS = (
     "globalSecondaryIndexes[*].readCapacity",
     "globalSecondaryIndexes[*].writeCapacity",
 )
-POSTGRES_PORT = 5432
 REDIS_PORT = 6379
 #: The databases of the one Aurora cluster and the IAM-authenticated users the services connect as. The cluster is
 #: created with `orders` (RDS creates only one database); the ServiceMesh's database bootstrap Job creates `users`

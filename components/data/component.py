@@ -18,12 +18,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components import iam
+from components.aurora import POSTGRES_PORT
 from components.config import Settings
 from components.contracts import (
     DatabaseAdminAccess,
 )
 from components.data.aurora import AuroraMixin
-from components.data.base import MASTER_USERNAME, POSTGRES_PORT, REDIS_PORT
+from components.data.base import MASTER_USERNAME, REDIS_PORT
 from components.data.cache_search import CacheSearchMixin
 from components.data.contract import ContractMixin
 from components.data.identities import IdentitiesMixin

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.aurora import POSTGRES_PORT
 from components.contracts import (
     CacheAccess,
     DatabaseAccess,
@@ -19,7 +20,6 @@ from components.contracts import (
 from components.data.base import (
     ORDER_DB_USER,
     ORDERS_DATABASE,
-    POSTGRES_PORT,
     REDIS_PORT,
     USER_AUTH_DB_USER,
     USERS_DATABASE,
