@@ -645,8 +645,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         attachment = aws.iam.RolePolicyAttachment(
             f"{self._name}-backup",
             role=role.name,
-            policy_arn=pulumi.Output.format(
-                "arn:{0}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", self._partition
+            policy_arn=iam.aws_managed_policy(
+                self._partition, "service-role/AWSBackupServiceRolePolicyForBackup"
             ),
             opts=self._child,
         )
@@ -659,8 +659,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         aws.iam.RolePolicyAttachment(
             f"{self._name}-backup-restores",
             role=role.name,
-            policy_arn=pulumi.Output.format(
-                "arn:{0}:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores", self._partition
+            policy_arn=iam.aws_managed_policy(
+                self._partition, "service-role/AWSBackupServiceRolePolicyForRestores"
             ),
             opts=self._child,
         )

@@ -35,6 +35,12 @@ def condition(test: str, variable: pulumi.Input[str], *values: pulumi.Input[str]
     return {"test": test, "variable": variable, "values": list(values)}
 
 
+def aws_managed_policy(partition: pulumi.Input[str], name: str) -> pulumi.Output[str]:
+    """The ARN of AWS's managed policy `name`, its path included (`service-role/AWSBackupServiceRolePolicyForBackup`,
+    `job-function/ViewOnlyAccess`, `AmazonEKSClusterPolicy`)."""
+    return pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, name)
+
+
 def service_trust(
     parent: pulumi.Resource,
     service: str,

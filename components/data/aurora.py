@@ -165,8 +165,8 @@ class AuroraMixin(DataTierBase):
         aws.iam.RolePolicyAttachment(
             f"{n}-aurora-monitoring",
             role=role.name,
-            policy_arn=pulumi.Output.format(
-                "arn:{0}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole", self._partition
+            policy_arn=iam.aws_managed_policy(
+                self._partition, "service-role/AmazonRDSEnhancedMonitoringRole"
             ),
             opts=self._child,
         )

@@ -84,7 +84,7 @@ def _role_creation_limits(
          "resources": [boundary_arn_pattern]},
         {"sid": "NoAdministratorRoles", "effect": "Deny", "actions": ["iam:AttachRolePolicy"], "resources": ["*"],
          "conditions": [iam.condition("ArnEquals", "iam:PolicyARN",
-                                      *[pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", partition, p)
+                                      *[iam.aws_managed_policy(partition, p)
                                         for p in ADMIN_POLICIES])]},
     ]  # fmt: skip
 

@@ -88,7 +88,7 @@ def github_role(
 def view_only_access(partition: pulumi.Input[str]) -> pulumi.Output[str]:
     """ViewOnlyAccess lists and describes resources but, unlike ReadOnlyAccess, reads no object, item, secret value
     or parameter."""
-    return pulumi.Output.format("arn:{0}:iam::aws:policy/job-function/ViewOnlyAccess", partition)
+    return iam.aws_managed_policy(partition, "job-function/ViewOnlyAccess")
 
 
 def preview_statements(

@@ -91,7 +91,7 @@ def _managed(
         aws.iam.RolePolicyAttachment(
             f"{scope.name}-{role_name}-{p}",
             role=role.name,
-            policy_arn=pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", scope.partition, p),
+            policy_arn=iam.aws_managed_policy(scope.partition, p),
             opts=scope.child,
         )
         for p in policies
