@@ -96,20 +96,14 @@ def render_markdown(stack: str, d: Mapping[str, Any], base: str) -> str:
 
 def run_base_delta(stack: str, base: str, markdown: bool) -> int:
     """The monthly delta of this working tree's plan against `base`'s (planned from a `git archive` export)."""
-    import tempfile
+    from tools.offline.diff import DiffError, plans_against
 
-    from tools.offline.diff import DiffError, build_plan_file, plan_at
-
-    with tempfile.TemporaryDirectory(prefix="cost-diff-") as tmp:
-        try:
-            old_path = plan_at(base, stack, Path(tmp))
-            new_path = build_plan_file(stack, ROOT)
-        except DiffError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        old = estimate_plan(json.loads(old_path.read_text(encoding="utf-8")))
-        new = estimate_plan(json.loads(new_path.read_text(encoding="utf-8")))
-    d = delta(old, new)
+    try:
+        old_plan, new_plan = plans_against(base, stack)
+    except DiffError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    d = delta(estimate_plan(old_plan), estimate_plan(new_plan))
     print(render_markdown(stack, d, base) if markdown else render_delta(stack, d))
     return 0
 

@@ -648,18 +648,21 @@ def build_plan_file(
     return root / "build" / stack / "plan.json"
 
 
+def plans_against(base: str, stack: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`stack`'s plan at git revision `base` and this working tree's, loaded (DiffError when either cannot be built)."""
+    with tempfile.TemporaryDirectory(prefix="plan-diff-") as tmp:
+        return load_plan(plan_at(base, stack, Path(tmp))), load_plan(build_plan_file(stack, ROOT))
+
+
 def run_plan_diff(stack: str, base: str, *, with_cost: bool = False) -> int:
     """Diff `stack`'s plan at git revision `base` against this working tree's: what does this branch change?"""
-    with tempfile.TemporaryDirectory(prefix="plan-diff-") as tmp:
-        try:
-            old_path = plan_at(base, stack, Path(tmp))
-            new_path = build_plan_file(stack, ROOT)
-        except DiffError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        old_plan, new_plan = load_plan(old_path), load_plan(new_path)
-        result = diff_plans(old_plan, new_plan)
-        print(result.render(f"{base}:{stack}", f"working tree:{stack}"))
-        if with_cost:
-            print_cost_delta(old_plan, new_plan)
-        return 1 if result.changed else 0
+    try:
+        old_plan, new_plan = plans_against(base, stack)
+    except DiffError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    result = diff_plans(old_plan, new_plan)
+    print(result.render(f"{base}:{stack}", f"working tree:{stack}"))
+    if with_cost:
+        print_cost_delta(old_plan, new_plan)
+    return 1 if result.changed else 0
