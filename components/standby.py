@@ -55,6 +55,8 @@ from components.contracts import (
     TableAccess,
     TopicAccess,
 )
+from components.data.base import REDIS_PORT
+from components.data.cache_search import redis_arguments
 from components.delivery import ecr_repository_name
 from components.dr import DisasterRecovery, StandbyRegion
 from components.mesh import MeshNetwork, ServiceMesh, StandbyRole, published_tag
@@ -70,7 +72,7 @@ CACHE_ENV = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS")
 SEARCH_ENV = ("OPENSEARCH_ENDPOINT", "PRODUCTS_STREAM_ARN")
 #: The DR carts cache: the smallest node type the pack allows in prod (cache.t4g.small), two of them (the prod
 #: rules' minimum for automatic failover). Redis's port is the data tier's.
-STANDBY_CACHE_NODE_TYPE, STANDBY_CACHE_NODES, REDIS_PORT = "cache.t4g.small", 2, 6379
+STANDBY_CACHE_NODE_TYPE, STANDBY_CACHE_NODES = "cache.t4g.small", 2
 #: The failover pair's component (`ApiFailover`): the primary mesh's record aliases its primary record's URN.
 API_FAILOVER = "ecommerce-dr-api-failover"
 #: Minutes without a healthy target before the primary counts as down: three one-minute periods, so one missed
@@ -303,15 +305,12 @@ class StandbyCarts(pulumi.ComponentResource):
             tags=tags(COMPONENT, f"{name}-slow-log"),
             opts=child,
         )
-        major = s.data.redis_engine_version.split(".")[0]
         azs = list(standby_settings(s, REGION_AZS[s.dr_region]).network.availability_zones)
         group = aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             replication_group_id=group_id,
             description="Shopping carts of the warm standby (DR cart service); empty until failover",
-            engine="redis",
-            engine_version=s.data.redis_engine_version,
-            parameter_group_name="default.redis6.x" if major == "6" else f"default.redis{major}",
+            **redis_arguments(s.data.redis_engine_version, key.arn, token.result, slow_log.name),
             node_type=STANDBY_CACHE_NODE_TYPE,
             num_cache_clusters=STANDBY_CACHE_NODES,
             preferred_cache_cluster_azs=[azs[i % len(azs)] for i in range(STANDBY_CACHE_NODES)],
@@ -319,21 +318,9 @@ class StandbyCarts(pulumi.ComponentResource):
             multi_az_enabled=True,
             subnet_group_name=subnets.name,
             security_group_ids=[vpc.database_security_group_id],
-            port=REDIS_PORT,
-            at_rest_encryption_enabled=True,
-            kms_key_id=key.arn,
-            transit_encryption_enabled=True,
-            transit_encryption_mode="required",
-            auth_token=token.result,
             # One day: carts are disposable, and the rules want automatic snapshots.
             snapshot_retention_limit=1,
             snapshot_window="06:00-07:00",
-            maintenance_window="sun:09:30-sun:10:30",
-            auto_minor_version_upgrade=True,
-            log_delivery_configurations=[
-                {"destination": slow_log.name, "destination_type": "cloudwatch-logs", "log_format": "json",
-                 "log_type": "slow-log"}
-            ],
             tags=tags(COMPONENT, group_id),
             opts=child,
         )  # fmt: skip

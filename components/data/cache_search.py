@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
@@ -11,13 +13,41 @@ from components.data.base import COMPONENT, OPENSEARCH_TLS_POLICY, REDIS_PORT, D
 from components.naming import tags
 
 
+def redis_arguments(
+    engine_version: str,
+    key_arn: pulumi.Input[str],
+    auth_token: pulumi.Input[str],
+    slow_log: pulumi.Input[str],
+) -> dict[str, Any]:
+    """The `aws.elasticache.ReplicationGroup` arguments every carts cache of the platform takes alike, the primary's
+    and the warm standby's: Redis OSS with the version's default parameter group, encrypted at rest with `key_arn`,
+    TLS required with an AUTH token, its maintenance window and minor upgrades, the slow log into `slow_log`."""
+    major = engine_version.split(".")[0]
+    return {
+        "engine": "redis",
+        "engine_version": engine_version,
+        "parameter_group_name": "default.redis6.x" if major == "6" else f"default.redis{major}",
+        "port": REDIS_PORT,
+        "at_rest_encryption_enabled": True,
+        "kms_key_id": key_arn,
+        "transit_encryption_enabled": True,
+        "transit_encryption_mode": "required",
+        "auth_token": auth_token,
+        "maintenance_window": "sun:09:30-sun:10:30",
+        "auto_minor_version_upgrade": True,
+        "log_delivery_configurations": [
+            {"destination": slow_log, "destination_type": "cloudwatch-logs", "log_format": "json",
+             "log_type": "slow-log"}
+        ],
+    }  # fmt: skip
+
+
 class CacheSearchMixin(DataTierBase):
     def _redis(
         self, key: aws.kms.Key, secrets_key: aws.kms.Key, logs_key: aws.kms.Key
     ) -> tuple[aws.elasticache.ReplicationGroup, aws.secretsmanager.Secret]:
         d, n, env = self._d, self._name, self._settings.environment
         group_id = f"{self._base}-carts"
-        major = d.redis_engine_version.split(".")[0]
         subnet_group = aws.elasticache.SubnetGroup(
             f"{n}-redis",
             name=group_id,
@@ -52,9 +82,7 @@ class CacheSearchMixin(DataTierBase):
             f"{n}-redis",
             replication_group_id=group_id,
             description="Shopping carts (cart service)",
-            engine="redis",
-            engine_version=d.redis_engine_version,
-            parameter_group_name="default.redis6.x" if major == "6" else f"default.redis{major}",
+            **redis_arguments(d.redis_engine_version, key.arn, token.result, slow_log.name),
             node_type=d.redis_node_type,
             num_cache_clusters=count,
             preferred_cache_cluster_azs=azs,
@@ -62,27 +90,11 @@ class CacheSearchMixin(DataTierBase):
             multi_az_enabled=d.redis_multi_az,
             subnet_group_name=subnet_group.name,
             security_group_ids=[self._sg],
-            port=REDIS_PORT,
-            at_rest_encryption_enabled=True,
-            kms_key_id=key.arn,
-            transit_encryption_enabled=True,
-            transit_encryption_mode="required",
-            auth_token=token.result,
             snapshot_retention_limit=d.redis_snapshot_retention_days,
             snapshot_window="06:00-07:00" if snapshots else None,
             final_snapshot_identifier=f"{group_id}-final"
             if snapshots and self._settings.protect_data
             else None,
-            maintenance_window="sun:09:30-sun:10:30",
-            auto_minor_version_upgrade=True,
-            log_delivery_configurations=[
-                {
-                    "destination": slow_log.name,
-                    "destination_type": "cloudwatch-logs",
-                    "log_format": "json",
-                    "log_type": "slow-log",
-                }
-            ],
             tags=tags(COMPONENT, group_id),
             opts=self._stateful(),
         )
