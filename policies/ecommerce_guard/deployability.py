@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from .common import (
@@ -351,6 +351,18 @@ def _endpoint_service(endpoint: Res) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def _endpoint_statements(stack: Stack, service: str) -> Iterator[tuple[Res, Res, str, list[Statement]]]:
+    """(endpoint, holder of its policy, region, the policy's statements) of each `service` endpoint whose policy is
+    known and parses."""
+    for endpoint, holder, document in _endpoint_policies(stack):
+        found = _endpoint_service(endpoint)
+        if found is None or found[1] != service or document is UNKNOWN:
+            continue
+        parsed = statements(document)
+        if parsed is not None:
+            yield endpoint, holder, found[0], parsed
+
+
 def _judge(
     parsed: list[Statement], action: str, resource: str | None, keys: tuple[str, ...], *, absent: bool
 ) -> str | None:
@@ -376,13 +388,7 @@ def _judge(
 
 
 def _sts_web_identity(stack: Stack, ctx: Context) -> None:
-    for endpoint, holder, document in _endpoint_policies(stack):
-        service = _endpoint_service(endpoint)
-        if service is None or service[1] != "sts" or document is UNKNOWN:
-            continue
-        parsed = statements(document)
-        if parsed is None:
-            continue
+    for _, holder, _, parsed in _endpoint_statements(stack, "sts"):
         problem = _judge(parsed, "sts:AssumeRoleWithWebIdentity", None, PRINCIPAL_KEYS, absent=True)
         if problem:
             ctx.violation(
@@ -396,14 +402,7 @@ def _sts_web_identity(stack: Stack, ctx: Context) -> None:
 
 
 def _s3_ecr_layers(stack: Stack, ctx: Context) -> None:
-    for endpoint, holder, document in _endpoint_policies(stack):
-        service = _endpoint_service(endpoint)
-        if service is None or service[1] != "s3" or document is UNKNOWN:
-            continue
-        parsed = statements(document)
-        if parsed is None:
-            continue
-        region = service[0]
+    for endpoint, holder, region, parsed in _endpoint_statements(stack, "s3"):
         partition = "aws-cn" if str(endpoint.p("serviceName")).startswith("cn.") else "aws"
         layer = f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/sha256/layer"
         problem = _judge(parsed, "s3:GetObject", layer, (*PRINCIPAL_KEYS, *RESOURCE_OWNER_KEYS), absent=False)
