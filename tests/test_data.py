@@ -8,14 +8,13 @@ from typing import Any
 
 import pulumi
 import pytest
-import yaml
 from pulumi.runtime.sync_await import _sync_await
 
 from components.config import SettingsError
 from components.contracts import SERVICES, DataContract
 from components.data import DataTier
 from tests.conftest import Resources, settings_for
-from tools.offline.engine import ROOT, SECRET_SIG, SPECIAL_SIG, build_plan
+from tools.offline.engine import ROOT, SECRET_SIG, SPECIAL_SIG, build_plan, stack_area
 from tools.offline.mocks import _alnum
 
 NS = "ecommerce-platform"
@@ -27,7 +26,7 @@ Plan = Callable[[str], dict[str, Any]]
 
 
 def stack_data(stack: str) -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"])
+    return stack_area(stack, "data")
 
 
 def data_of(res: Resources) -> list[dict[str, Any]]:
@@ -631,8 +630,6 @@ def test_every_builder_is_short_and_every_module_under_a_thousand_lines() -> Non
     """Issue 13, for the whole program: no function in components/ or k8s/ over ~120 lines, no module over ~1,000
     (a component that passes that becomes a package split along its seams, as DataTier, ServiceMesh and Delivery)."""
     import ast
-
-    from tools.offline.engine import ROOT
 
     for path in sorted([*(ROOT / "components").rglob("*.py"), *(ROOT / "k8s").rglob("*.py")]):
         source = path.read_text()

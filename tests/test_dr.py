@@ -9,12 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import yaml
 
 from components.config import SettingsError
 from components.naming import default_tags
 from tests.conftest import Resources, settings_for
-from tools.offline.engine import ROOT, build_plan
+from tools.offline.engine import ROOT, build_plan, stack_area
 
 NS = "ecommerce-platform"
 DR = "ecommerce:dr:DisasterRecovery"
@@ -48,14 +47,9 @@ def raw_mode_plan(case: str) -> dict[str, Any]:
         stack, dr = MODES[case]
         overrides: dict[str, Any] = {f"{NS}:dr": dr}
         for area, values in EXTRA.get(case, {}).items():
-            stack_area = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:{area}"]
-            overrides[f"{NS}:{area}"] = {**stack_area, **values}
+            overrides[f"{NS}:{area}"] = {**stack_area(stack, area), **values}
         _PLANS[case] = build_plan(stack, overrides)
     return _PLANS[case]
-
-
-def stack_data(stack: str) -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"])
 
 
 def dr_children(r: Resources) -> list[dict[str, Any]]:
@@ -104,8 +98,7 @@ def test_bad_dr_setting_names_the_key_and_what_is_allowed(stack: str, dr: dict[s
                                                           allowed: str) -> None:  # fmt: skip
     overrides: dict[str, Any] = {f"{NS}:dr": dr}
     if "provisioned" in key or dr.get("mode") == "pilot-light":
-        data = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:data"]
-        overrides[f"{NS}:data"] = {**data, "dynamodbBillingMode": "provisioned", "dynamodbMinCapacity": 5,
+        overrides[f"{NS}:data"] = {**stack_area(stack, "data"), "dynamodbBillingMode": "provisioned", "dynamodbMinCapacity": 5,
                                    "dynamodbMaxCapacity": 50}  # fmt: skip
     with pytest.raises(SettingsError) as err:
         settings_for(stack, overrides)
@@ -133,7 +126,7 @@ BAD_GLOBAL = [
 def test_a_global_database_refuses_what_aurora_global_databases_do_not_support(
     data: dict[str, Any], key: str, says: str
 ) -> None:
-    overrides = {f"{NS}:data": {**stack_data("prod"), **data}}
+    overrides = {f"{NS}:data": {**stack_area("prod", "data"), **data}}
     with pytest.raises(SettingsError) as err:
         settings_for("prod", overrides)
     message = str(err.value)
@@ -144,13 +137,13 @@ def test_a_global_database_refuses_what_aurora_global_databases_do_not_support(
     "klass", ["db.serverless", "db.r7g.large", "db.r6i.xlarge", "db.x2g.large", "db.r8g.large"]
 )
 def test_a_global_database_takes_serverless_v2_and_memory_optimised_classes(klass: str) -> None:
-    data = {**stack_data("prod"), "auroraInstanceClass": klass, "auroraMinCapacity": 0.5}
+    data = {**stack_area("prod", "data"), "auroraInstanceClass": klass, "auroraMinCapacity": 0.5}
     assert settings_for("prod", {f"{NS}:data": data}).data.aurora_instance_class == klass
 
 
 def test_backup_restore_keeps_burstable_classes_and_auto_pause() -> None:
     """Without a global database nothing changes: dev's burstable or pausing Aurora may copy its backups."""
-    data = {**stack_data("dev"), "auroraInstanceClass": "db.t4g.medium"}
+    data = {**stack_area("dev", "data"), "auroraInstanceClass": "db.t4g.medium"}
     s = settings_for("dev", {f"{NS}:dr": {"mode": "backup-restore"}, f"{NS}:data": data})
     assert (s.dr.aurora_global, s.data.aurora_instance_class) == (False, "db.t4g.medium"), s.dr
 

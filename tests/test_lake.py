@@ -18,7 +18,7 @@ from components import lake as lake_module
 from components.config import SettingsError
 from tests.conftest import Resources, settings_for
 from tests.policies.mutation import MUTANTS, render, run_mutants
-from tools.offline.engine import ROOT, build_plan
+from tools.offline.engine import ROOT, build_plan, stack_area
 from tools.offline.policy_run import PolicySession
 
 NS = "ecommerce-platform"
@@ -29,7 +29,7 @@ ADMIN = "arn:aws:iam::123456789012:role/data-platform-admin"
 
 
 def stack_lake(stack: str) -> dict[str, Any]:
-    return dict(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"][f"{NS}:lake"])
+    return stack_area(stack, "lake")
 
 
 #: The test stack config: prod's lake with every flag on (Lake Formation, QuickSight, SageMaker, the crawler).

@@ -84,14 +84,11 @@ BAD = [
 def test_bad_standby_setting_names_the_key_and_what_is_allowed(
     stack: str, dr: dict[str, Any], areas: dict[str, dict[str, Any]], key: str, allowed: str
 ) -> None:
-    import yaml
+    from tools.offline.engine import stack_area
 
-    from tools.offline.engine import ROOT
-
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     overrides: dict[str, Any] = {f"{NS}:dr": dr}
     for area, values in areas.items():
-        overrides[f"{NS}:{area}"] = {**config[f"{NS}:{area}"], **values}
+        overrides[f"{NS}:{area}"] = {**stack_area(stack, area), **values}
     with pytest.raises(SettingsError) as err:
         settings_for(stack, overrides)
     message = str(err.value)

@@ -22,11 +22,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from components.config.dr import DR_MODES
 from policies.ecommerce_guard import pricing
-from tools.offline.engine import build_plan, stack_settings, write_plan
+from tools.offline.engine import build_plan, stack_area, stack_settings, write_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -176,8 +174,7 @@ def readme_with_table(text: str, table: str, begin: str = BEGIN, end: str = END)
 def dr_mode_overrides(mode: str, stack: str = DR_STACK) -> dict[str, Any]:
     """The stack's own `dr` config with only `dr.mode` changed, and what the mode requires with it (RTC needs a DR
     mode): the other `dr.*` settings (retention, RTC) stay the stack's, so the modes differ by the mode alone."""
-    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8"))["config"]
-    dr: dict[str, Any] = {**(config.get("ecommerce-platform:dr") or {}), "mode": mode}
+    dr: dict[str, Any] = {**stack_area(stack, "dr"), "mode": mode}
     if mode == "off":
         dr["replicationTimeControl"] = False
     return {"ecommerce-platform:dr": dr}

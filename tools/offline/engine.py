@@ -44,6 +44,15 @@ def project_name() -> str:
     return str(yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["name"])
 
 
+def stack_area(stack: str, area: str) -> dict[str, Any]:
+    """The object the stack file gives `<project>:<area>` (e.g. `dr`, `data`), as written there: the base a test
+    config or a DR-mode plan changes a few keys of, to override the area whole."""
+    config = (yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")) or {}).get(
+        "config"
+    ) or {}
+    return dict(config.get(f"{project_name()}:{area}") or {})
+
+
 def stack_config(stack: str, overrides: Mapping[str, Any] | None = None) -> tuple[dict[str, str], list[str]]:
     """The config map the CLI would hand the program: `ns:key` -> string (objects JSON-encoded), and secret keys.
 
